@@ -1,0 +1,88 @@
+"""The Faust app: topics declared in one place, agents registered from their modules.
+
+``create_app`` builds everything from one Settings object; nothing happens at import
+time, so tests and the CLI each create the app they need against their own broker.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import faust
+
+from agents import delivery, detection, tagging
+from agents.context import WorkerContext
+from monitor.metrics import Metrics
+from monitor.settings import Settings
+from monitor.sinks import Sink, load_sinks
+from monitor.topics import TopicNames
+from monitor.watchlist import Watchlist, load_watchlist
+
+log = logging.getLogger(__name__)
+
+
+class Topics:
+    """Every topic the worker reads or writes, as raw bytes: stages decode themselves so a
+    message that does not decode is dead-lettered with its bytes instead of vanishing."""
+
+    def __init__(self, app: faust.App, names: TopicNames):
+        def topic(name: str) -> faust.TopicT:
+            return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+
+        self.articles = topic(names.articles)
+        self.tagged = topic(names.tagged)
+        self.decisions = topic(names.decisions)
+        self.alerts = topic(names.alerts)
+        self.deadletter = topic(names.deadletter)
+
+
+def faust_settings(settings: Settings) -> dict:
+    session = settings.effective_session_timeout_s
+    return dict(
+        broker=settings.faust_broker,
+        store="memory://",
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        broker_session_timeout=session,
+        broker_heartbeat_interval=max(0.5, session / 6),
+        # The embedded broker has no idempotent producer; at-least-once plus idempotent
+        # sinks is our delivery guarantee (see the README), never exactly_once.
+        processing_guarantee="at_least_once",
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        table_standby_replicas=0,
+        web_enabled=False,
+        datadir=str(settings.data_dir / "faust"),
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    watchlist: Watchlist | None = None,
+    sinks: list[Sink] | None = None,
+    metrics: Metrics | None = None,
+) -> tuple[faust.App, WorkerContext]:
+    """The worker app and the context its agents share."""
+    if not settings.bootstrap_servers:
+        raise ValueError("the worker needs a broker: set MONITOR_BROKER_URL (newsmon run starts one for you)")
+    ctx = WorkerContext(
+        settings=settings,
+        watchlist=watchlist or load_watchlist(settings.config_file("watchlist.yaml")),
+        sinks=sinks if sinks is not None else load_sinks(settings.config_file("sinks.yaml")),
+        metrics=metrics or Metrics(),
+        names=TopicNames.for_settings(settings),
+    )
+    app = faust.App(settings.app_id, **faust_settings(settings))
+    topics = Topics(app, ctx.names)
+    tagging.register(app, topics, ctx)
+    detection.register(app, topics, ctx)
+    delivery.register(app, topics, ctx)
+
+    @app.on_before_shutdown.connect
+    async def _stop_pool(app: faust.App, **kwargs) -> None:  # noqa: ARG001 - signal signature
+        ctx.tagpool.stop()
+        for sink in ctx.sinks:
+            await sink.close()
+
+    return app, ctx

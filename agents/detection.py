@@ -1,0 +1,72 @@
+"""Detect agent: tagged articles → story placement → decisions, and alerts to the outbox.
+
+Story books live in a table keyed by route (the watched pair), the same key the tagged
+topic is partitioned by, so one worker owns each pair's stories however many run.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import faust
+
+from agents.context import WorkerContext
+from agents.deadletters import dead_letter_event
+from monitor.decide import decide
+from monitor.models import TaggedArticle, utcnow
+from monitor.stories import StoryBook
+
+log = logging.getLogger(__name__)
+
+
+def register(app: faust.App, topics, ctx: WorkerContext) -> None:
+    metrics = ctx.metrics
+    books = app.Table("stories", default=None, partitions=ctx.settings.partitions, key_type=str, value_type=None)
+
+    @app.agent(topics.tagged, name="detect")
+    async def detect(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            try:
+                tagged = TaggedArticle.loads(event.value, serializer="json")
+            except Exception as exc:  # noqa: BLE001
+                await dead_letter_event(topics, ctx, "detect", "undecodable", exc, event)
+                continue
+            route = tagged.route
+            book = StoryBook.from_state(route, books.get(route), ctx.settings.story_window_s) if route else None
+            try:
+                verdict = decide(book, tagged)
+            except Exception as exc:  # noqa: BLE001 - one bad article must not stall its pair
+                log.exception("detect failed for article %s", tagged.article.id)
+                await dead_letter_event(topics, ctx, "detect", "detect_failed", exc, event)
+                continue
+            outgoing = verdict.alert or verdict.resend
+            if outgoing is not None:
+                # The outbox first, then the story state: a crash in between re-processes
+                # the article, which finds no story change and re-sends the same alert id.
+                await topics.alerts.send(key=outgoing.story_id.encode(), value=outgoing.dumps(serializer="json"))
+            if book is not None:
+                books[route] = book.state()
+            decision = verdict.decision
+            await topics.decisions.send(key=decision.id.encode(), value=decision.dumps(serializer="json"))
+            _observe(ctx, tagged, verdict)
+
+
+def _observe(ctx: WorkerContext, tagged: TaggedArticle, verdict) -> None:
+    metrics = ctx.metrics
+    decision = verdict.decision
+    metrics.articles.labels("decided").inc()
+    fetched = tagged.article.fetched_at
+    if fetched is not None:
+        metrics.processing_seconds.observe(max(0.0, (utcnow() - fetched).total_seconds()))
+    if decision.relevant:
+        metrics.articles.labels("relevant").inc()
+        for topic in decision.topics:
+            metrics.mentions.labels(topic, decision.source or "unknown").inc()
+    for claim in decision.claims:
+        metrics.claims.labels(claim.topic, "|".join(sorted((claim.subject, claim.object)))).inc()
+    if verdict.new_story:
+        metrics.stories_created.inc()
+    if verdict.alert is not None:
+        metrics.alerts.labels(verdict.alert.rule, verdict.alert.kind).inc()
+        if fetched is not None:
+            metrics.feed_to_alert_seconds.observe(max(0.0, (utcnow() - fetched).total_seconds()))

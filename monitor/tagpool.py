@@ -1,0 +1,150 @@
+"""Runs the Tagger off the event loop, in worker processes that each load spaCy once.
+
+The Faust worker's event loop must keep heartbeating and fetching while spaCy works, so
+each micro-batch is handed to a process pool. Records cross the process boundary as the
+same JSON bytes they have on the topic (cheap, and nothing spaCy-specific is pickled).
+
+A poison article — one that makes spaCy raise, or even kills the process — must not take
+its batch with it: a failed batch is retried one article at a time, and the article that
+still fails is returned as a failure for the caller to dead-letter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import time
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Sequence
+
+from monitor.models import Article, TaggedArticle
+from monitor.settings import Settings
+from monitor.tag import Tagger, build_nlp
+from monitor.watchlist import Watchlist
+
+log = logging.getLogger(__name__)
+
+_TAGGER: Tagger | None = None
+
+
+def make_tagger(settings: Settings, watchlist: Watchlist) -> Tagger:
+    """The one way a Tagger is built, in the worker, in replay and in benchmarks."""
+    nlp = build_nlp(settings.spacy_model, watchlist)
+    return Tagger(nlp, watchlist, max_chars=settings.max_text_chars, batch_size=settings.nlp_batch_size)
+
+
+def _init_process(settings: Settings, watchlist: Watchlist) -> None:
+    global _TAGGER
+    _TAGGER = make_tagger(settings, watchlist)
+
+
+def _tag_payloads(payloads: list[bytes]) -> list[tuple[bool, bytes | str]]:
+    """In the pool: tag serialised articles; (True, tagged bytes) or (False, error)."""
+    assert _TAGGER is not None, "tag pool process was not initialised"
+    articles = [Article.loads(p, serializer="json") for p in payloads]
+    try:
+        tagged = _TAGGER.tag(articles)
+        return [(True, t.dumps(serializer="json")) for t in tagged]
+    except Exception:
+        if len(articles) == 1:
+            raise
+    results: list[tuple[bool, bytes | str]] = []
+    for article in articles:
+        try:
+            results.append((True, _TAGGER.tag([article])[0].dumps(serializer="json")))
+        except Exception as exc:  # noqa: BLE001 - isolating a poison article is the point
+            results.append((False, f"{type(exc).__name__}: {exc}"))
+    return results
+
+
+@dataclass(frozen=True)
+class TagResult:
+    article: Article
+    tagged: TaggedArticle | None
+    error: str = ""
+
+
+class TagPool:
+    """Tags micro-batches in ``processes`` child processes (0: one background thread)."""
+
+    def __init__(self, settings: Settings, watchlist: Watchlist):
+        self.settings = settings
+        self.watchlist = watchlist
+        self._executor: Executor | None = None
+        self._warmup: Future | None = None
+        self.busy_seconds = 0.0
+
+    def start(self) -> None:
+        """Create the pool and start loading spaCy in it; returns at once."""
+        if self._executor is not None:
+            return
+        initargs = (self.settings, self.watchlist)
+        if self.settings.nlp_processes == 0:
+            self._executor = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="tagger", initializer=_init_process, initargs=initargs
+            )
+        else:
+            # spawn, not fork: the parent holds aiokafka threads and sockets a fork would copy.
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.settings.nlp_processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_process,
+                initargs=initargs,
+            )
+        # Load the model while the consumer group forms, not on the first article.
+        self._warmup = self._executor.submit(_tag_payloads, [])
+
+    async def wait_ready(self) -> None:
+        """Wait until the pool has loaded spaCy (raises if loading failed)."""
+        self.start()
+        assert self._warmup is not None
+        await asyncio.wrap_future(self._warmup)
+
+    def stop(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def _restart(self) -> None:
+        log.warning("tag pool process died; starting a new one")
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+        self.start()
+
+    async def tag(self, articles: Sequence[Article]) -> list[TagResult]:
+        """Tag a micro-batch without blocking the event loop; never raises for one article."""
+        if not articles:
+            return []
+        self.start()
+        loop = asyncio.get_running_loop()
+        payloads = [a.dumps(serializer="json") for a in articles]
+        started = time.perf_counter()
+        try:
+            outcomes = await loop.run_in_executor(self._executor, _tag_payloads, payloads)
+        except BrokenProcessPool:
+            self._restart()
+            outcomes = [await self._tag_alone(loop, payload) for payload in payloads]
+        except Exception as exc:  # noqa: BLE001 - a single-article batch that raised
+            outcomes = [(False, f"{type(exc).__name__}: {exc}")]
+        finally:
+            self.busy_seconds += time.perf_counter() - started
+        results = []
+        for article, (ok, value) in zip(articles, outcomes):
+            if ok:
+                results.append(TagResult(article, TaggedArticle.loads(value, serializer="json")))
+            else:
+                results.append(TagResult(article, None, str(value)))
+        return results
+
+    async def _tag_alone(self, loop: asyncio.AbstractEventLoop, payload: bytes) -> tuple[bool, bytes | str]:
+        try:
+            return (await loop.run_in_executor(self._executor, _tag_payloads, [payload]))[0]
+        except BrokenProcessPool:
+            self._restart()
+            return (False, "the tagging process died on this article (crash or out of memory)")
+        except Exception as exc:  # noqa: BLE001
+            return (False, f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,96 @@
+"""Kafka topics: their names, in one place, and their creation with kafka-python's admin.
+
+Topic flow: poller → ``articles`` → tag → ``tagged`` → detect → ``decisions`` (every
+article's outcome) and ``alerts`` (the outbox) → deliver → sinks; anything a stage cannot
+process goes to ``deadletter`` with its cause.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from monitor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    articles: str
+    tagged: str
+    decisions: str
+    alerts: str
+    deadletter: str
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> "TopicNames":
+        prefix = settings.topic_prefix
+        return cls(
+            articles=f"{prefix}-articles",
+            tagged=f"{prefix}-tagged",
+            decisions=f"{prefix}-decisions",
+            alerts=f"{prefix}-alerts",
+            deadletter=f"{prefix}-deadletter",
+        )
+
+    def all(self) -> list[str]:
+        return [self.articles, self.tagged, self.decisions, self.alerts, self.deadletter]
+
+
+def admin_client(settings: Settings, timeout_s: float = 30.0) -> KafkaAdminClient:
+    """An admin client, retrying while the broker is still coming up."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.app_id}-admin")
+        except KafkaError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def ensure_topics(settings: Settings) -> list[str]:
+    """Create any missing newsmon topic with the configured partitions; return those created."""
+    names = TopicNames.for_settings(settings).all()
+    admin = admin_client(settings)
+    try:
+        existing = set(admin.list_topics())
+        missing = [name for name in names if name not in existing]
+        if not missing:
+            return []
+        new = [NewTopic(name, settings.partitions, settings.replication_factor) for name in missing]
+        try:
+            admin.create_topics(new)
+        except TopicAlreadyExistsError:
+            pass  # another process (a second worker or poller) created them first
+        log.info("created topics %s with %d partitions", ", ".join(missing), settings.partitions)
+        return missing
+    finally:
+        admin.close()
+
+
+def make_producer(settings: Settings) -> KafkaProducer:
+    """The kafka-python producer of standalone processes (the poller, operator tools).
+
+    acks=all and retries: an article is only marked as sent once the broker has it.
+    """
+    return KafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        client_id=f"{settings.app_id}-poller",
+        acks="all",
+        # Tansu, the embedded broker, has no idempotent producer; sinks dedupe instead.
+        enable_idempotence=False,
+        retries=5,
+        linger_ms=20,
+        max_request_size=16 * 1024 * 1024,
+        compression_type=None,
+    )
+
+
+__all__ = ["TopicNames", "ensure_topics", "make_producer", "admin_client", "KafkaError"]
