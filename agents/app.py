@@ -69,10 +69,11 @@ def create_app(
     ctx = WorkerContext(
         settings=settings,
         watchlist=watchlist or load_watchlist(settings.config_file("watchlist.yaml")),
-        sinks=sinks if sinks is not None else load_sinks(settings.config_file("sinks.yaml")),
+        sinks=sinks if sinks is not None else load_sinks(settings.config_file("sinks.yaml"), settings.data_dir),
         metrics=metrics or Metrics(),
         names=TopicNames.for_settings(settings),
     )
+    (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     app = faust.App(settings.app_id, **faust_settings(settings))
     topics = Topics(app, ctx.names)
     tagging.register(app, topics, ctx)

@@ -8,6 +8,7 @@ a dispatcher.
 from __future__ import annotations
 
 import abc
+from pathlib import Path
 from typing import Any, Callable, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -45,9 +46,11 @@ class Sink(abc.ABC):
     type_name: ClassVar[str] = ""
     config_model: ClassVar[type[SinkConfig]] = SinkConfig
 
-    def __init__(self, config: SinkConfig):
+    def __init__(self, config: SinkConfig, *, data_dir: Path | None = None):
         self.config = config
         self.name = config.sink_name
+        #: Where relative file paths in the sink's options resolve (MONITOR_DATA_DIR).
+        self.data_dir = data_dir or Path(".")
 
     async def start(self) -> None:
         """Open connections or files; called once before the first ``send``."""
@@ -75,7 +78,7 @@ def register(type_name: str) -> Callable[[S], S]:
     return decorate
 
 
-def build_sink(raw: dict[str, Any]) -> Sink:
-    """A sink from one ``sinks.yaml`` entry (already validated by ``monitor.sinks.config``)."""
+def build_sink(raw: dict[str, Any], data_dir: Path | None = None) -> Sink:
+    """A sink from one ``sinks.yaml`` entry; raises pydantic's ValidationError if invalid."""
     cls = SINK_TYPES[raw["type"]]
-    return cls(cls.config_model.model_validate(raw))
+    return cls(cls.config_model.model_validate(raw), data_dir=data_dir)

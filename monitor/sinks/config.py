@@ -11,8 +11,11 @@ from monitor.configfile import ConfigError, describe_errors, read_yaml
 from monitor.sinks.base import SINK_TYPES, Sink, build_sink
 
 
-def load_sinks(path: Path) -> list[Sink]:
-    """Build every configured sink; ConfigError names each bad line."""
+def load_sinks(path: Path, data_dir: Path | None = None) -> list[Sink]:
+    """Build every configured sink; ConfigError names each bad line.
+
+    Relative file paths in sink options resolve against ``data_dir``.
+    """
     data, lines = read_yaml(path)
     entries: list[Any] = (data or {}).get("sinks", []) if isinstance(data, dict) else []
     if not isinstance(entries, list):
@@ -27,7 +30,7 @@ def load_sinks(path: Path) -> list[Sink]:
             problems.append(f"{path}:{lines.get(loc, 1)}: sinks.{index}.type: unknown sink type {kind!r} (known: {known})")
             continue
         try:
-            sinks.append(build_sink(entry))
+            sinks.append(build_sink(entry, data_dir))
         except ValidationError as exc:
             problems += describe_errors(path, exc, lines, prefix=loc)
     names = [sink.name for sink in sinks]

@@ -28,8 +28,8 @@ def render(alert: Alert) -> str:
 
 @register("console")
 class ConsoleSink(Sink):
-    def __init__(self, config: SinkConfig, stream: TextIO | None = None):
-        super().__init__(config)
+    def __init__(self, config: SinkConfig, *, data_dir=None, stream: TextIO | None = None):
+        super().__init__(config, data_dir=data_dir)
         self.stream = stream
 
     async def send(self, alert: Alert) -> None:

@@ -12,24 +12,29 @@ from monitor.sinks.base import DeliveryError, Sink, SinkConfig, register
 
 
 class JsonlConfig(SinkConfig):
-    path: Path = Path("data/alerts.jsonl")
+    #: Relative paths are inside MONITOR_DATA_DIR.
+    path: Path = Path("alerts.jsonl")
 
 
 @register("jsonl")
 class JsonlSink(Sink):
     config_model = JsonlConfig
 
+    @property
+    def path(self) -> Path:
+        return self.config.path if self.config.path.is_absolute() else self.data_dir / self.config.path
+
     async def start(self) -> None:
-        self.config.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
 
     async def send(self, alert: Alert) -> None:
         line = json.dumps(plain(json.loads(alert.dumps(serializer="json"))), ensure_ascii=False) + "\n"
         try:
             await asyncio.to_thread(self._append, line)
         except OSError as exc:
-            raise DeliveryError(f"cannot write {self.config.path}: {exc.strerror or exc}") from exc
+            raise DeliveryError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
 
     def _append(self, line: str) -> None:
-        with self.config.path.open("a", encoding="utf-8") as handle:
+        with self.path.open("a", encoding="utf-8") as handle:
             handle.write(line)
             handle.flush()

@@ -8,8 +8,8 @@ from monitor.sinks.base import Sink, SinkConfig, register
 
 @register("memory")
 class MemorySink(Sink):
-    def __init__(self, config: SinkConfig):
-        super().__init__(config)
+    def __init__(self, config: SinkConfig, **kwargs):
+        super().__init__(config, **kwargs)
         self.alerts: list[Alert] = []
 
     async def send(self, alert: Alert) -> None:

@@ -1,0 +1,86 @@
+"""End to end on real components: loopback feed → poller → Tansu → Faust worker → alerts topic."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from monitor.feeds import FeedConfig
+from monitor.feedstate import FeedStateStore
+from monitor.metrics import Metrics
+from monitor.models import Alert, Decision
+from monitor.poll import KafkaPublisher, Poller
+from monitor.topics import TopicNames, ensure_topics, make_producer
+from tests.support.feedbuild import rss_from_files
+from tests.support.kafka import read_topic
+from tests.support.paths import SEEDS, seed
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def _poller(settings, url: str) -> Poller:
+    feeds = [FeedConfig(name="seeds", url=url, source="Seed Wire")]
+    store = FeedStateStore(settings.data_dir / "poller.sqlite3")
+    publisher = KafkaPublisher(make_producer(settings), TopicNames.for_settings(settings).articles)
+    return Poller(settings, feeds, publisher, store, Metrics(CollectorRegistry()))
+
+
+def test_seed_feed_alerts_on_000_not_on_004_and_repoll_sends_nothing(broker_settings, httpserver, start_worker):
+    """000 raises an alert carrying a sentence of 000, 004 raises none, a second poll adds nothing."""
+    seeds = sorted(SEEDS.glob("*.txt"))
+    httpserver.expect_request("/feed.xml").respond_with_data(rss_from_files(seeds), content_type="application/rss+xml")
+    ensure_topics(broker_settings)
+    names = TopicNames.for_settings(broker_settings)
+    start_worker()
+
+    poller = _poller(broker_settings, httpserver.url_for("/feed.xml"))
+    (first,) = asyncio.run(poller.run_once())
+    assert (first.outcome, first.new) == ("ok", 5)
+
+    decisions = read_topic(broker_settings.bootstrap_servers[0], names.decisions, until=lambda r: len(r) >= 5, timeout_s=90)
+    by_id = {d.title: d for d in (Decision.loads(r.value, serializer="json") for r in decisions)}
+    assert len(decisions) == 5, "every polled article gets exactly one decision"
+
+    alerts = [Alert.loads(r.value, serializer="json") for r in read_topic(
+        broker_settings.bootstrap_servers[0], names.alerts, until=lambda r: len(r) >= 1, settle_s=3)]
+    seed_000 = seed("000").read_text()
+    alert_000 = [a for a in alerts if a.url.endswith(seed("000").stem)]
+    assert len(alert_000) == 1
+    assert any(item.sentence in " ".join(seed_000.split()) for item in alert_000[0].evidence)
+    assert "military_aid" in alert_000[0].topics
+    assert {"RUS", "CHN"} <= set(alert_000[0].actors)
+    assert not [a for a in alerts if a.url.endswith(seed("004").stem)], "004 must raise no alert"
+    title_004 = [t for t in by_id if t.startswith("China, Russia leaders")]
+    assert title_004 and by_id[title_004[0]].relevant is False
+
+    (second,) = asyncio.run(poller.run_once())
+    assert (second.outcome, second.new, second.updated) == ("ok", 0, 0)
+    raw = read_topic(broker_settings.bootstrap_servers[0], names.articles, timeout_s=3)
+    assert len(raw) == 5, "the second poll produced nothing new"
+
+
+def test_poison_message_is_dead_lettered_and_the_stream_goes_on(broker_settings, start_worker):
+    """Bytes that are not an article go to the dead-letter topic with the cause; the next article is processed."""
+    from kafka import KafkaProducer
+
+    from monitor.readers import read_articles
+
+    ensure_topics(broker_settings)
+    names = TopicNames.for_settings(broker_settings)
+    start_worker()
+    producer = KafkaProducer(bootstrap_servers=broker_settings.bootstrap_servers)
+    producer.send(names.articles, key=b"poison", value=b"\x00not json at all")
+    (article,) = read_articles([seed("000")])
+    producer.send(names.articles, key=article.id.encode(), value=article.dumps(serializer="json"))
+    producer.flush()
+
+    letters = read_topic(broker_settings.bootstrap_servers[0], names.deadletter, until=lambda r: len(r) >= 1)
+    assert len(letters) == 1
+    letter = json.loads(letters[0].value)
+    assert letter["stage"] == "tag" and letter["reason"] == "undecodable"
+    assert "not json at all" in letter["payload"] and letter["error"]
+    decisions = read_topic(broker_settings.bootstrap_servers[0], names.decisions, until=lambda r: len(r) >= 1, timeout_s=60)
+    assert [Decision.loads(r.value, serializer="json").id for r in decisions] == [article.id]

@@ -1,0 +1,89 @@
+"""Config files: the shipped ones load; a broken one is reported with file, line and problem."""
+
+from click.testing import CliRunner
+
+from monitor.cli import cli
+from monitor.configfile import ConfigError
+from monitor.feeds import load_feeds
+from monitor.watchlist import load_watchlist
+from tests.support.paths import CONFIG
+
+import pytest
+
+
+def test_shipped_config_is_valid():
+    watchlist = load_watchlist(CONFIG / "watchlist.yaml")
+    assert {"RUS", "CHN", "USA"} <= set(watchlist.actors)
+    assert ("RUS", "CHN") in watchlist.watch_pairs
+    assert {"military_aid", "sanctions"} <= set(watchlist.topics)
+    assert load_feeds(CONFIG / "feeds.yaml").feeds
+
+
+def test_watchlist_errors_name_the_line_and_the_problem(tmp_path):
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(
+        "actors:\n"
+        "  RUS:\n"
+        "    name: Russia\n"
+        "    aliases: [Russia]\n"
+        "  CHN:\n"
+        "    name: China\n"
+        "    aliases: not-a-list\n"
+        "watch_pairs: [[RUS, CHN]]\n"
+        "topics:\n"
+        "  sanctions: {label: S, triggers: [sanction]}\n"
+    )
+    with pytest.raises(ConfigError) as error:
+        load_watchlist(path)
+    assert error.value.problems == [f"{path}:7: actors.CHN.aliases: Input should be a valid list"]
+
+
+def test_unknown_actor_in_a_watch_pair_is_reported(tmp_path):
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(
+        "actors:\n  RUS: {name: Russia, aliases: [Russia]}\n"
+        "watch_pairs: [[RUS, CHN]]\n"
+        "topics:\n  sanctions: {label: S, triggers: [sanction]}\n"
+    )
+    with pytest.raises(ConfigError, match="unknown actor 'CHN'"):
+        load_watchlist(path)
+
+
+def test_one_phrase_for_two_actors_is_reported(tmp_path):
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(
+        "actors:\n  RUS: {name: Russia, aliases: [Russia]}\n  CHN: {name: China, aliases: [China, Russia]}\n"
+        "watch_pairs: [[RUS, CHN]]\ntopics:\n  sanctions: {label: S, triggers: [sanction]}\n"
+    )
+    with pytest.raises(ConfigError, match="refers to both RUS and CHN"):
+        load_watchlist(path)
+
+
+def test_invalid_yaml_names_its_line(tmp_path):
+    path = tmp_path / "feeds.yaml"
+    path.write_text("feeds:\n  - name: a\n    url: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"feeds.yaml:\d+: not valid YAML"):
+        load_feeds(path)
+
+
+def test_feed_names_must_be_unique_and_urls_http(tmp_path):
+    path = tmp_path / "feeds.yaml"
+    path.write_text("feeds:\n  - {name: a, url: 'https://e.org/1'}\n  - {name: a, url: 'ftp://e.org/2'}\n")
+    with pytest.raises(ConfigError) as error:
+        load_feeds(path)
+    assert f"{path}:3: feeds.1.url: Value error, feed url must start with http:// or https://" in error.value.problems
+
+
+def test_check_config_command_prints_problems_and_fails(tmp_path, monkeypatch, config_dir):
+    (config_dir / "sinks.yaml").write_text("sinks:\n  - type: carrier-pigeon\n")
+    monkeypatch.setenv("MONITOR_CONFIG_DIR", str(config_dir))
+    result = CliRunner().invoke(cli, ["check-config"])
+    assert result.exit_code == 1
+    assert f"{config_dir / 'sinks.yaml'}:2: sinks.0.type: unknown sink type 'carrier-pigeon'" in result.output
+
+
+def test_check_config_command_accepts_the_shipped_config(monkeypatch):
+    monkeypatch.setenv("MONITOR_CONFIG_DIR", str(CONFIG))
+    result = CliRunner().invoke(cli, ["check-config"])
+    assert result.exit_code == 0, result.output
+    assert "config OK" in result.output

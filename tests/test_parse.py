@@ -1,0 +1,59 @@
+"""Feed parsing from bytes: real news snapshots yield their items; errors come back, never raise."""
+
+from pathlib import Path
+
+import pytest
+
+from monitor.parse import html_to_text, parse_feed
+from tests.support.paths import FEEDS
+
+NEWS = sorted((FEEDS / "news").glob("*.xml"))
+
+
+def test_the_25_news_snapshots_are_present():
+    assert len(NEWS) == 25
+
+
+@pytest.mark.parametrize("path", NEWS, ids=lambda p: p.name.split("__")[0])
+def test_every_news_snapshot_yields_items_with_ids_titles_and_links(path: Path):
+    parsed = parse_feed(path.read_bytes(), feed_name="news")
+    assert not parsed.unusable, parsed.error
+    assert len(parsed.articles) >= 5
+    ids = [a.id for a in parsed.articles]
+    assert len(ids) == len(set(ids))
+    for article in parsed.articles:
+        assert article.title or article.summary
+        assert article.url.startswith("http")
+        assert article.content_hash
+
+
+def test_the_guardian_snapshot_has_its_55_items_with_dates():
+    (path,) = [p for p in NEWS if p.name.startswith("guardian_us_2018")]
+    parsed = parse_feed(path.read_bytes(), feed_name="guardian")
+    assert len(parsed.articles) == 55
+    assert all(a.published is not None and a.published.year in (2017, 2018) for a in parsed.articles)
+    assert max(a.published for a in parsed.articles).date().isoformat() == "2018-01-31"
+
+
+def test_html_becomes_paragraph_text_without_markup_or_scripts():
+    markup = "<p>Russia &amp; China</p><script>alert(1)</script><p>met <b>today</b></p>"
+    assert html_to_text(markup) == "Russia & China\nmet today"
+
+
+def test_garbage_is_reported_as_unusable_not_raised():
+    parsed = parse_feed(b"\x00\xff this is not xml <<<", feed_name="broken")
+    assert parsed.unusable
+    assert parsed.articles == []
+
+
+def test_ttl_is_read_from_the_channel():
+    body = b'<rss version="2.0"><channel><title>t</title><ttl>45</ttl><item><title>One item here</title><link>https://e.org/1</link></item></channel></rss>'
+    parsed = parse_feed(body, feed_name="ttl")
+    assert parsed.ttl_minutes == 45
+    assert [a.title for a in parsed.articles] == ["One item here"]
+
+
+def test_charset_from_response_headers_is_honoured():
+    body = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>Café Müller</title><link>https://e.org/c</link></item></channel></rss>'.encode("latin-1")
+    parsed = parse_feed(body.replace(b'<?xml version="1.0"?>', b""), feed_name="latin", headers={"content-type": "application/rss+xml; charset=iso-8859-1"})
+    assert parsed.articles[0].title == "Café Müller"

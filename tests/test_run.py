@@ -1,0 +1,68 @@
+"""``newsmon run``: one command brings up broker, worker and poller, prints alerts, Ctrl-C stops all."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from tests.support.feedbuild import rss_from_files
+from tests.support.paths import SEEDS
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def test_run_prints_an_alert_for_a_local_feed_and_stops_everything_on_ctrl_c(httpserver, config_dir, tmp_path):
+    httpserver.expect_request("/seeds.xml").respond_with_data(rss_from_files(sorted(SEEDS.glob("*.txt"))))
+    (config_dir / "feeds.yaml").write_text(f"feeds:\n  - name: seeds\n    url: {httpserver.url_for('/seeds.xml')}\n    source: Seed Wire\n")
+    env = {
+        **os.environ,
+        "MONITOR_CONFIG_DIR": str(config_dir),
+        "MONITOR_DATA_DIR": str(tmp_path / "data"),
+        "MONITOR_POLLER_METRICS_PORT": "0",
+        "MONITOR_WORKER_METRICS_PORT": "0",
+    }
+    env.pop("MONITOR_BROKER_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
+
+    def wait_for(pattern: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(lines):
+                if re.search(pattern, line):
+                    return line
+            time.sleep(0.2)
+        raise AssertionError(f"no line matching {pattern!r}; output:\n{''.join(lines)[-5000:]}")
+
+    try:
+        ready = wait_for(r"newsmon ready in [\d.]+ s", 120)
+        wait_for(r"newsmon alert · NEW STORY", 60)
+        wait_for(r"Russia has asked China to send military support", 5)
+        assert float(re.search(r"ready in ([\d.]+) s", ready).group(1)) < 60
+        pids = [int(p) for p in re.findall(r"started \w+ \(pid (\d+)\)", "".join(lines))]
+        broker_pid = int(re.search(r"embedded broker ready on \S+ \(pid (\d+)\)", "".join(lines)).group(1))
+        assert len(pids) == 2
+    finally:
+        process.send_signal(signal.SIGINT)
+        code = process.wait(60)
+    assert code == 0
+    time.sleep(0.5)
+    for pid in pids + [broker_pid]:
+        assert not _alive(pid), f"process {pid} survived newsmon run"
+    assert "Russia has asked China" in (tmp_path / "data" / "alerts.jsonl").read_text()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False

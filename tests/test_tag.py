@@ -1,0 +1,56 @@
+"""Tagging on the real spaCy model: actor linking, topic triggers, evidence sentences."""
+
+from monitor.models import Article
+
+
+def tag_one(tagger, text: str, title: str = ""):
+    return tagger.tag([Article(id="t", title=title, text=text)])[0]
+
+
+def test_aliases_metonyms_people_and_demonyms_link_to_canonical_actors(tagger):
+    tagged = tag_one(tagger, "The Kremlin said Putin spoke to Xi Jinping. Chinese firms and the Russian army were named. Blinken replied.")
+    by_text = {m.text: m.actor for m in tagged.mentions if m.actor}
+    assert by_text["Kremlin"] == "RUS"
+    assert by_text["Putin"] == "RUS"
+    assert by_text["Xi Jinping"] == "CHN"
+    assert by_text["Chinese"] == "CHN"
+    assert by_text["Russian"] == "RUS"
+    assert by_text["Blinken"] == "USA"
+    assert tagged.route == "CHN|RUS"
+
+
+def test_an_outlet_named_after_a_capital_is_not_the_state(tagger):
+    tagged = tag_one(tagger, "The Washington Post reported the meeting on Tuesday.")
+    assert "USA" not in tagged.actors
+
+
+def test_a_request_for_weapons_linking_russia_and_china_is_evidence(tagger):
+    tagged = tag_one(tagger, "Russia has asked China to send weapons for its war. Officials met in Rome.")
+    assert [e.sentence for e in tagged.evidence] == ["Russia has asked China to send weapons for its war."]
+    assert tagged.evidence[0].topics == ["military_aid"]
+    assert tagged.topics == ["military_aid"]
+
+
+def test_weapons_not_governed_by_a_transfer_verb_are_not_military_aid(tagger):
+    text = "Russia's Vladimir Putin and China's Xi Jinping use the threat of nuclear weapons to seek strategic advantages."
+    assert tag_one(tagger, text).evidence == []
+
+
+def test_sanctions_in_any_inflection_are_a_trigger(tagger):
+    tagged = tag_one(tagger, "Washington sanctioned Chinese companies for helping Russia.")
+    assert tagged.evidence and tagged.evidence[0].topics == ["sanctions"]
+
+
+def test_a_trigger_without_both_watched_actors_is_not_evidence(tagger):
+    assert tag_one(tagger, "The EU imposed new sanctions on Russia.").evidence == []
+
+
+def test_a_headline_line_is_its_own_sentence(tagger):
+    tagged = tag_one(tagger, "Moscow asks Beijing for drones and ammunition\nOfficials in Rome met on Monday without comment.")
+    assert tagged.evidence[0].sentence == "Moscow asks Beijing for drones and ammunition"
+
+
+def test_the_title_is_analysed_as_a_sentence_of_its_own(tagger):
+    tagged = tag_one(tagger, "The talks were held in private.", title="US sanctions Chinese firms supplying Russia")
+    assert tagged.evidence[0].sentence == "US sanctions Chinese firms supplying Russia."
+    assert {"USA", "CHN", "RUS"} <= set(tagged.evidence[0].actors)
