@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-test bench clean
+.PHONY: run test install install-test install-bench bench-pipeline clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,13 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+$(VENV)/.installed-bench: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+install-bench: $(VENV)/.installed-bench
 
 ## run: set up and start the daemon (embedded broker, worker, poller) with config/.
 run: install
@@ -29,6 +34,10 @@ run: install
 ## test: set up and run the whole test suite against real components.
 test: install-test
 	$(BIN)/python -m pytest
+
+## bench-pipeline: pipeline vs raw spaCy throughput, latency, CPU, RSS (bench/pipeline.py).
+bench-pipeline: install-bench
+	$(BIN)/python -m bench.pipeline
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

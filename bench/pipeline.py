@@ -1,0 +1,221 @@
+"""Pipeline throughput against raw spaCy, on the embedded broker, in one run.
+
+    .venv/bin/python -m bench.pipeline --articles 600 --workers 1 2
+
+For each worker count: a fresh embedded broker, N real corpus articles produced at once to the
+articles topic, W ``newsmon worker`` processes, wait until every article has its decision.
+In the same run: raw ``nlp.pipe`` over the same texts with the same pipeline (model + actor
+ruler + sentence splitter). Prints articles/s, the ratio pipeline / raw, latency percentiles
+from produce to tagged and to alert (bulk: everything queued at once; paced: articles
+arriving at half the measured capacity), CPU seconds per article and peak RSS per process.
+The poller is not running (idle), as the issue asks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kafka import KafkaProducer
+
+from bench.resources import ResourceSampler, mib
+from monitor.broker import EmbeddedBroker
+from monitor.models import Article
+from monitor.readers import read_articles
+from monitor.settings import Settings
+from monitor.topics import TopicNames, ensure_topics
+from tests.support.kafka import read_topic
+from tests.support.paths import CONFIG, CORPUS
+from tests.support.worker import WorkerProcess
+
+SOURCES = {
+    "guardian": CORPUS / "subina-maharjan_Guardians_Russia_Ukraine.csv",
+    "nyt": CORPUS / "subina-maharjan_NYT_Russia_Ukraine.csv",
+    "cnn": CORPUS / "mmdrzaco_latest_cnn_2024-07-16_to_2024-08-01_dedup.jsonl",
+}
+
+
+def load_articles(count: int, sources: list[str]) -> list[Article]:
+    """``count`` real articles, round-robin over the sources, each with a unique bench id."""
+    pools = [list(read_articles([SOURCES[name]])) for name in sources]
+    picked: list[Article] = []
+    index = 0
+    while len(picked) < count and any(pools):
+        pool = pools[index % len(pools)]
+        if pool:
+            article = pool.pop(0)
+            picked.append(article.derive(id=f"bench-{len(picked):06d}-{article.id}"))
+        index += 1
+    return picked
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def raw_spacy(articles: list[Article], settings: Settings) -> tuple[float, float]:
+    """(articles/s, CPU s/article) of nlp.pipe alone, same texts, same components."""
+    from monitor.tag import build_nlp, compose_text
+    from monitor.watchlist import load_watchlist
+
+    nlp = build_nlp(settings.spacy_model, load_watchlist(CONFIG / "watchlist.yaml"))
+    texts = [compose_text(a, settings.max_text_chars) for a in articles]
+    list(nlp.pipe(texts[:8]))  # warm up
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for _ in nlp.pipe(texts, batch_size=settings.nlp_batch_size):
+        pass
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    return len(texts) / wall, cpu / len(texts)
+
+
+@dataclass
+class RunResult:
+    workers: int
+    per_second: float
+    cpu_per_article: float
+    tagged_latency: list[float]
+    alert_latency: list[float]
+    paced_tagged: list[float]
+    paced_alert: list[float]
+    peak_rss: dict[str, int]
+    decisions: int
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    env = {}
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[f"MONITOR_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+    return env
+
+
+def _produce(producer: KafkaProducer, topic: str, articles: list[Article], rate: float | None = None) -> dict[str, float]:
+    """Send articles (at ``rate`` per second if given); return produce time (ms) by article id."""
+    sent: dict[str, float] = {}
+    began = time.time()
+    for index, article in enumerate(articles):
+        if rate:
+            due = began + index / rate
+            delay = due - time.time()
+            if delay > 0:
+                time.sleep(delay)
+        sent[article.id] = time.time() * 1000
+        producer.send(topic, key=article.id.encode(), value=article.dumps(serializer="json"))
+    producer.flush()
+    return sent
+
+
+def _latencies(url: str, topic: str, sent: dict[str, float], id_of) -> list[float]:
+    records = read_topic(url, topic, timeout_s=2)
+    out = []
+    for record in records:
+        article_id = id_of(json.loads(record.value))
+        if article_id in sent:
+            out.append((record.timestamp - sent[article_id]) / 1000)
+    return out
+
+
+def run_pipeline(articles: list[Article], paced: list[Article], workers: int, partitions: int, base: Settings) -> RunResult:
+    """Bulk phase (all articles queued at once), then a paced phase at half that capacity."""
+    with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker(log_path=Path(tmp) / "broker.log") as broker:
+        settings = base.with_overrides(broker_url=broker.url, embedded_broker=True, partitions=partitions, data_dir=Path(tmp) / "data")
+        ensure_topics(settings)
+        names = TopicNames.for_settings(settings)
+        sampler = ResourceSampler()
+        sampler.watch("broker", broker.process.pid)
+        procs = []
+        for index in range(workers):
+            procs.append(WorkerProcess(_env(settings), Path(tmp) / f"worker-{index}.log").start())
+            sampler.watch(f"worker-{index}", procs[-1].process.pid)
+        # Every worker has joined and owns partitions once all report ready; let a rebalance settle.
+        time.sleep(2)
+        producer = KafkaProducer(bootstrap_servers=broker.url, linger_ms=5, max_request_size=16 * 2**20)
+        sampler.start()
+        began = time.time()
+        sent = _produce(producer, names.articles, articles)
+        decisions = read_topic(broker.url, names.decisions, until=lambda r: len(r) >= len(articles), timeout_s=3600)
+        last = max(r.timestamp for r in decisions) / 1000 if decisions else time.time()
+        elapsed = last - began
+        stats = sampler.stop()
+        tagged = _latencies(broker.url, names.tagged, sent, lambda v: v["article"]["id"])
+        alerts = _latencies(broker.url, names.alerts, sent, lambda v: v["article_id"])
+        paced_tagged: list[float] = []
+        paced_alert: list[float] = []
+        if paced:
+            paced_sent = _produce(producer, names.articles, paced, rate=max(0.5, len(articles) / elapsed / 2))
+            read_topic(broker.url, names.decisions, until=lambda r: len(r) >= len(articles) + len(paced), timeout_s=3600)
+            paced_tagged = _latencies(broker.url, names.tagged, paced_sent, lambda v: v["article"]["id"])
+            paced_alert = _latencies(broker.url, names.alerts, paced_sent, lambda v: v["article_id"])
+        producer.close()
+        for proc in procs:
+            proc.stop()
+        worker_cpu = sum(s.cpu_seconds for role, s in stats.items() if role.startswith("worker"))
+        return RunResult(
+            workers=workers,
+            per_second=len(articles) / elapsed,
+            cpu_per_article=worker_cpu / len(articles),
+            tagged_latency=tagged,
+            alert_latency=alerts,
+            paced_tagged=paced_tagged,
+            paced_alert=paced_alert,
+            peak_rss={role: s.peak_rss for role, s in stats.items()},
+            decisions=len(decisions),
+        )
+
+
+def _p(values: list[float]) -> str:
+    if not values:
+        return "n/a"
+    return " / ".join(f"{percentile(values, q):.2f}" for q in (50, 95, 99)) + f" s (n={len(values)})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=600)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--partitions", type=int, default=8)
+    parser.add_argument("--sources", nargs="+", default=["nyt", "guardian", "cnn"], choices=sorted(SOURCES))
+    parser.add_argument("--paced", type=int, default=100, help="articles for the paced-latency phase (0: skip)")
+    args = parser.parse_args(argv)
+
+    base = Settings(config_dir=CONFIG, poller_metrics_port=0, worker_metrics_port=0)
+    corpus = load_articles(args.articles + args.paced, args.sources)
+    articles, paced = corpus[: args.articles], corpus[args.articles :]
+    print(f"newsmon pipeline benchmark: {len(articles)} articles from {', '.join(args.sources)}; "
+          f"{os.cpu_count()} cores; batch {base.nlp_batch_size}, {base.nlp_processes} NLP process(es) per worker",
+          flush=True)
+    raw_rate, raw_cpu = raw_spacy(articles, base)
+    print(f"raw spaCy nlp.pipe (same texts, same components, 1 process): {raw_rate:.2f} articles/s, "
+          f"{raw_cpu * 1000:.0f} ms CPU/article", flush=True)
+    results = []
+    for workers in args.workers:
+        result = run_pipeline(articles, paced, workers, args.partitions, base)
+        results.append(result)
+        print(f"\n{workers} worker(s), {args.partitions} partitions: {result.per_second:.2f} articles/s "
+              f"= {result.per_second / raw_rate:.2f} x raw spaCy; {result.decisions} decisions")
+        print(f"  CPU per article (all worker processes): {result.cpu_per_article * 1000:.0f} ms "
+              f"(raw spaCy {raw_cpu * 1000:.0f} ms)")
+        print(f"  latency produce->tagged p50/p95/p99, bulk:   {_p(result.tagged_latency)}")
+        print(f"  latency produce->alert  p50/p95/p99, bulk:   {_p(result.alert_latency)}")
+        print(f"  latency produce->tagged p50/p95/p99, paced:  {_p(result.paced_tagged)}")
+        print(f"  latency produce->alert  p50/p95/p99, paced:  {_p(result.paced_alert)}")
+        print("  peak RSS: " + ", ".join(f"{role} {mib(rss)}" for role, rss in result.peak_rss.items()), flush=True)
+    if len(results) > 1:
+        base_rate = results[0].per_second
+        for result in results[1:]:
+            print(f"\nscale-out: {result.workers} workers = {result.per_second / base_rate:.2f} x {results[0].workers} worker(s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
