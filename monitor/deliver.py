@@ -239,7 +239,7 @@ class Deliverer:
                 op="schedule", sink=sink.name, alert=task.alert, attempt=attempt, not_before=not_before,
                 first_failed_at=task.first_failed_at or now, error=error.reason, partition=task.partition,
             )
-            log.warning("delivery of %s to %s failed (attempt %d): %s; next try in %.0f s",
+            log.warning("delivery of %s to %s failed (attempt %d): %s; next try in %.1f s",
                         task.alert.id, sink.name, attempt, error.reason, not_before - now)
             self.metrics.deliveries.labels(sink.type_name, "retry_scheduled").inc()
             if in_table:

@@ -41,10 +41,10 @@ def blocked_reason(address: str, allow: tuple[Network, ...] = ()) -> str | None:
         return None
     for label, hit in (
         ("loopback", ip.is_loopback),
+        ("unspecified", ip.is_unspecified),
         ("link-local", ip.is_link_local),
         ("private", ip.is_private),
         ("multicast", ip.is_multicast),
-        ("unspecified", ip.is_unspecified),
         ("reserved", ip.is_reserved),
     ):
         if hit:
