@@ -17,11 +17,12 @@ pytestmark = pytest.mark.timeout(280)
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
-def wait_for(condition, timeout_s: float, what: str) -> None:
+def wait_for(condition, timeout_s: float, what) -> None:
+    """Poll ``condition``; ``what`` (a string or a callable giving one) explains a timeout."""
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
         time.sleep(0.1)
 
 
@@ -44,7 +45,9 @@ def test_kill_9_during_delivery_loses_nothing_and_duplicates_at_most_the_one_in_
         at_kill = (len(slack.accepted()), len(hook.delivered()))
         start_worker()
         expected = {alert.id for alert in alerts}
-        wait_for(lambda: set(slack.alert_ids()) == expected and hook.unique_ids() == expected, 150, "every alert delivered")
+        wait_for(lambda: set(slack.alert_ids()) == expected and hook.unique_ids() == expected, 150,
+                 lambda: f"every alert delivered; missing on Slack {sorted(expected - set(slack.alert_ids()))}, "
+                         f"on the webhook {sorted(expected - hook.unique_ids())}")
         time.sleep(3)  # catch a late duplicate
 
         slack_ids = slack.alert_ids()
