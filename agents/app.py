@@ -34,6 +34,7 @@ class Topics:
         self.decisions = topic(names.decisions)
         self.alerts = topic(names.alerts)
         self.deadletter = topic(names.deadletter)
+        self.delivery_retries = topic(names.delivery_retries)
 
 
 def faust_settings(settings: Settings) -> dict:

@@ -1,55 +1,100 @@
-"""Deliver agent: the outbox (alerts topic) → every configured sink, each alert once.
+"""Deliver agents: the outbox (alerts topic) → every configured sink, each alert once.
 
-The ledger table remembers (alert id, sink) pairs already delivered, so a restart or a
-rebalance that replays the alerts topic does not deliver them again.
+* One lane agent per sink reads the alerts topic, so Slack's one message per second or
+  a webhook's 15 s timeout never holds up the console or another endpoint. A lane makes
+  the first attempt; a failure becomes a retry entry, never a sleep.
+* ``deliver-retries`` reads the delivery-retries topic (co-partitioned with alerts):
+  retry and digest entries go into the ``delivery-pending`` table, and *ticks* make it
+  deliver the entries that are due.
+* A timer sends a tick to each partition this worker owns whose entries are due.
+
+The logic is ``monitor.deliver.Deliverer``; this module only wires it to Faust.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from types import SimpleNamespace
 
 import faust
 
 from agents.context import WorkerContext
-from agents.deadletters import dead_letter_event, dead_letter_record
-from monitor.models import Alert
-from monitor.sinks import DeliveryError
+from agents.deadletters import dead_letter_event
+from monitor.deadletter import dead_letter
+from monitor.deliver import Deliverer
+from monitor.models import Alert, DeliveryTask
+from monitor.sinks import Sink
 
 log = logging.getLogger(__name__)
 
+#: A tick not answered within this long is sent again (the worker that owned the
+#: partition may have died with it).
+TICK_RESEND_S = 30.0
+
 
 def register(app: faust.App, topics, ctx: WorkerContext) -> None:
-    metrics = ctx.metrics
-    ledger = app.Table("deliveries", default=None, partitions=ctx.settings.partitions, key_type=str, value_type=None)
-    started: set[str] = set()
+    settings = ctx.settings
+    ledger = app.Table("deliveries", default=None, partitions=settings.partitions, key_type=str, value_type=None)
+    pending = app.Table("delivery-pending", default=None, partitions=settings.partitions, key_type=str, value_type=None)
 
-    @app.agent(topics.alerts, name="deliver")
-    async def deliver(stream: faust.StreamT) -> None:
+    async def schedule(task: DeliveryTask) -> None:
+        await topics.delivery_retries.send(
+            key=task.alert.id.encode(), value=task.dumps(serializer="json"), partition=task.partition,
+        )
+
+    async def give_up(reason: str, error: str, alert: Alert, sink: str, attempts: int, partition: int) -> None:
+        log.error("deliver: dead-lettering alert %s for sink %s (%s): %s", alert.id, sink, reason, error)
+        origin = SimpleNamespace(topic=ctx.names.alerts, partition=partition, offset=-1)
+        letter = dead_letter("deliver", reason, error, key=alert.id, payload=alert, message=origin, attempts=attempts, sink=sink)
+        ctx.metrics.dead_letters.labels("deliver", reason).inc()
+        await topics.deadletter.send(key=alert.id.encode(), value=letter.dumps(serializer="json"))
+
+    deliverer = Deliverer(
+        ctx.sinks, ledger, pending, ctx.metrics, partitions=settings.partitions,
+        schedule=schedule, dead_letter=give_up, tick_budget_s=settings.delivery_tick_budget_s,
+    )
+    for index, sink in enumerate(ctx.sinks):
+        _register_lane(app, topics, ctx, deliverer, sink, reports_poison=index == 0)
+
+    ticks_sent: dict[int, float] = {}
+
+    @app.agent(topics.delivery_retries, name="deliver-retries")
+    async def deliver_retries(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            partition = event.message.partition
+            try:
+                task = DeliveryTask.loads(event.value, serializer="json")
+            except Exception as exc:  # noqa: BLE001
+                await dead_letter_event(topics, ctx, "deliver", "undecodable", exc, event)
+                continue
+            if task.op == "tick":
+                ticks_sent.pop(partition, None)
+            await deliverer.on_task(task, partition)
+
+    @app.timer(interval=settings.delivery_tick_s)
+    async def tick() -> None:
+        owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == ctx.names.delivery_retries}
+        now = time.monotonic()
+        for partition in sorted(deliverer.due_partitions() & owned):
+            if now - ticks_sent.get(partition, -TICK_RESEND_S) >= TICK_RESEND_S:
+                ticks_sent[partition] = now
+                await topics.delivery_retries.send(key=b"tick", value=DeliveryTask(op="tick").dumps(serializer="json"), partition=partition)
+        for kind, count in deliverer.pending_by_type().items():
+            ctx.metrics.deliveries_pending.labels(kind).set(count)
+
+
+def _register_lane(app: faust.App, topics, ctx: WorkerContext, deliverer: Deliverer, sink: Sink, *, reports_poison: bool) -> None:
+    """One agent delivering the alerts topic to one sink."""
+
+    async def lane(stream: faust.StreamT) -> None:
         async for event in stream.events():
             try:
                 alert = Alert.loads(event.value, serializer="json")
             except Exception as exc:  # noqa: BLE001
-                await dead_letter_event(topics, ctx, "deliver", "undecodable", exc, event)
+                if reports_poison:  # one dead letter per poison message, not one per sink
+                    await dead_letter_event(topics, ctx, "deliver", "undecodable", exc, event)
                 continue
-            for sink in ctx.sinks:
-                entry = f"{alert.id}|{sink.name}"
-                if ledger.get(entry) is not None:
-                    metrics.deliveries.labels(sink.type_name, "duplicate_skipped").inc()
-                    continue
-                if sink.name not in started:
-                    await sink.start()
-                    started.add(sink.name)
-                began = time.perf_counter()
-                try:
-                    await sink.send(alert)
-                except DeliveryError as exc:
-                    metrics.deliveries.labels(sink.type_name, "failed").inc()
-                    await dead_letter_record(
-                        topics, ctx, "deliver", "delivery_failed", f"{sink.name}: {exc.reason}",
-                        key=alert.id, payload=alert, message=event.message,
-                    )
-                    continue
-                metrics.delivery_seconds.labels(sink.type_name).observe(time.perf_counter() - began)
-                metrics.deliveries.labels(sink.type_name, "delivered").inc()
-                ledger[entry] = time.time()
+            await deliverer.on_alert(alert, sink, event.message.partition)
+
+    app.agent(topics.alerts, name=f"deliver-{sink.name}")(lane)

@@ -168,6 +168,82 @@ def broker() -> None:
             pass
 
 
+@cli.group()
+def dlq() -> None:
+    """Inspect and resend dead letters (MONITOR_BROKER_URL)."""
+
+
+def _dlq_settings() -> Settings:
+    settings = _settings()
+    if not settings.bootstrap_servers:
+        raise click.UsageError("set MONITOR_BROKER_URL")
+    return settings
+
+
+_dlq_filters = [
+    click.option("--stage", help="Only letters of this stage (tag, detect, deliver)."),
+    click.option("--reason", help="Only letters with this reason (rejected, retries_exhausted, undecodable…)."),
+    click.option("--sink", help="Only failed deliveries to this sink."),
+    click.option("--ref", "refs", multiple=True, help="Only the letter at PARTITION:OFFSET (repeatable)."),
+]
+
+
+def _with_filters(command):
+    for option in reversed(_dlq_filters):
+        command = option(command)
+    return command
+
+
+@dlq.command("list")
+@_with_filters
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per letter.")
+def dlq_list(stage, reason, sink, refs, as_json) -> None:
+    """List dead letters: where, when, which stage and sink, why."""
+    import json
+
+    from monitor.dlq import describe, line, read_letters, select
+
+    setup_logging("WARNING")
+    letters = select(read_letters(_dlq_settings()), stage=stage, reason=reason, sink=sink, refs=refs)
+    for letter in letters:
+        click.echo(json.dumps(describe(letter), ensure_ascii=False) if as_json else line(letter))
+    click.echo(f"{len(letters)} dead letter(s)", err=True)
+
+
+@dlq.command("replay")
+@_with_filters
+@click.option("--all", "everything", is_flag=True, help="Replay every letter (needed when no filter is given).")
+@click.option("--dry-run", is_flag=True, help="Show what would be resent.")
+def dlq_replay(stage, reason, sink, refs, everything, dry_run) -> None:
+    """Resend dead letters: failed deliveries to their sink, other letters to their topic."""
+    from monitor.dlq import line, read_letters, replay, select
+    from monitor.sinks import load_sinks
+
+    setup_logging("WARNING")
+    if not (stage or reason or sink or refs or everything):
+        raise click.UsageError("choose letters with --stage/--reason/--sink/--ref, or pass --all")
+    settings = _dlq_settings()
+    letters = select(read_letters(settings), stage=stage, reason=reason, sink=sink, refs=refs)
+    if dry_run:
+        for letter in letters:
+            click.echo(f"would replay {line(letter)}")
+        return
+    try:
+        digest_sinks = {s.name for s in load_sinks(settings.config_file("sinks.yaml"), settings.data_dir) if s.digest}
+    except ConfigError as exc:
+        _fail_config(exc)
+    failed = 0
+    for letter, problem in replay(settings, letters, digest_sinks):
+        if problem:
+            failed += 1
+            click.echo(f"cannot replay {letter.ref}: {problem}", err=True)
+        else:
+            click.echo(f"replayed {line(letter)}")
+    click.echo(f"{len(letters) - failed} replayed, {failed} not", err=True)
+    if failed:
+        sys.exit(1)
+
+
 def main() -> None:
     cli(prog_name="newsmon")
 

@@ -28,6 +28,7 @@ def dead_letter(
     payload: Any = None,
     message: Any = None,
     attempts: int = 1,
+    sink: str = "",
 ) -> DeadLetter:
     """A DeadLetter record; ``message`` (a faust Message) supplies topic, partition, offset."""
     return DeadLetter(
@@ -41,4 +42,5 @@ def dead_letter(
         offset=getattr(message, "offset", -1),
         attempts=attempts,
         failed_at=utcnow(),
+        sink=sink,
     )

@@ -102,6 +102,18 @@ class Metrics:
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 15, 30),
         )
         self.dead_letters = Counter("newsmon_dead_letters", "Messages routed to the dead-letter topic.", ["stage", "reason"], registry=r)
+        self.delivery_attempts = Counter(
+            "newsmon_delivery_attempts",
+            "Delivery attempts by sink type and result (ok, retryable, rejected, throttled: nothing sent, error: sink bug).",
+            ["sink", "outcome"], registry=r,
+        )
+        self.delivery_lag_seconds = Histogram(
+            "newsmon_delivery_lag_seconds", "From raising an alert to its delivery (retries included), seconds.",
+            ["sink"], registry=r, buckets=LATENCY_BUCKETS,
+        )
+        self.deliveries_pending = Gauge(
+            "newsmon_deliveries_pending", "Deliveries waiting for a retry or a digest, by sink type.", ["sink"], registry=r,
+        )
         self.up_since = Gauge("newsmon_process_start_time_seconds", "When this newsmon process started (unix time).", ["role"], registry=r)
 
     def serve(self, port: int, host: str = "0.0.0.0") -> None:

@@ -169,3 +169,26 @@ class DeadLetter(faust.Record, namespace="newsmon.deadletter", isodates=True, va
     offset: int = -1
     attempts: int = 1
     failed_at: Optional[datetime] = None
+    #: For a failed delivery: the sink it could not reach (``newsmon dlq replay`` resends to it only).
+    sink: str = Text()
+
+
+class DeliveryTask(faust.Record, namespace="newsmon.deliverytask", validation=True, serializer="json"):
+    """A message on the delivery-retries topic, and a pending delivery in its table.
+
+    ``op``: ``schedule`` (deliver ``alert`` to ``sink`` at ``not_before``: a retry or a
+    digest), ``replay`` (an operator resends a dead letter) or ``tick`` (deliver what is
+    due on this partition now).
+    """
+
+    op: str
+    sink: str = Text()
+    alert: Optional[Alert] = None
+    #: Attempts made so far (a digest entry starts at 0).
+    attempt: int = 0
+    #: Unix time before which nothing is sent.
+    not_before: float = 0.0
+    first_failed_at: float = 0.0
+    error: str = Text()
+    #: Partition of the delivery-retries topic (and so of the ledger) that owns this entry.
+    partition: int = -1

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     #: Ids remembered per feed so a restart does not re-send old items.
     seen_ids_per_feed: int = Field(default=5_000, ge=100)
 
+    # --- delivery -----------------------------------------------------------------------
+    #: How often the worker looks for retries and digests that are due.
+    delivery_tick_s: float = Field(default=1.0, gt=0)
+    #: Longest time one sink spends on due retries per tick (the rest wait for the next).
+    delivery_tick_budget_s: float = Field(default=10.0, gt=0)
+
     # --- metrics ------------------------------------------------------------------------
     #: 0 disables the endpoint (tests pick free ports).
     poller_metrics_port: int = Field(default=9101, ge=0, le=65535)

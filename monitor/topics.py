@@ -27,6 +27,8 @@ class TopicNames:
     decisions: str
     alerts: str
     deadletter: str
+    #: Retries, digests and operator replays of deliveries, and the ticks that drive them.
+    delivery_retries: str = ""
 
     @classmethod
     def for_settings(cls, settings: Settings) -> "TopicNames":
@@ -37,10 +39,13 @@ class TopicNames:
             decisions=f"{prefix}-decisions",
             alerts=f"{prefix}-alerts",
             deadletter=f"{prefix}-deadletter",
+            delivery_retries=f"{prefix}-delivery-retries",
         )
 
     def all(self) -> list[str]:
-        return [self.articles, self.tagged, self.decisions, self.alerts, self.deadletter]
+        return [self.articles, self.tagged, self.decisions, self.alerts, self.deadletter] + (
+            [self.delivery_retries] if self.delivery_retries else []
+        )
 
 
 def admin_client(settings: Settings, timeout_s: float = 30.0) -> KafkaAdminClient:

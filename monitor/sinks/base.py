@@ -11,7 +11,7 @@ import abc
 from pathlib import Path
 from typing import Any, Callable, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.models import Alert
 
@@ -26,6 +26,18 @@ class DeliveryError(Exception):
         self.retry_after_s = retry_after_s
 
 
+class EndpointThrottled(DeliveryError):
+    """Nothing was sent: the endpoint asked us to wait (Retry-After) longer than a sink
+    sleeps inline. The scheduler retries at ``retry_after_s`` without counting an attempt."""
+
+    def __init__(self, reason: str, *, retry_after_s: float):
+        super().__init__(reason, retryable=True, retry_after_s=retry_after_s)
+
+
+#: Seconds before each retry after a failed attempt (then the alert is dead-lettered).
+DEFAULT_RETRY_DELAYS_S = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0)
+
+
 class SinkConfig(BaseModel):
     """Fields every sink accepts; each sink type extends it with its own."""
 
@@ -34,6 +46,12 @@ class SinkConfig(BaseModel):
     type: str
     #: Unique name of this sink instance (the delivery ledger's key); defaults to the type.
     name: str = ""
+    #: 0: deliver each alert at once; N: collect alerts and send one digest every N minutes.
+    digest_minutes: float = Field(default=0.0, ge=0)
+    #: Waits before each retry of a failed delivery; when they are used up the alert is
+    #: dead-lettered. Each wait is jittered by ±``retry_jitter``.
+    retry_delays_s: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S
+    retry_jitter: float = Field(default=0.2, ge=0, le=1)
 
     @property
     def sink_name(self) -> str:
@@ -55,9 +73,26 @@ class Sink(abc.ABC):
     async def start(self) -> None:
         """Open connections or files; called once before the first ``send``."""
 
+    @property
+    def digest(self) -> bool:
+        """True when alerts are batched into one message every ``digest_minutes``."""
+        return self.config.digest_minutes > 0
+
     @abc.abstractmethod
     async def send(self, alert: Alert) -> None:
         """Deliver one alert; raise DeliveryError on failure."""
+
+    async def deliver(self, alert: Alert, thread: str | None = None) -> str | None:
+        """Deliver one alert and return a reference to what was posted (a Slack message
+        ts) or None. ``thread`` is the reference returned for the alert this one updates;
+        sinks that can thread replies use it."""
+        await self.send(alert)
+        return None
+
+    async def send_batch(self, alerts: list[Alert]) -> None:
+        """Deliver a digest. The default sends each alert; Slack and webhooks send one message."""
+        for alert in alerts:
+            await self.send(alert)
 
     async def close(self) -> None:
         """Release what ``start`` opened."""

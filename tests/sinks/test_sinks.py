@@ -85,3 +85,20 @@ def test_a_new_sink_type_is_one_registered_class():
         assert sink.last == "RUSSIA ASKS CHINA FOR DRONES"
     finally:
         del SINK_TYPES["test-upper"]
+
+
+def test_sinks_yaml_builds_slack_and_webhook_sinks_and_names_bad_lines(tmp_path, monkeypatch):
+    """Slack's URL may come from the environment; a bad webhook secret is reported with its line."""
+    monkeypatch.setenv("TEST_SLACK_URL", "https://hooks.slack.com/services/T/B/x")
+    path = tmp_path / "sinks.yaml"
+    path.write_text(
+        "sinks:\n"
+        "  - type: slack\n    webhook_url_env: TEST_SLACK_URL\n    digest_minutes: 15\n"
+        "  - type: webhook\n    url: https://example.org/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n"
+    )
+    slack, hook = load_sinks(path)
+    assert (slack.type_name, slack.digest, hook.type_name, hook.digest) == ("slack", True, "webhook", False)
+    path.write_text("sinks:\n  - type: webhook\n    url: https://example.org/hook\n    secret: hunter2\n")
+    with pytest.raises(ConfigError) as error:
+        load_sinks(path)
+    assert any(p.startswith(f"{path}:2:") and "whsec_" in p for p in error.value.problems), error.value.problems

@@ -1,0 +1,289 @@
+"""Delivering alerts to sinks: ledger, retries, digests, dead letters.
+
+The state is two tables the worker keeps in Kafka changelogs (plain dicts in tests):
+
+* ``ledger`` — ``"{alert id}|{sink}"`` → ``{"state": "delivered"|"dead", "at", "ref"}``.
+  Consulted before every send, written right after one, so a restart or a rebalance
+  that replays the alerts topic sends nothing twice except the one send in flight when
+  a worker died. ``ref`` keeps what a sink returned (a Slack message ts) for threading.
+* ``pending`` — same key → a ``DeliveryTask`` waiting for its ``not_before``: a retry or
+  a digest entry. Nothing sleeps: a timer sends a *tick* to the partitions that have
+  due entries and the tick's handler delivers them. So a webhook backing off for two
+  hours holds one table entry, not an agent, and other alerts and sinks go on.
+
+Every write happens while a Faust agent handles a message of the same partition (the
+alerts topic or the co-partitioned delivery-retries topic), as Faust tables require.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Awaitable, Callable, MutableMapping
+
+from monitor.metrics import Metrics
+from monitor.models import Alert, DeliveryTask
+from monitor.retry import GiveUp, after_failure, digest_due, partition_for_sink
+from monitor.sinks.base import DeliveryError, EndpointThrottled, Sink
+
+log = logging.getLogger(__name__)
+
+DELIVERED = "delivered"
+DEAD = "dead"
+
+Schedule = Callable[[DeliveryTask], Awaitable[None]]
+#: (reason, error, alert, sink name, attempts, partition)
+DeadLetterFn = Callable[[str, str, Alert, str, int, int], Awaitable[None]]
+
+
+def ledger_key(alert_id: str, sink_name: str) -> str:
+    return f"{alert_id}|{sink_name}"
+
+
+def ledger_state(value) -> str | None:
+    """``delivered``, ``dead`` or None; a bare timestamp (the spine's format) is delivered."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return value.get("state", DELIVERED)
+    return DELIVERED
+
+
+def encode_task(task: DeliveryTask) -> str:
+    return task.dumps(serializer="json").decode()
+
+
+def decode_task(value) -> DeliveryTask:
+    return DeliveryTask.loads(value.encode() if isinstance(value, str) else value, serializer="json")
+
+
+@dataclass
+class Outcome:
+    """How one attempt (one alert, or one digest) went."""
+
+    ref: str | None = None
+    error: DeliveryError | None = None
+    poison: Exception | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.poison is None
+
+
+class Deliverer:
+    """Delivers alerts to sinks once each, retrying without blocking, for one worker."""
+
+    def __init__(
+        self,
+        sinks: list[Sink],
+        ledger: MutableMapping,
+        pending: MutableMapping,
+        metrics: Metrics,
+        *,
+        partitions: int,
+        schedule: Schedule,
+        dead_letter: DeadLetterFn,
+        tick_budget_s: float = 10.0,
+        clock: Callable[[], float] = time.time,
+        rand: Callable[[], float] = random.random,
+    ):
+        self.sinks = {sink.name: sink for sink in sinks}
+        self.ledger = ledger
+        self.pending = pending
+        self.metrics = metrics
+        self.partitions = partitions
+        self.schedule = schedule
+        self.dead_letter = dead_letter
+        self.tick_budget_s = tick_budget_s
+        self.clock = clock
+        self.rand = rand
+        self._started: set[str] = set()
+        self._start_lock = asyncio.Lock()
+
+    # --- the outbox lane: first attempt of each alert ---------------------------------
+    async def on_alert(self, alert: Alert, sink: Sink, partition: int) -> None:
+        """Deliver ``alert`` (read from alerts partition ``partition``) to ``sink`` once."""
+        key = ledger_key(alert.id, sink.name)
+        if self.ledger.get(key) is not None:
+            self.metrics.deliveries.labels(sink.type_name, "duplicate_skipped").inc()
+            return
+        if sink.digest:
+            target = partition_for_sink(sink.name, self.partitions)
+            due = digest_due(self.clock(), sink.config.digest_minutes)
+            await self.schedule(DeliveryTask(op="schedule", sink=sink.name, alert=alert, not_before=due, partition=target))
+            self.metrics.deliveries.labels(sink.type_name, "digest_queued").inc()
+            return
+        task = DeliveryTask(op="schedule", sink=sink.name, alert=alert, partition=partition)
+        outcome = await self._attempt(sink, [alert], thread=self._thread_ref(alert, sink))
+        await self._settle(sink, [(key, task)], outcome, in_table=False)
+
+    # --- the delivery-retries topic: schedule, replay, tick ----------------------------
+    async def on_task(self, task: DeliveryTask, partition: int) -> None:
+        if task.op == "tick":
+            await self.on_tick(partition)
+        elif task.op in ("schedule", "replay"):
+            self._enqueue(task, partition)
+        else:
+            log.error("ignoring delivery task with unknown op %r", task.op)
+
+    def _enqueue(self, task: DeliveryTask, partition: int) -> None:
+        if task.alert is None:
+            log.error("ignoring %s task without an alert for sink %s", task.op, task.sink)
+            return
+        key = ledger_key(task.alert.id, task.sink)
+        if ledger_state(self.ledger.get(key)) == DELIVERED:
+            self.metrics.deliveries.labels(self._type(task.sink), "duplicate_skipped").inc()
+            return
+        if task.op == "schedule" and key in self.pending:
+            return  # the same retry scheduled again after a replay: keep the one we have
+        entry = DeliveryTask(
+            op="schedule", sink=task.sink, alert=task.alert, attempt=0 if task.op == "replay" else task.attempt,
+            not_before=self.clock() if task.op == "replay" else task.not_before,
+            first_failed_at=task.first_failed_at, error=task.error, partition=partition,
+        )
+        self.pending[key] = encode_task(entry)
+
+    async def on_tick(self, partition: int) -> None:
+        """Deliver every entry of ``partition`` that is due, sinks side by side."""
+        now = self.clock()
+        due: dict[str, list[tuple[str, DeliveryTask]]] = {}
+        for key, value in list(self.pending.items()):
+            task = decode_task(value)
+            if task.partition == partition and task.not_before <= now:
+                due.setdefault(task.sink, []).append((key, task))
+        await asyncio.gather(*(self._run_due(name, entries) for name, entries in due.items()))
+
+    async def _run_due(self, sink_name: str, entries: list[tuple[str, DeliveryTask]]) -> None:
+        sink = self.sinks.get(sink_name)
+        if sink is None:
+            for key, task in entries:
+                await self._give_up(sink_name, "unknown", key, task, "sink_removed", f"no sink named {sink_name} is configured", task.attempt)
+            return
+        fresh = []
+        for key, task in entries:
+            if ledger_state(self.ledger.get(key)) == DELIVERED:
+                self._drop(key)
+                self.metrics.deliveries.labels(sink.type_name, "duplicate_skipped").inc()
+            else:
+                fresh.append((key, task))
+        if not fresh:
+            return
+        if sink.digest:
+            outcome = await self._attempt(sink, [task.alert for _, task in fresh], batch=True)
+            await self._settle(sink, fresh, outcome, in_table=True)
+            return
+        deadline = time.monotonic() + self.tick_budget_s
+        for key, task in sorted(fresh, key=lambda item: item[1].not_before):
+            if time.monotonic() > deadline:
+                break  # the rest stays due: the next tick carries on
+            outcome = await self._attempt(sink, [task.alert], thread=self._thread_ref(task.alert, sink))
+            await self._settle(sink, [(key, task)], outcome, in_table=True)
+
+    # --- one attempt and its consequences ----------------------------------------------
+    async def _attempt(self, sink: Sink, alerts: list[Alert], *, batch: bool = False, thread: str | None = None) -> Outcome:
+        kind = sink.type_name
+        await self._ensure_started(sink)
+        began = time.perf_counter()
+        try:
+            if batch:
+                await sink.send_batch(alerts)
+                ref = None
+            else:
+                ref = await sink.deliver(alerts[0], thread)
+        except EndpointThrottled as exc:
+            self.metrics.delivery_attempts.labels(kind, "throttled").inc()
+            return Outcome(error=exc)
+        except DeliveryError as exc:
+            self.metrics.delivery_attempts.labels(kind, "retryable" if exc.retryable else "rejected").inc()
+            self.metrics.delivery_seconds.labels(kind).observe(time.perf_counter() - began)
+            return Outcome(error=exc)
+        except Exception as exc:  # noqa: BLE001 - a sink bug or an alert it cannot handle: poison
+            log.exception("sink %s failed on alert %s", sink.name, alerts[0].id if alerts else "-")
+            self.metrics.delivery_attempts.labels(kind, "error").inc()
+            return Outcome(poison=exc)
+        self.metrics.delivery_attempts.labels(kind, "ok").inc()
+        self.metrics.delivery_seconds.labels(kind).observe(time.perf_counter() - began)
+        return Outcome(ref=ref)
+
+    async def _settle(self, sink: Sink, entries: list[tuple[str, DeliveryTask]], outcome: Outcome, *, in_table: bool) -> None:
+        now = self.clock()
+        for key, task in entries:
+            if outcome.ok:
+                self.ledger[key] = {"state": DELIVERED, "at": now, "ref": outcome.ref}
+                self._drop(key)
+                self.metrics.deliveries.labels(sink.type_name, "delivered").inc()
+                created = task.alert.created_at
+                if created is not None:
+                    self.metrics.delivery_lag_seconds.labels(sink.type_name).observe(max(0.0, now - created.timestamp()))
+                continue
+            if outcome.poison is not None:
+                error = f"{type(outcome.poison).__name__}: {outcome.poison}"
+                await self._give_up(sink.name, sink.type_name, key, task, "sink_error", error, task.attempt + 1)
+                continue
+            error = outcome.error
+            if isinstance(error, EndpointThrottled):
+                attempt, not_before = task.attempt, now + (error.retry_after_s or 1.0)
+            else:
+                decision = after_failure(
+                    task.attempt + 1, now, retryable=error.retryable, retry_after_s=error.retry_after_s,
+                    delays=sink.config.retry_delays_s, jitter=sink.config.retry_jitter, rand=self.rand,
+                )
+                if isinstance(decision, GiveUp):
+                    await self._give_up(sink.name, sink.type_name, key, task, decision.reason, error.reason, decision.attempt)
+                    continue
+                attempt, not_before = decision.attempt, decision.not_before
+            retry = DeliveryTask(
+                op="schedule", sink=sink.name, alert=task.alert, attempt=attempt, not_before=not_before,
+                first_failed_at=task.first_failed_at or now, error=error.reason, partition=task.partition,
+            )
+            log.warning("delivery of %s to %s failed (attempt %d): %s; next try in %.1f s",
+                        task.alert.id, sink.name, attempt, error.reason, not_before - now)
+            self.metrics.deliveries.labels(sink.type_name, "retry_scheduled").inc()
+            if in_table:
+                self.pending[key] = encode_task(retry)
+            else:
+                await self.schedule(retry)
+
+    async def _give_up(self, sink_name: str, kind: str, key: str, task: DeliveryTask, reason: str, error: str, attempts: int) -> None:
+        await self.dead_letter(reason, error, task.alert, sink_name, attempts, task.partition)
+        self.ledger[key] = {"state": DEAD, "at": self.clock(), "ref": None}
+        self._drop(key)
+        self.metrics.deliveries.labels(kind, "dead_lettered").inc()
+
+    # --- small things ------------------------------------------------------------------
+    def _drop(self, key: str) -> None:
+        if key in self.pending:
+            del self.pending[key]
+
+    def _thread_ref(self, alert: Alert, sink: Sink) -> str | None:
+        if alert.kind != "escalation" or not alert.updates:
+            return None
+        first = self.ledger.get(ledger_key(alert.updates, sink.name))
+        return first.get("ref") if isinstance(first, dict) else None
+
+    def _type(self, sink_name: str) -> str:
+        sink = self.sinks.get(sink_name)
+        return sink.type_name if sink else "unknown"
+
+    async def _ensure_started(self, sink: Sink) -> None:
+        if sink.name in self._started:
+            return
+        async with self._start_lock:
+            if sink.name not in self._started:
+                await sink.start()
+                self._started.add(sink.name)
+
+    def due_partitions(self) -> set[int]:
+        """Partitions whose pending entries are due: where the timer sends ticks."""
+        now = self.clock()
+        return {task.partition for task in map(decode_task, list(self.pending.values())) if task.not_before <= now}
+
+    def pending_by_type(self) -> dict[str, int]:
+        counts = {sink.type_name: 0 for sink in self.sinks.values()}
+        for task in map(decode_task, list(self.pending.values())):
+            kind = self._type(task.sink)
+            counts[kind] = counts.get(kind, 0) + 1
+        return counts

@@ -1,0 +1,136 @@
+"""Operator tools for the dead-letter topic: list what failed, resend what can be resent.
+
+``newsmon dlq list`` reads the topic from the beginning with kafka-python (no consumer
+group, so it never moves anyone's offsets). ``newsmon dlq replay`` resends selected
+letters: a failed delivery goes back to the delivery-retries topic as a ``replay`` task
+for the one sink that failed (the others already have it; the ledger skips it if it was
+delivered since); any other stage's letter is produced again to the topic it came from.
+Letters stay in the topic: replaying the same letter twice resends it twice (a delivery
+is still deduplicated by the ledger).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from monitor.models import Alert, DeadLetter, DeliveryTask
+from monitor.retry import partition_for_sink
+from monitor.settings import Settings
+from monitor.topics import TopicNames
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A dead letter and where it sits in the dead-letter topic."""
+
+    partition: int
+    offset: int
+    record: DeadLetter
+
+    @property
+    def ref(self) -> str:
+        """``partition:offset``, what ``dlq replay --ref`` takes."""
+        return f"{self.partition}:{self.offset}"
+
+
+def read_letters(settings: Settings, timeout_s: float = 10.0) -> Iterator[Letter]:
+    """Every dead letter currently in the topic, in partition then offset order."""
+    topic = TopicNames.for_settings(settings).deadletter
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None, enable_auto_commit=False)
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        if not tps:
+            return
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        ends = consumer.end_offsets(tps)
+        records = []
+        remaining = {tp for tp in tps if ends[tp] > 0}
+        deadline = time.monotonic() + timeout_s
+        while remaining and time.monotonic() < deadline:
+            for tp, batch in consumer.poll(timeout_ms=200).items():
+                records.extend(batch)
+                if batch and batch[-1].offset + 1 >= ends[tp]:
+                    remaining.discard(tp)
+        for record in sorted(records, key=lambda r: (r.partition, r.offset)):
+            try:
+                letter = DeadLetter.loads(record.value, serializer="json")
+            except Exception:  # noqa: BLE001 - show what is there rather than stop
+                letter = DeadLetter(stage="?", reason="unreadable", error="not a DeadLetter record",
+                                    payload=record.value.decode("utf-8", "replace"))
+            yield Letter(record.partition, record.offset, letter)
+    finally:
+        consumer.close()
+
+
+def select(letters: Iterable[Letter], *, stage: str | None = None, reason: str | None = None,
+           sink: str | None = None, refs: Iterable[str] = ()) -> list[Letter]:
+    wanted = set(refs)
+    return [
+        letter for letter in letters
+        if (stage is None or letter.record.stage == stage)
+        and (reason is None or letter.record.reason == reason)
+        and (sink is None or letter.record.sink == sink)
+        and (not wanted or letter.ref in wanted)
+    ]
+
+
+def describe(letter: Letter) -> dict:
+    record = letter.record
+    return {
+        "ref": letter.ref, "stage": record.stage, "reason": record.reason, "sink": record.sink,
+        "key": record.key, "attempts": record.attempts,
+        "failed_at": record.failed_at.isoformat() if record.failed_at else None,
+        "source": f"{record.topic}[{record.partition}]@{record.offset}" if record.topic else "",
+        "error": record.error,
+    }
+
+
+def line(letter: Letter) -> str:
+    d = describe(letter)
+    sink = f" sink={d['sink']}" if d["sink"] else ""
+    return f"{d['ref']:>8}  {d['failed_at'] or '-':25}  {d['stage']}/{d['reason']}{sink}  key={d['key']}  attempts={d['attempts']}  {d['error'][:160]}"
+
+
+def replay_message(letter: Letter, names: TopicNames, partitions: int, digest_sinks: set[str]) -> tuple[str, bytes | None, bytes, int | None]:
+    """(topic, key, value, partition) that resends ``letter``; ValueError if it cannot be."""
+    record = letter.record
+    if record.stage == "deliver" and record.sink:
+        alert = Alert.loads(record.payload.encode(), serializer="json")
+        if record.sink in digest_sinks:
+            partition = partition_for_sink(record.sink, partitions)
+        else:
+            partition = record.partition if 0 <= record.partition < partitions else None
+        task = DeliveryTask(op="replay", sink=record.sink, alert=alert, partition=partition if partition is not None else -1)
+        return names.delivery_retries, alert.id.encode(), task.dumps(serializer="json"), partition
+    if not record.topic:
+        raise ValueError("the letter does not say which topic it came from")
+    if not record.payload:
+        raise ValueError("the letter carries no payload")
+    return record.topic, record.key.encode() if record.key else None, record.payload.encode(), None
+
+
+def replay(settings: Settings, letters: list[Letter], digest_sinks: set[str]) -> list[tuple[Letter, str | None]]:
+    """Resend ``letters``; returns each with None (sent) or why it was not."""
+    names = TopicNames.for_settings(settings)
+    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=False)
+    results: list[tuple[Letter, str | None]] = []
+    try:
+        for letter in letters:
+            try:
+                topic, key, value, partition = replay_message(letter, names, settings.partitions, digest_sinks)
+            except (ValueError, json.JSONDecodeError) as exc:
+                results.append((letter, str(exc)))
+                continue
+            producer.send(topic, key=key, value=value, partition=partition)
+            results.append((letter, None))
+        producer.flush()
+    finally:
+        producer.close()
+    return results

@@ -1,0 +1,162 @@
+"""One HTTP endpoint a sink POSTs to: pacing, throttling, no redirects, checked destination.
+
+Slack and webhook sinks share this shell and differ only in how they read a response.
+The endpoint remembers a ``Retry-After`` it was given and sends nothing to that URL
+before it expires: a short wait is slept here, a long one is handed back to the
+delivery scheduler as ``EndpointThrottled`` so other alerts and sinks go on. The URL may
+carry a secret (Slack's webhook), so it never appears in a message, log or metric.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import ipaddress
+import time
+from dataclasses import dataclass
+from typing import Callable, Mapping
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from monitor.sinks.addresses import DestinationBlocked, GuardedResolver, Network, blocked_reason
+from monitor.sinks.base import DeliveryError, EndpointThrottled
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: Mapping[str, str]
+    text: str
+
+
+def retry_after_s(value: str | None, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds: delta-seconds or an HTTP date; None if absent or invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class Pacer:
+    """At most ``rate_per_s`` requests per second, spaced evenly (Slack: 1 per webhook)."""
+
+    def __init__(self, rate_per_s: float | None, clock: Callable[[], float] = time.monotonic):
+        self.interval = 1.0 / rate_per_s if rate_per_s else 0.0
+        self.clock = clock
+        self.next_at = 0.0
+        self.lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self.lock:
+            delay = self.next_at - self.clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.next_at = max(self.clock(), self.next_at) + self.interval
+
+    def hold(self, seconds: float) -> None:
+        """Push the next slot out (a 429's Retry-After)."""
+        self.next_at = max(self.next_at, self.clock() + seconds)
+
+
+class Endpoint:
+    """POSTs JSON to one URL; raises DeliveryError for network trouble and blocked hosts."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_s: float,
+        allow: tuple[Network, ...] = (),
+        rate_per_s: float | None = None,
+        max_wait_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.url = url
+        self.timeout_s = timeout_s
+        self.allow = allow
+        self.max_wait_s = max_wait_s
+        self.clock = clock
+        self.pacer = Pacer(rate_per_s, clock)
+        self.blocked_until = 0.0
+        self.disabled: str | None = None
+        self.session: aiohttp.ClientSession | None = None
+
+    @property
+    def host(self) -> str:
+        """What may be shown of the URL: its host, never its path (it may hold a secret)."""
+        return urlsplit(self.url).hostname or "?"
+
+    async def start(self) -> None:
+        if self.session is None or self.session.closed:
+            connector = aiohttp.TCPConnector(resolver=GuardedResolver(self.allow), limit_per_host=4)
+            self.session = aiohttp.ClientSession(
+                connector=connector, timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+            )
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+
+    def throttle(self, seconds: float) -> None:
+        """Send nothing to this endpoint for ``seconds``."""
+        self.blocked_until = max(self.blocked_until, self.clock() + seconds)
+        self.pacer.hold(seconds)
+
+    def disable(self, reason: str) -> None:
+        self.disabled = reason
+
+    def _check_literal_host(self) -> None:
+        # aiohttp does not consult the resolver for an IP literal, so check it here.
+        host = urlsplit(self.url).hostname or ""
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            return
+        reason = blocked_reason(host, self.allow)
+        if reason:
+            raise DeliveryError(f"destination {host} blocked: {reason}", retryable=False)
+
+    async def _respect_throttle(self) -> None:
+        remaining = self.blocked_until - self.clock()
+        if remaining <= 0:
+            return
+        if remaining > self.max_wait_s:
+            raise EndpointThrottled(f"{self.host} asked us to wait {remaining:.0f} s", retry_after_s=remaining)
+        await asyncio.sleep(remaining)
+
+    async def post(self, body: bytes, headers: Mapping[str, str] | Callable[[], Mapping[str, str]]) -> Response:
+        """One POST, redirects not followed. ``headers`` may be a callable so a signature is
+        computed after any wait (its timestamp is then the time of sending)."""
+        if self.disabled:
+            raise DeliveryError(f"endpoint {self.host} disabled: {self.disabled}", retryable=False)
+        self._check_literal_host()
+        await self._respect_throttle()
+        await self.pacer.wait()
+        await self._respect_throttle()  # a 429 that arrived while we waited for our slot
+        await self.start()
+        assert self.session is not None
+        sent_headers = {"Content-Type": "application/json", **(headers() if callable(headers) else headers)}
+        try:
+            async with self.session.post(self.url, data=body, headers=sent_headers, allow_redirects=False) as resp:
+                text = await resp.text(errors="replace")
+                return Response(resp.status, dict(resp.headers), text[:2000])
+        except DestinationBlocked as exc:
+            raise DeliveryError(str(exc), retryable=False) from None
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, DestinationBlocked):
+                raise DeliveryError(str(exc.os_error), retryable=False) from None
+            raise DeliveryError(f"cannot connect to {self.host}: {exc.os_error.strerror or type(exc.os_error).__name__}") from None
+        except asyncio.TimeoutError:
+            raise DeliveryError(f"{self.host} did not answer within {self.timeout_s:g} s") from None
+        except aiohttp.ClientError as exc:
+            raise DeliveryError(f"HTTP error talking to {self.host}: {type(exc).__name__}") from None
