@@ -10,7 +10,7 @@ import logging
 
 import faust
 
-from agents import delivery, detection, tagging
+from agents import delivery, detection, tagging, vitals
 from agents.context import WorkerContext
 from monitor.metrics import Metrics
 from monitor.settings import Settings
@@ -75,10 +75,14 @@ def create_app(
     )
     (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     app = faust.App(settings.app_id, **faust_settings(settings))
+    # Stream internals (events, offsets, commit and send latency, rebalances) on the same
+    # registry the worker serves; see Metrics.faust_monitor for why not Faust's web page.
+    app.monitor = ctx.metrics.faust_monitor()
     topics = Topics(app, ctx.names)
     tagging.register(app, topics, ctx)
     detection.register(app, topics, ctx)
     delivery.register(app, topics, ctx)
+    vitals.register(app, topics, ctx)
 
     @app.on_before_shutdown.connect
     async def _stop_pool(app: faust.App, **kwargs) -> None:  # noqa: ARG001 - signal signature
