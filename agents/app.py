@@ -56,6 +56,18 @@ def faust_settings(settings: Settings) -> dict:
     )
 
 
+def _configured_sources(settings: Settings) -> list[str]:
+    """Outlet names from feeds.yaml, when the worker can read it (it needs it for nothing else)."""
+    from monitor.configfile import ConfigError
+    from monitor.feeds import load_feeds
+
+    try:
+        return [feed.source for feed in load_feeds(settings.config_file("feeds.yaml")).enabled if feed.source]
+    except (ConfigError, OSError) as exc:
+        log.info("feeds.yaml not read (%s): per-outlet series start with their first article", exc)
+        return []
+
+
 def create_app(
     settings: Settings,
     *,
@@ -78,6 +90,12 @@ def create_app(
     # Stream internals (events, offsets, commit and send latency, rebalances) on the same
     # registry the worker serves; see Metrics.faust_monitor for why not Faust's web page.
     app.monitor = ctx.metrics.faust_monitor()
+    ctx.metrics.expect_worker_series(
+        [sink.type_name for sink in ctx.sinks],
+        topics=list(ctx.watchlist.topics),
+        pairs=[ctx.watchlist.route_for(set(pair)) for pair in ctx.watchlist.watch_pairs],
+        sources=_configured_sources(settings),
+    )
     topics = Topics(app, ctx.names)
     tagging.register(app, topics, ctx)
     detection.register(app, topics, ctx)

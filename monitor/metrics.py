@@ -30,6 +30,13 @@ POLL_OUTCOMES = (
 )
 STAGES = ("polled", "tagged", "decided", "relevant", "failed")
 LATENCY_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
+#: Every (stage, reason) the worker dead-letters with, and every delivery outcome: their
+#: series start at 0, so increase() and rate() also count the first occurrence.
+DEAD_LETTER_CAUSES = (
+    ("tag", "undecodable"), ("tag", "nlp_failed"), ("detect", "undecodable"), ("detect", "detect_failed"),
+    ("deliver", "undecodable"), ("deliver", "delivery_failed"),
+)
+DELIVERY_OUTCOMES = ("delivered", "failed", "duplicate_skipped")
 #: Faust's sensor names its metrics after this prefix, never after the app id (which
 #: differs per deployment and per test), so dashboards can rely on the names.
 FAUST_PREFIX = "newsmon_faust"
@@ -154,6 +161,32 @@ class Metrics:
         self._faust_monitor = None
         #: Served as /healthz and /readyz beside /metrics.
         self.health = Health()
+
+    def expect_worker_series(
+        self,
+        sink_types: Iterable[str],
+        topics: Iterable[str] = (),
+        pairs: Iterable[str] = (),
+        sources: Iterable[str] = (),
+    ) -> None:
+        """Create the worker's label sets known from its config at 0: dead-letter causes,
+        each sink's outcomes, mentions per topic × pair and per topic × configured outlet.
+
+        A counter child born at 1 shows no increase() until its second event; relevant
+        articles are rare, so without this the first one per outlet would be lost.
+        """
+        for stage, reason in DEAD_LETTER_CAUSES:
+            self.dead_letters.labels(stage, reason)
+        for sink in set(sink_types):
+            self.delivery_seconds.labels(sink)
+            for outcome in DELIVERY_OUTCOMES:
+                self.deliveries.labels(sink, outcome)
+        topics, sources = list(topics), set(sources)
+        for topic in topics:
+            for pair in pairs:
+                self.pair_mentions.labels(topic, pair)
+            for source in sources:
+                self.mentions.labels(topic, source)
 
     def faust_monitor(self):
         """Faust's own Prometheus sensor, recording into this bundle's registry.
