@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-test test-tools bench clean
+.PHONY: run test install install-test test-tools k8s-config bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ test-tools:
 ## test: set up and run the whole test suite against real components.
 test: install-test test-tools
 	$(BIN)/python -m pytest
+
+# deploy/k8s/config.yaml carries a copy of config/ (kustomize reads nothing outside deploy/k8s).
+k8s-config: $(BIN)/python
+	$(BIN)/python deploy/k8s/configmap.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -17,9 +17,6 @@ from monitor.health import BEAT_INTERVAL_S
 
 log = logging.getLogger(__name__)
 
-LAG_INTERVAL_S = 10.0
-
-
 def partition_lag(log_end: int | None, committed: int | None, log_start: int | None) -> int | None:
     """Messages not processed yet: from the committed offset (or the log start, if the group
     committed nothing) up to the log end; None when the log end is unknown."""
@@ -36,7 +33,7 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
     async def heartbeat() -> None:
         ctx.metrics.health.beat()
 
-    @app.timer(LAG_INTERVAL_S, name="consumer_lag")
+    @app.timer(ctx.settings.lag_interval_s, name="consumer_lag")
     async def measure_lag() -> None:
         consumer = app.consumer
         owned = [tp for tp in consumer.assignment() if tp.topic in sources]
