@@ -44,7 +44,7 @@ def _lag_by_topic(url: str) -> dict[str, float]:
 
 
 def test_worker_reports_the_backlog_as_lag_and_zero_once_it_caught_up(broker_settings, start_worker):
-    """150 articles produced at once show as lag on the articles topic; it drains to 0."""
+    """30 articles produced at once show as lag on the articles topic; it drains to 0."""
     from monitor.readers import read_articles
 
     settings = broker_settings.with_overrides(worker_metrics_port=free_port(), metrics_host="127.0.0.1", lag_interval_s=0.3)
@@ -55,7 +55,7 @@ def test_worker_reports_the_backlog_as_lag_and_zero_once_it_caught_up(broker_set
 
     seeds = list(read_articles(sorted(SEEDS.glob("*.txt"))))
     producer = make_producer(settings)
-    count = 150
+    count = 30
     for i in range(count):
         article = seeds[i % len(seeds)]
         article = article.derive(id=f"{article.id}-{i}")
