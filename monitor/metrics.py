@@ -17,7 +17,7 @@ import time
 from typing import Callable, Iterable, Mapping
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.registry import Collector
@@ -205,6 +205,9 @@ class Metrics:
         """Serve ``/metrics``, ``/healthz`` and ``/readyz`` in a daemon thread (port 0: not served)."""
         if not port:
             return None
+        # RSS, CPU seconds, open fds of this process (not of the worker's spaCy child), for
+        # sizing and for the Pipeline health dashboard; only where the process is scraped.
+        ProcessCollector(registry=self.registry)
         server = make_server(host, port, endpoints(self.registry, self.health), ThreadingWSGIServer, handler_class=_QuietHandler)
         threading.Thread(target=server.serve_forever, daemon=True, name="metrics-http").start()
         return server

@@ -57,11 +57,13 @@ def test_panels_do_not_overlap(path):
                 cells[(x, y)] = panel["id"]
 
 
-def test_queries_name_only_newsmon_metrics_and_expand_every_grafana_variable():
+def test_every_query_names_a_metric_newsmon_exports_and_expands_every_grafana_variable():
     for query in panel_queries():
         expand_macros(query.expr)  # raises on an unknown $variable
-        names = set(re.findall(r"\b(newsmon_\w+|up)\b", query.expr))
+        names = set(re.findall(r"\b(newsmon_\w+|process_\w+|up)\b", query.expr))
         assert names, f"{query.where} queries no newsmon metric: {query.expr}"
+        if any(name.startswith("process_") or name == "up" for name in names):
+            assert 'job=~"newsmon-.*"' in query.expr, f"{query.where} must keep to newsmon's jobs"
 
 
 def test_dashboard_provider_points_where_compose_mounts_the_dashboards():
