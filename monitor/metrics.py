@@ -159,6 +159,7 @@ class Metrics:
         self.consumer_lag = ConsumerLag()
         r.register(self.consumer_lag)
         self._faust_monitor = None
+        self._process_collected = False
         #: Served as /healthz and /readyz beside /metrics.
         self.health = Health()
 
@@ -181,7 +182,7 @@ class Metrics:
             self.delivery_seconds.labels(sink)
             for outcome in DELIVERY_OUTCOMES:
                 self.deliveries.labels(sink, outcome)
-        topics, sources = list(topics), set(sources)
+        topics, pairs, sources = list(topics), list(pairs), set(sources)
         for topic in topics:
             for pair in pairs:
                 self.pair_mentions.labels(topic, pair)
@@ -207,7 +208,9 @@ class Metrics:
             return None
         # RSS, CPU seconds, open fds of this process (not of the worker's spaCy child), for
         # sizing and for the Pipeline health dashboard; only where the process is scraped.
-        ProcessCollector(registry=self.registry)
+        if not self._process_collected:
+            ProcessCollector(registry=self.registry)
+            self._process_collected = True
         server = make_server(host, port, endpoints(self.registry, self.health), ThreadingWSGIServer, handler_class=_QuietHandler)
         threading.Thread(target=server.serve_forever, daemon=True, name="metrics-http").start()
         return server
