@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import html
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -157,6 +158,7 @@ def main() -> None:
 
     with EmbeddedBroker() as broker:
         workdir = PROJECT / "bench" / "out" / "footprint"
+        shutil.rmtree(workdir, ignore_errors=True)  # fresh poller state: every item is new
         config = workdir / "config"
         config.mkdir(parents=True, exist_ok=True)
         for name in ("watchlist.yaml", "sinks.yaml"):
