@@ -62,6 +62,8 @@ def _observe(ctx: WorkerContext, tagged: TaggedArticle, verdict) -> None:
         metrics.articles.labels("relevant").inc()
         for topic in decision.topics:
             metrics.mentions.labels(topic, decision.source or "unknown").inc()
+            if tagged.route:
+                metrics.pair_mentions.labels(topic, tagged.route).inc()
     for claim in decision.claims:
         metrics.claims.labels(claim.topic, "|".join(sorted((claim.subject, claim.object)))).inc()
     if verdict.new_story:

@@ -167,6 +167,7 @@ async def run_poller(settings: Settings, *, once: bool = False) -> int:
     import signal
 
     from monitor.feeds import load_feeds
+    from monitor.health import beat_forever
     from monitor.topics import TopicNames, ensure_topics, make_producer
 
     feeds = load_feeds(settings.config_file("feeds.yaml")).enabled
@@ -180,6 +181,8 @@ async def run_poller(settings: Settings, *, once: bool = False) -> int:
     metrics = Metrics()
     metrics.up_since.labels("poller").set_to_current_time()
     metrics.serve(settings.poller_metrics_port, settings.metrics_host)
+    heartbeat = asyncio.create_task(beat_forever(metrics.health))
+    metrics.health.set_ready()  # topics exist and the producer is connected
     poller = Poller(settings, feeds, KafkaPublisher(producer, TopicNames.for_settings(settings).articles), store, metrics)
     log.info("polling %d feeds", len(feeds))
     try:
@@ -194,5 +197,6 @@ async def run_poller(settings: Settings, *, once: bool = False) -> int:
         await poller.run_forever(stop)
         return 0
     finally:
+        heartbeat.cancel()
         await loop.run_in_executor(None, producer.close)
         store.close()

@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     poller_metrics_port: int = Field(default=9101, ge=0, le=65535)
     worker_metrics_port: int = Field(default=9102, ge=0, le=65535)
     metrics_host: str = "0.0.0.0"
+    #: Seconds between the worker's consumer-lag measurements (broker offsets, one request).
+    lag_interval_s: float = Field(default=10.0, gt=0)
 
     @field_validator("broker_url")
     @classmethod
