@@ -57,7 +57,8 @@ def test_known_worker_label_sets_start_at_zero_so_the_first_event_counts_in_incr
     registry = CollectorRegistry()
     Metrics(registry).expect_worker_series(["console", "console", "jsonl"], topics=["sanctions"], pairs=["CHN|RUS"], sources=["BBC News"])
     assert registry.get_sample_value("newsmon_dead_letters_total", {"stage": "tag", "reason": "undecodable"}) == 0
-    assert registry.get_sample_value("newsmon_deliveries_total", {"sink": "jsonl", "outcome": "failed"}) == 0
+    assert registry.get_sample_value("newsmon_dead_letters_total", {"stage": "deliver", "reason": "retries_exhausted"}) == 0
+    assert registry.get_sample_value("newsmon_deliveries_total", {"sink": "jsonl", "outcome": "dead_lettered"}) == 0
     assert registry.get_sample_value("newsmon_delivery_seconds_count", {"sink": "console"}) == 0
     assert registry.get_sample_value("newsmon_relevant_articles_by_pair_total", {"topic": "sanctions", "pair": "CHN|RUS"}) == 0
     assert registry.get_sample_value("newsmon_relevant_articles_total", {"topic": "sanctions", "source": "BBC News"}) == 0
