@@ -25,8 +25,9 @@ RULER_LABELS = {"alias": "GPE", "metonym": "GPE", "person": "PERSON", "demonym":
 MAX_MENTIONS = 300
 TITLE_END = tuple(".!?:;\"'”’)")
 
-#: Called per sentence that carries evidence; returns the claims it finds (see monitor.claims).
-ClaimExtractor = Callable[[Span, dict[int, str], Evidence], list[Claim]]
+#: Called per sentence that carries evidence with (sentence, token index → actor, evidence,
+#: trigger token index → topic); returns the claims it finds (see monitor.claims).
+ClaimExtractor = Callable[[Span, dict[int, str], Evidence, dict[int, str]], list[Claim]]
 
 
 def build_nlp(model: str, watchlist: Watchlist) -> Language:
@@ -150,12 +151,13 @@ class Tagger:
                 sentence=clean(sentences[index].text),
                 index=index,
                 actors=sorted(actors),
-                topics=sorted({topic for topic, _text in triggers}),
-                triggers=sorted({text for _topic, text in triggers}),
+                topics=sorted({topic for topic, _text, _start, _end in triggers}),
+                triggers=sorted({text for _topic, text, _start, _end in triggers}),
             )
             evidence.append(item)
             if self.claim_extractor is not None:
-                claims.extend(self.claim_extractor(sentences[index], sentence_actors[index], item))
+                positions = {i: topic for topic, _text, start, end in triggers for i in range(start, end)}
+                claims.extend(self.claim_extractor(sentences[index], sentence_actors[index], item, positions))
 
         actors = sorted({m.actor for m in mentions if m.actor})
         return TaggedArticle(
@@ -187,15 +189,16 @@ class Tagger:
         return None
 
     # --- internals ----------------------------------------------------------------------
-    def _find_triggers(self, doc: Doc, sentence_of: Callable[[int], int]) -> dict[int, set[tuple[str, str]]]:
-        found: dict[int, set[tuple[str, str]]] = defaultdict(set)
+    def _find_triggers(self, doc: Doc, sentence_of: Callable[[int], int]) -> dict[int, set[tuple[str, str, int, int]]]:
+        """Sentence index → {(topic, trigger text, start token, end token)}."""
+        found: dict[int, set[tuple[str, str, int, int]]] = defaultdict(set)
         vocab = self.nlp.vocab.strings
         for match_id, start, end in list(self._triggers(doc)) + list(self._triggers_lower(doc)):
-            found[sentence_of(start)].add((vocab[match_id], doc[start:end].text.lower()))
+            found[sentence_of(start)].add((vocab[match_id], doc[start:end].text.lower(), start, end))
         for match_id, start, end in self._context_terms(doc):
             topic_id, requires = self._context_requires[vocab[match_id]]
             if any(_governed_by(token, requires) for token in doc[start:end]):
-                found[sentence_of(start)].add((topic_id, doc[start:end].text.lower()))
+                found[sentence_of(start)].add((topic_id, doc[start:end].text.lower(), start, end))
         return found
 
 
