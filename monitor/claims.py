@@ -75,7 +75,7 @@ class ClaimExtractor:
         seen: set[tuple[str, str, str, str]] = set()
         for token in sentence:
             action_id = self.action_of(token)
-            if action_id is None or self._is_content(token):
+            if action_id is None or self._is_content(token) or self._helps_evasion(token):
                 continue
             for claim in self._claims_at(token, action_id, sentence, actors, evidence, triggers):
                 key = (claim.subject, claim.action, claim.object, claim.topic)
@@ -140,6 +140,7 @@ class ClaimExtractor:
                         subject=subject, action=action_id, object=obj, topic=topic, modality=modality,
                         cameo=action.cameo_for(topic), sentence=text, index=evidence.index,
                         about=self._about(subject, obj, token, actors),
+                        marked=mark(sentence, actors, {subject, obj}, token, action_id),
                     )
                 )
         return claims
@@ -158,6 +159,12 @@ class ClaimExtractor:
         if token.i in triggers:
             return triggers[token.i]
         return topics[0] if len(topics) == 1 else None
+
+    def _helps_evasion(self, token: Token) -> bool:
+        """"helped Russia evade sanctions" is one claim, made at the evasion verb."""
+        return self.action_of(token) == "provide" and any(
+            child.dep_ in ("ccomp", "xcomp") and self.action_of(child) == "evade_sanctions" for child in token.children
+        )
 
     def _is_content(self, token: Token) -> bool:
         """True when a request, promise, warning or refusal above makes this its content."""
@@ -192,6 +199,10 @@ class ClaimExtractor:
                 own = [a for c in token.children if c.dep_ in ("poss", "compound", "amod", "nmod") for a in _np_actors(c, actors)]
                 if own:
                     return own
+                pronoun = [c for c in token.children if c.dep_ == "poss" and c.lower_ in ("its", "their")]
+                if pronoun:
+                    antecedent = _antecedent(pronoun[0], actors)
+                    return [antecedent] if antecedent else []
             if passive:
                 return []
             dep, head = token.dep_, token.head
@@ -291,6 +302,31 @@ class ClaimExtractor:
             if modality in found:
                 return modality
         return "asserted"
+
+
+def mark(sentence: Span, actors: dict[int, str], parties: set[str], predicate: Token, action_id: str) -> str:
+    """The sentence with the claim's actors and action marked for the analyst:
+    ``[[China|CHN]] <<sent|provide>> weapons to [[Russia|RUS]].``"""
+    out: list[str] = []
+    tokens = list(sentence)
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        actor = actors.get(token.i)
+        if actor in parties:
+            j = i
+            while j + 1 < len(tokens) and actors.get(tokens[j + 1].i) == actor and tokens[j + 1].ent_iob_ == "I":
+                j += 1
+            span = sentence.doc[token.i : tokens[j].i + 1]
+            out.append(f"[[{span.text}|{actor}]]{tokens[j].whitespace_}")
+            i = j + 1
+            continue
+        if token.i == predicate.i:
+            out.append(f"<<{token.text}|{action_id}>>{token.whitespace_}")
+        else:
+            out.append(token.text_with_ws)
+        i += 1
+    return " ".join("".join(out).split())
 
 
 # --- parse helpers ---------------------------------------------------------------------

@@ -110,7 +110,8 @@ class ModalityCues(_Strict):
     reporting: list[str] = ["say", "tell", "report", "claim", "accuse", "allege", "believe", "state",
                             "announce", "add", "according", "note", "insist", "assert", "argue",
                             "suggest", "agree", "accusation", "allegation", "charge", "report", "claim",
-                            "statement", "assessment", "intelligence", "show", "reveal", "cite", "write"]
+                            "statement", "assessment", "intelligence", "show", "reveal", "cite", "write",
+                            "mention", "describe", "label", "declaration", "concern"]
 
 
 class Rule(_Strict):
