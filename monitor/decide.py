@@ -36,14 +36,20 @@ class Policy:
         self._watchlist = watchlist
 
     def route_names(self, route: str) -> frozenset[str]:
-        """Lower-cased words naming the route's actors (shared by every article of the route)."""
+        """Lower-cased names of the route's states (shared by every article of the route).
+
+        Their people stay key terms: "Putin and Xi hold a video call" is a development of its
+        own, which the names of the two states alone would not tell apart.
+        """
         if route not in self._names:
             words: set[str] = set()
             for actor_id in route.split("|"):
                 actor = self._watchlist.actors.get(actor_id)
                 if actor is None:
                     continue
-                for phrase, _kind in actor.surface_forms():
+                for phrase, kind in actor.surface_forms():
+                    if kind == "person":
+                        continue
                     words.add(phrase.lower())
                     words.update(w.lower().strip("'’") for w in phrase.split())
             self._names[route] = frozenset(words)
@@ -67,7 +73,7 @@ def decide(book: StoryBook | None, tagged: TaggedArticle, policy: Policy) -> Ver
     )
     if book is None:
         return Verdict(Decision(alert=False, **base))
-    fingerprint = Fingerprint.of(tagged, policy.route_names(book.route), assessment.topics)
+    fingerprint = Fingerprint.of(tagged, policy.route_names(book.route), assessment.topics, assessment.alerting)
     placement = book.place(tagged, article.event_time.timestamp(), fingerprint)
     story = placement.story
     raised = new_alert(placement, tagged, assessment, policy.stages)

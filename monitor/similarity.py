@@ -34,7 +34,9 @@ SCHEME = "affine32"
 #: Estimated Jaccard of the shingle sets above which two texts are one article.
 NEAR_DUPLICATE = 0.5
 LEDE_WORDS = 90
-MAX_TERMS = 30
+#: Sentences (the title is sentence 0) that make the lede: what the article is *about*.
+LEDE_SENTENCES = 5
+MAX_TERMS = 40
 POSSESSIVE = re.compile(r"['’]s?$")
 ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "FAC", "EVENT", "LOC"})
 WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]+")
@@ -51,6 +53,14 @@ STOPWORDS = frozenset(
     mr ms mrs monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow
     president minister foreign official officials country countries state states government leader
     leaders news report reported reports people world war ukraine ukrainian invasion""".split()
+)
+#: Words of the beat itself: nearly every article about the watched link uses them, so they say
+#: nothing about *which* development it reports.
+BEAT_WORDS = frozenset(
+    """military support use discuss discus meet meeting relation relations international cooperation
+    tension tensions west western unit united nato security talk talks sanction sanctions aid help
+    weapon weapon arm arms economic economy trade global power powers partner partnership tie ties
+    conflict ongoing invade invasion attack force forces troops army defense defence strategic""".split()
 )
 
 
@@ -111,22 +121,22 @@ def key_terms(tagged: TaggedArticle, route_names: frozenset[str]) -> dict[str, i
             lowered = POSSESSIVE.sub("", word.lower()).strip("'’-")
             if len(lowered) < 3 or lowered in STOPWORDS or lowered in route_names:
                 continue
-            counts[_stem(lowered)] += weight
+            stem = _stem(lowered)
+            if lowered in BEAT_WORDS or stem in BEAT_WORDS:
+                continue
+            counts[stem] += weight
     for mention in tagged.mentions:
-        if mention.sentence > 8 or mention.label not in ENTITY_LABELS:
+        if mention.sentence > LEDE_SENTENCES or mention.label not in ENTITY_LABELS:
             continue
         name = POSSESSIVE.sub("", " ".join(mention.text.lower().split()))
         # States and their capitals recur in every article of the beat; people, places and
-        # organisations other than the watched pair's say which development it is.
+        # organisations say which development it is.
         if name in route_names or (mention.actor and mention.label != "PERSON"):
             continue
-        counts["@" + name] += 1
+        counts["@" + name.split()[-1]] += 1
     return dict(counts.most_common(MAX_TERMS))
 
 
-def term_overlap(a: dict[str, int], b: dict[str, int]) -> float:
-    """Weighted overlap of two term profiles, relative to the smaller one (0..1)."""
-    if not a or not b:
-        return 0.0
-    shared = sum(min(a[t], b[t]) for t in a.keys() & b.keys())
-    return shared / min(sum(a.values()), sum(b.values()))
+def shared_terms(a: dict[str, int], b: dict[str, int]) -> int:
+    """How many distinctive terms two profiles share."""
+    return len(a.keys() & b.keys())

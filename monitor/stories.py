@@ -12,8 +12,10 @@ An article joins a story, in this order, when it is
    estimated Jaccard ≥ 0.5) or has the same normalised title — a wire copy, an update;
 3. the same development in other words: within ``DEVELOPMENT_WINDOW_S`` of the story's
    last article, its claims are compatible with the story's (they share a topic, or one
-   side has none) and the key terms of its headline and lede overlap the story's
-   (``similarity.term_overlap`` ≥ ``DEVELOPMENT_OVERLAP``).
+   side has none) and it shares enough with the story: one point per distinctive key term
+   (headline and lede words, named people, places and organisations other than the
+   watched pair's own names) and ``CLAIM_POINTS`` per claim kind ("RUS request CHN
+   military_aid") the story already reported; ``DEVELOPMENT_POINTS`` or more joins.
 
 Otherwise it opens a new story. Table values stay bounded because a whole route's stories
 are rewritten to the changelog on every article: at most ``MAX_STORIES`` open stories per
@@ -46,7 +48,8 @@ MAX_CLAIM_KINDS = 40
 MAX_ALERTS = 20
 #: Same-development matches only within this long of the story's last article.
 DEVELOPMENT_WINDOW_S = 3 * 86400
-DEVELOPMENT_OVERLAP = 0.34
+DEVELOPMENT_POINTS = 8
+CLAIM_POINTS = 2
 
 # " - BBC News", " | Reuters", " — The Guardian": the outlet's suffix is not the title.
 OUTLET_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,40}$")
@@ -84,11 +87,16 @@ class Fingerprint:
     signature: np.ndarray
     terms: dict[str, int]
     topics: frozenset[str]
+    #: Kinds of the article's alerting claims, as in ``Story.claim_kinds``.
+    claim_kinds: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
-    def of(cls, tagged: TaggedArticle, route_names: frozenset[str], topics: list[str]) -> "Fingerprint":
+    def of(cls, tagged: TaggedArticle, route_names: frozenset[str], topics: list[str], claims: list[Claim]) -> "Fingerprint":
         text = f"{tagged.article.title}\n{tagged.article.body}"
-        return cls(similarity.signature(text), similarity.key_terms(tagged, route_names), frozenset(topics))
+        # Only the lede's claims say which development this is; background paragraphs repeat
+        # the beat's old claims in every article.
+        kinds = tuple(sorted({tuple(claim_kind(c)) for c in claims if c.index <= similarity.LEDE_SENTENCES}))
+        return cls(similarity.signature(text), similarity.key_terms(tagged, route_names), frozenset(topics), kinds)
 
 
 @dataclass
@@ -241,8 +249,10 @@ class StoryBook:
                 continue
             if fingerprint.topics and story.topics and not fingerprint.topics & set(story.topics):
                 continue  # incompatible claims: one is about sanctions, the other about arms
-            score = similarity.term_overlap(fingerprint.terms, story.terms)
-            if score >= DEVELOPMENT_OVERLAP and (best is None or score > best[2]):
+            known = {tuple(kind) for kind in story.claim_kinds}
+            score = similarity.shared_terms(fingerprint.terms, story.terms)
+            score += CLAIM_POINTS * len(known & set(fingerprint.claim_kinds))
+            if score >= DEVELOPMENT_POINTS and (best is None or score > best[2]):
                 best = (story, JOIN_DEVELOPMENT, score)
         return best
 
