@@ -65,10 +65,11 @@ class ClaimExtractor:
             self._pair_partners.setdefault(second, set()).add(first)
 
     # --- public -------------------------------------------------------------------------
-    def __call__(
-        self, sentence: Span, actors: dict[int, str], evidence: Evidence, triggers: dict[int, str] | None = None
-    ) -> list[Claim]:
-        """Claims of one evidence sentence; ``triggers`` maps trigger token index → topic."""
+    def __call__(self, sentence: Span, actors: dict[int, str], evidence: Evidence) -> list[Claim]:
+        """Claims of one evidence sentence (trigger positions from the Tagger, else re-found)."""
+        triggers = None
+        if Span.has_extension("trigger_topics"):
+            triggers = sentence._.get("trigger_topics")
         if triggers is None:
             triggers = _trigger_tokens(sentence, evidence)
         found: list[Claim] = []

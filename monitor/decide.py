@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from monitor.detect import assess
 from monitor.models import Alert, Decision, TaggedArticle
-from monitor.novelty import KIND_ESCALATION, new_alert, replayed_alert
+from monitor.novelty import FIRM, KIND_ESCALATION, new_alert, replayed_alert
 from monitor.stories import Fingerprint, Placement, StoryBook
 from monitor.watchlist import Watchlist
 
@@ -81,7 +81,7 @@ def decide(book: StoryBook | None, tagged: TaggedArticle, policy: Policy) -> Ver
     if raised is not None:
         story.record_alert(raised[0].id, article.id, raised[0].kind, raised[1])
     if not placement.repeat:
-        story.remember(assessment.alerting)
+        story.remember([claim for claim in assessment.alerting if claim.modality in FIRM])
     decision = Decision(
         alert=alert is not None,
         story=story.id,

@@ -5,6 +5,8 @@
   development for the story: an actor pair the story has not reported (USA→CHN sanctions
   after RUS→CHN request), or a higher stage on its topic's ladder for a known pair
   (request → delivery, threat → imposition; stages come from the watchlist's actions).
+  Only firm claims (asserted or attributed) climb: "the US could sanction…" or "if China
+  helps…" does not escalate, and a later firm report of the same act still can.
 * Anything else — a re-report in other words, a copy, the same article again — only adds
   to the story's corroboration (distinct outlets).
 
@@ -21,6 +23,8 @@ from monitor.stories import Placement, Story, claim_kind, source_of
 
 KIND_NEW = "new"
 KIND_ESCALATION = "escalation"
+#: Modalities that state an act as having happened (or been said to): these escalate a story.
+FIRM = frozenset({"asserted", "attributed"})
 
 
 def alert_id(story: Story, kind: str, change: str = "") -> str:
@@ -38,6 +42,8 @@ def escalations(story: Story, claims: list[Claim], stages: dict[str, int]) -> li
         top[(pair, topic)] = max(top.get((pair, topic), 0), stages.get(action, 0))
     found = []
     for claim in claims:
+        if claim.modality not in FIRM:
+            continue
         pair = frozenset((claim.subject, claim.object))
         if pair not in pairs or stages.get(claim.action, 0) > top.get((pair, claim.topic), 0):
             found.append(claim)

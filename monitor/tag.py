@@ -25,9 +25,11 @@ RULER_LABELS = {"alias": "GPE", "metonym": "GPE", "person": "PERSON", "demonym":
 MAX_MENTIONS = 300
 TITLE_END = tuple(".!?:;\"'”’)")
 
-#: Called per sentence that carries evidence with (sentence, token index → actor, evidence,
-#: trigger token index → topic); returns the claims it finds (see monitor.claims).
-ClaimExtractor = Callable[[Span, dict[int, str], Evidence, dict[int, str]], list[Claim]]
+#: Called per sentence that carries evidence with (sentence, token index → actor, evidence);
+#: returns the claims it finds (see monitor.claims). The trigger positions the tagger found
+#: are on the sentence as ``sentence._.trigger_topics`` (token index → topic).
+ClaimExtractor = Callable[[Span, dict[int, str], Evidence], list[Claim]]
+TRIGGER_EXTENSION = "trigger_topics"
 
 
 def build_nlp(model: str, watchlist: Watchlist) -> Language:
@@ -93,6 +95,8 @@ class Tagger:
         self.max_chars = max_chars
         self.batch_size = batch_size
         self.claim_extractor = claim_extractor
+        if not Span.has_extension(TRIGGER_EXTENSION):
+            Span.set_extension(TRIGGER_EXTENSION, default=None)
         self._aliases = {
             _key(phrase): actor_id
             for actor_id, actor in watchlist.actors.items()
@@ -156,8 +160,9 @@ class Tagger:
             )
             evidence.append(item)
             if self.claim_extractor is not None:
-                positions = {i: topic for topic, _text, start, end in triggers for i in range(start, end)}
-                claims.extend(self.claim_extractor(sentences[index], sentence_actors[index], item, positions))
+                sentence = sentences[index]
+                sentence._.set(TRIGGER_EXTENSION, {i: topic for topic, _text, start, end in triggers for i in range(start, end)})
+                claims.extend(self.claim_extractor(sentence, sentence_actors[index], item))
 
         actors = sorted({m.actor for m in mentions if m.actor})
         return TaggedArticle(
