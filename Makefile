@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-test bench clean
+.PHONY: run test install install-test bench clean eval
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ run: install
 ## test: set up and run the whole test suite against real components.
 test: install-test
 	$(BIN)/python -m pytest
+
+## eval: signal quality on the labelled development set beside the keyword baseline (issue 3).
+eval: install
+	$(BIN)/newsmon eval
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

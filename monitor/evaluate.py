@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -137,6 +138,8 @@ class Report:
     errors: dict[str, list[str]] = field(default_factory=dict)
     claims_check: dict[str, object] = field(default_factory=dict)
     articles: int = 0
+    #: Story state after the run, per route: open stories and JSON bytes of the table value.
+    state: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def pairwise(ids: list[str], gold: dict[str, str], said: dict[str, str | None]) -> Counts:
@@ -237,7 +240,8 @@ def check_claims(expected: list[ExpectedClaim], tagged_by_id: dict) -> dict[str,
             got = sorted({f"{c.subject}-{c.action}->{c.object}" for c in claims}) or ["(none)"]
             wrong.append(f"{item.id} {item.sentence}: expected {item.subject}-{item.action}->{item.object}, got {', '.join(got)}")
     total = len(expected)
-    return {"checked": total, "right": right, "share": right / total if total else 0.0, "wrong": wrong}
+    sentences = len({(item.id, item.sentence) for item in expected})
+    return {"checked": total, "sentences": sentences, "right": right, "share": right / total if total else 0.0, "wrong": wrong}
 
 
 def shared_paths(names: Iterable[str], shared: Path) -> list[Path]:
@@ -267,12 +271,15 @@ def run(replayer, labels_path: Path, claims_path: Path | None, shared: Path, pro
         if progress and n % 200 == 0:
             progress(n)
     report = score(labels, outcomes_of(pairs))
+    for route, book in replayer.books.items():
+        report.state[route] = {"stories": len(book.stories), "bytes": len(json.dumps(book.state()))}
     extra = [item.file for item in expected if item.id not in tagged_by_id]
     if extra:
         # Hand-checked sentences outside the labelled corpus (the seeds): tag them alone.
-        for tagged in replayer.tagger.tag(list(read_articles(shared_paths(extra, shared)))):
-            if tagged.article.id in wanted:
-                tagged_by_id[tagged.article.id] = tagged
+        missing = wanted - set(tagged_by_id)
+        articles = [a for a in read_articles(shared_paths(extra, shared)) if a.id in missing]
+        for tagged in replayer.tagger.tag(articles):
+            tagged_by_id[tagged.article.id] = tagged
     if expected:
         report.claims_check = check_claims(expected, tagged_by_id)
     return report
@@ -295,9 +302,14 @@ def format_report(report: Report) -> str:
     lines.append(f"false positives: {', '.join(report.errors.get('false_positives', [])) or 'none'}")
     lines.append(f"false negatives: {', '.join(report.errors.get('false_negatives', [])) or 'none'}")
     lines.append(f"flagged but unlabelled: {', '.join(report.unlabelled_positives) or 'none'}")
+    for route, size in sorted(report.state.items()):
+        lines.append(f"story state {route}: {size['stories']} open stories, {size['bytes']} bytes of JSON per table write")
     check = report.claims_check
     if check:
-        lines.append(f"claims hand-check: {check['right']}/{check['checked']} sentences right ({check['share']:.1%})")
+        lines.append(
+            f"claims hand-check: {check['right']}/{check['checked']} expected claims right "
+            f"in {check['sentences']} sentences ({check['share']:.1%}; subject, action and object)"
+        )
         for miss in check["wrong"]:
             lines.append(f"   miss: {miss}")
     return "\n".join(lines)
