@@ -125,6 +125,10 @@ class ClaimExtractor:
                 objects = self._objects(token, actors, set(subjects))
         else:
             objects = self._objects(token, actors, set(subjects))
+        if action.reverse:
+            # "Russia bought drones from China": the seller provides to the buyer.
+            action_id, action = action.reverse, self.actions[action.reverse]
+            subjects, objects = objects, subjects
         if action_id == "deny":
             # What is denied is the subject's part in the watched link, whoever else is named.
             partners = [a for s in subjects for a in sorted(self._pair_partners.get(s, ())) if a in actors.values()]
@@ -237,11 +241,17 @@ class ClaimExtractor:
     def _objects(self, token: Token, actors: dict[int, str], exclude: set[str]) -> list[str]:
         """The actor the act is directed at: object, to/for/from/on phrase, then the rest."""
         candidates: list[Token] = []
+        preps = list(_preps(token))
+        # "sanctions against Russia", "sanctions on Chinese banks": the target comes first,
+        # before whoever's sanctions they are ("the new US sanctions").
+        for prep in preps:
+            if prep.lower_ in ("on", "against"):
+                candidates.extend(c for c in prep.children if c.dep_ == "pobj")
         for child in token.children:
             if child.dep_ in ("dobj", "dative", "attr", "oprd"):
                 candidates.append(child)
-        for prep in _preps(token):
-            if prep.lower_ in OBJECT_PREPOSITIONS:
+        for prep in preps:
+            if prep.lower_ in OBJECT_PREPOSITIONS and prep.lower_ not in ("on", "against"):
                 candidates.extend(c for c in prep.children if c.dep_ == "pobj")
         if token.dep_ in ("nmod", "compound") and token.head.pos_ in ("NOUN", "PROPN"):
             candidates.append(token.head)  # headline "US sanctions Chinese firms"

@@ -189,8 +189,7 @@ class StoryBook:
 
     @classmethod
     def from_state(cls, route: str, state: dict[str, Any] | None, window_s: float) -> "StoryBook":
-        stories = [Story(**item) for item in (state or {}).get("stories", [])]
-        return cls(route, stories, window_s)
+        return cls(route, [_story_from(item) for item in (state or {}).get("stories", [])], window_s)
 
     def state(self) -> dict[str, Any]:
         return {"stories": [asdict(story) for story in self.stories]}
@@ -258,6 +257,21 @@ class StoryBook:
 
     def _expire(self, now: float) -> None:
         self.stories = [s for s in self.stories if now - s.last_seen <= self.window_s]
+
+
+_STORY_FIELDS = frozenset(Story.__dataclass_fields__)
+
+
+def _story_from(item: dict[str, Any]) -> Story:
+    """A story from table state, including state written by the first version (alert id ->
+    article id) and by later versions (unknown fields are ignored, not fatal)."""
+    item = {k: v for k, v in item.items() if k in _STORY_FIELDS}
+    alerts = item.get("alerts") or {}
+    item["alerts"] = {
+        alert_id: raised if isinstance(raised, dict) else {"article": raised, "kind": "new", "change": ""}
+        for alert_id, raised in alerts.items()
+    }
+    return Story(**item)
 
 
 def _first_sentence(tagged: TaggedArticle) -> str:

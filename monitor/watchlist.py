@@ -92,6 +92,9 @@ class Action(_Strict):
     #: The claims nested under this act are its content, not facts ("asked China to send
     #: weapons" is one request, not a delivery).
     governs_content: bool = False
+    #: Report as this other action with subject and object swapped ("Russia bought drones
+    #: from China" is China's ``provide``); its cameo and stage are the other action's.
+    reverse: str = ""
 
     def cameo_for(self, topic: str) -> str:
         return self.cameo.get(topic) or self.cameo.get("any", "")
@@ -207,6 +210,8 @@ class Watchlist(_Strict):
             for topic in list(action.topics) + [t for t in action.cameo if t != "any"]:
                 if topic not in self.topics:
                     problems.append((("actions", action_id), f"unknown topic {topic!r}"))
+            if action.reverse and (action.reverse not in self.actions or self.actions[action.reverse].reverse):
+                problems.append((("actions", action_id, "reverse"), f"{action.reverse!r} is not a plain action"))
         seen: set[str] = set()
         for i, rule in enumerate(self.rules):
             where = ("rules", i)

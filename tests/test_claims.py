@@ -115,3 +115,13 @@ def test_hand_checked_claims_on_real_articles_are_right_in_at_least_90_percent(t
 def test_the_evaluation_refuses_the_blind_file():
     with pytest.raises(ValueError, match="blind"):
         shared_paths(["corpus/hellaskella33_key_annotated_articles.json"], SHARED)
+
+
+def test_buying_from_china_is_reported_as_china_providing(tagger):
+    found, claim = only(tagger, "Russia's defense ministry denied buying drones from China.")
+    assert found == ("CHN", "provide", "RUS", "military_aid", "denied") and claim.cameo == "072"
+
+
+def test_opposing_another_party_s_sanctions_on_russia_targets_russia(tagger):
+    found, _ = claims_of(tagger, "Chinese officials opposed the new US sanctions against Russia.")
+    assert found == [("CHN", "oppose_sanctions", "RUS", "sanctions", "asserted")]

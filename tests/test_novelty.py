@@ -120,3 +120,16 @@ def test_seeds_group_as_labelled_in_either_order(tagger, settings, order):
     first = rows[next(p for p in order if p in ("000", "001"))]
     assert first["alert"] and first["new_story"] and first["claims"]
     assert {"subject", "action", "object", "topic", "modality", "cameo", "sentence"} <= set(first["claims"][0])
+
+
+def test_story_state_written_by_the_first_version_still_loads_and_resends(tagger):
+    """A worker upgraded over an existing changelog: old alert entries were id -> article id."""
+    old = StoryBook("CHN|RUS")
+    (first,) = run(tagger, old, REQUEST)
+    state = old.state()
+    for story in state["stories"]:
+        story["alerts"] = {alert_id: raised["article"] for alert_id, raised in story["alerts"].items()}
+        story["field_from_the_future"] = 1
+    restored = StoryBook.from_state("CHN|RUS", state, window_s=7 * 86400)
+    (again,) = run(tagger, restored, REQUEST)
+    assert again.resend is not None and again.resend.id == first.alert.id
