@@ -163,6 +163,10 @@ class ClaimExtractor:
             return under[0]
         if token.i in triggers:
             return triggers[token.i]
+        if not action.governs_content and (action.stage or action.reverse):
+            # A delivery is of something: "supplied drones" is military aid, "purchases of
+            # oil" in a sentence that mentions sanctions elsewhere is not a sanctions act.
+            return None
         return topics[0] if len(topics) == 1 else None
 
     def _helps_evasion(self, token: Token) -> bool:
@@ -270,12 +274,15 @@ class ClaimExtractor:
         return [actors[below[0].i]] if below else []
 
     def _about(self, subject: str, obj: str, token: Token, actors: dict[int, str]) -> str:
-        """For a third party's act on one side of a watched link: the other side, if named."""
+        """For a third party's act on one side of a watched link: the other side, if the act
+        itself names it ("sanctioned Chinese firms *for supplying Russia*"), not merely the
+        sentence ("sanctioned Russia, *while China* bought oil")."""
         if obj in self._pair_partners.get(subject, ()):
             return ""
         partners = self._pair_partners.get(obj, set()) | self._pair_partners.get(subject, set())
         partners -= {subject, obj}
-        present = [actors[t.i] for t in token.sent if t.i in actors and actors[t.i] in partners]
+        head = token.head if token.dep_ in ("nmod", "compound") and token.head.pos_ in ("NOUN", "PROPN") else token
+        present = [actors[t.i] for t in _own_clause(head) if t.i in actors and actors[t.i] in partners]
         return present[0] if present else ""
 
     def _denies_a_charge(self, verb: Token) -> bool:
@@ -393,6 +400,25 @@ def _np_actors(token: Token, actors: dict[int, str], depth: int = 3) -> list[str
 
     visit(token, depth)
     return found
+
+
+SIDE_MARKS = frozenset({"while", "whereas", "although", "though", "as", "when", "after", "before", "since", "meanwhile"})
+
+
+def _own_clause(token: Token) -> Iterable[Token]:
+    """``token``'s subtree without side clauses: a coordinated clause with its own subject
+    ("…, and China criticised it") or a contrasting or temporal one ("while China bought…").
+    Reasons, conditions, content and relative clauses stay: they say what the act is about."""
+    yield token
+    for child in token.children:
+        own_subject = any(c.dep_ in ("nsubj", "nsubjpass") for c in child.children)
+        if own_subject and child.dep_ in ("conj", "parataxis"):
+            continue
+        if own_subject and child.dep_ == "advcl" and any(
+            c.dep_ == "mark" and c.lower_ in SIDE_MARKS for c in child.children
+        ):
+            continue
+        yield from _own_clause(child)
 
 
 def _helper_of(token: Token) -> Token | None:

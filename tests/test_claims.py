@@ -125,3 +125,12 @@ def test_buying_from_china_is_reported_as_china_providing(tagger):
 def test_opposing_another_party_s_sanctions_on_russia_targets_russia(tagger):
     found, _ = claims_of(tagger, "Chinese officials opposed the new US sanctions against Russia.")
     assert found == [("CHN", "oppose_sanctions", "RUS", "sanctions", "asserted")]
+
+
+def test_a_side_clause_naming_china_does_not_make_sanctions_on_russia_about_china(tagger):
+    _, claims = claims_of(tagger, "The EU imposed new sanctions on Russia, while China increased its purchases of Russian oil.")
+    assert [(c.subject, c.action, c.object, c.about) for c in claims] == [("EU", "impose_sanctions", "RUS", "")]
+    tagged = tagger.tag([Article(id="x", text="The EU imposed new sanctions on Russia, while China increased its purchases of Russian oil.")])[0]
+    from monitor.detect import assess
+
+    assert assess(tagged, tagger.watchlist.rules).relevant is False
