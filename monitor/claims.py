@@ -199,7 +199,6 @@ class ClaimExtractor:
                     antecedent = _antecedent(direct[0], actors)
                     return [antecedent] if antecedent else []
                 return []
-            passive = [c for c in token.children if c.dep_ == "nsubjpass"]
             agents = [g for c in token.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
             if agents:
                 return _np_actors(agents[0], actors)
@@ -212,33 +211,33 @@ class ClaimExtractor:
                 if pronoun:
                     antecedent = _antecedent(pronoun[0], actors)
                     return [antecedent] if antecedent else []
-            if passive:
-                return []
+            if any(c.dep_ == "nsubjpass" for c in token.children):
+                return []  # "sanctions were imposed on China": no agent named
             dep, head = token.dep_, token.head
             if head is token:
                 return []
-            if dep == "xcomp" or (dep == "ccomp" and not passive):
+            if dep in ("xcomp", "ccomp"):
+                # Object control: "asked China to send", "warned China to avoid" — China acts.
                 controller = [c for c in head.children if c.dep_ in ("dobj", "dative")]
-                if controller and self.action_of(head) in ("request", "threaten") or dep == "xcomp" and controller:
+                if controller and (dep == "xcomp" or self.action_of(head) in ("request", "threaten")):
                     return _np_actors(controller[0], actors)
-                token = head
+                token = head  # subject control: "China promised to supply"
                 continue
             if dep == "pcomp":
+                # "sanctioned firms for supplying", "accused Beijing of enabling", "firms for supplying".
                 governor = head.head
                 if governor.pos_ in ("NOUN", "PROPN"):
                     return _np_actors(governor, actors)
-                controller = [c for c in governor.children if c.dep_ in ("dobj",)]
+                controller = [c for c in governor.children if c.dep_ == "dobj"]
                 if controller:
                     return _np_actors(controller[0], actors)
                 token = governor
                 continue
             if dep in ("acl", "relcl"):
-                return _np_actors(head, actors)
+                return _np_actors(head, actors)  # "Chinese firms supplying Russia"
             if dep in ("conj", "advcl"):
                 token = head
                 continue
-            if dep in ("nmod", "compound") and head.pos_ in ("NOUN", "PROPN"):
-                return []
             return []
         return []
 
@@ -259,8 +258,6 @@ class ClaimExtractor:
                 candidates.extend(c for c in prep.children if c.dep_ == "pobj")
         if token.dep_ in ("nmod", "compound") and token.head.pos_ in ("NOUN", "PROPN"):
             candidates.append(token.head)  # headline "US sanctions Chinese firms"
-        if token.dep_ in ("acl",) and token.head.pos_ in ("NOUN", "PROPN"):
-            pass
         for candidate in candidates:
             found = [a for a in _np_actors(candidate, actors) if a not in exclude]
             if found:
