@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-test install-bench test-tools k8s-config bench-pipeline clean
+.PHONY: run test install install-test install-bench test-tools k8s-config bench-pipeline eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ bench-pipeline: install-bench
 # deploy/k8s/config.yaml carries a copy of config/ (kustomize reads nothing outside deploy/k8s).
 k8s-config: $(BIN)/python
 	$(BIN)/python deploy/k8s/configmap.py
+
+## eval: signal quality on the labelled development set beside the keyword baseline (issue 3).
+eval: install
+	$(BIN)/newsmon eval
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

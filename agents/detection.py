@@ -12,7 +12,7 @@ import faust
 
 from agents.context import WorkerContext
 from agents.deadletters import dead_letter_event
-from monitor.decide import decide
+from monitor.decide import Policy, decide
 from monitor.models import TaggedArticle, utcnow
 from monitor.stories import StoryBook
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def register(app: faust.App, topics, ctx: WorkerContext) -> None:
-    metrics = ctx.metrics
+    policy = Policy(ctx.watchlist)
     books = app.Table("stories", default=None, partitions=ctx.settings.partitions, key_type=str, value_type=None)
 
     @app.agent(topics.tagged, name="detect")
@@ -34,7 +34,7 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
             route = tagged.route
             book = StoryBook.from_state(route, books.get(route), ctx.settings.story_window_s) if route else None
             try:
-                verdict = decide(book, tagged)
+                verdict = decide(book, tagged, policy)
             except Exception as exc:  # noqa: BLE001 - one bad article must not stall its pair
                 log.exception("detect failed for article %s", tagged.article.id)
                 await dead_letter_event(topics, ctx, "detect", "detect_failed", exc, event)
