@@ -33,7 +33,7 @@ class Policy:
     max_interval_s: float = 24 * 3600.0
     jitter: float = 0.1
     max_backoff_s: float = 6 * 3600.0
-    checks_per_item: float = 4.0
+    checks_per_item: float = 24.0
     broken_after: int = 10
     broken_retry_s: float = 24 * 3600.0
 

@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     poll_max_backoff_s: float = Field(default=6 * 3600.0, gt=0)
     #: Polls per expected new item: a feed publishing n items a week is polled at most
     #: every week / (n × this) (never more often than its configured interval).
-    poll_checks_per_item: float = Field(default=4.0, gt=0)
+    poll_checks_per_item: float = Field(default=24.0, gt=0)
     #: After this many consecutive parse errors a feed is marked broken and retried rarely.
     broken_after_parse_errors: int = Field(default=10, ge=1)
     broken_retry_s: float = Field(default=24 * 3600.0, gt=0)
