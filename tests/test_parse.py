@@ -57,3 +57,41 @@ def test_charset_from_response_headers_is_honoured():
     body = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>Café Müller</title><link>https://e.org/c</link></item></channel></rss>'.encode("latin-1")
     parsed = parse_feed(body.replace(b'<?xml version="1.0"?>', b""), feed_name="latin", headers={"content-type": "application/rss+xml; charset=iso-8859-1"})
     assert parsed.articles[0].title == "Café Müller"
+
+
+# --- hostile XML: the DOCTYPE filter on its own ------------------------------------------------
+
+from monitor.parse import expat_status, replace_doctype  # noqa: E402
+from tests.support import hostile  # noqa: E402
+
+
+def test_small_internal_entities_survive_and_are_expanded():
+    body = b'<!DOCTYPE rss [\n<!ENTITY org "tag:example.com,">\n]>\n<rss version="2.0"><channel><item><guid isPermaLink="false">&org;2006</guid><title>t</title></item></channel></rss>'
+    version, data, entities = replace_doctype(body)
+    assert entities == {"org": "tag:example.com,"}
+    parsed = parse_feed(body, feed_name="e")
+    assert not parsed.bozo and parsed.raw.entries[0].id == "tag:example.com,2006"
+
+
+@pytest.mark.parametrize(
+    "document",
+    [hostile.billion_laughs(), hostile.billion_laughs_one_line(), hostile.quadratic_blowup(),
+     hostile.xxe("file:///etc/passwd"), hostile.xxe("http://127.0.0.1:9/x"), hostile.xxe_parameter("file:///etc/passwd")],
+    ids=["billion-laughs", "one-line", "quadratic", "xxe-file", "xxe-url", "xxe-parameter"],
+)
+def test_dangerous_declarations_never_reach_a_parser(document):
+    _, data, entities = replace_doctype(document)
+    assert entities == {}
+    assert b"<!ENTITY" not in data and b"<!DOCTYPE" not in data
+
+
+def test_many_references_to_a_small_entity_are_bounded_too():
+    """A 200-byte entity referenced 10,000 times would be 2 MB: over the expansion budget."""
+    doc = b'<!DOCTYPE r [<!ENTITY s "' + b"s" * 200 + b'">]><r>' + b"&s;" * 10_000 + b"</r>"
+    assert replace_doctype(doc)[2] == {}
+    assert replace_doctype(doc.replace(b"&s;" * 10_000, b"&s;" * 100))[2] == {"s": "s" * 200}
+
+
+def test_the_expat_version_is_known_and_recent_enough_here():
+    version, protected = expat_status()
+    assert version.startswith("expat_") and protected
