@@ -44,11 +44,12 @@ ADDED_COLUMNS = {
     "parse_errors": "INTEGER NOT NULL DEFAULT 0",
     "ttl_s": "REAL",
     "item_times": "TEXT",
+    "item_digests": "BLOB",
     "assigned": "INTEGER NOT NULL DEFAULT 1",
 }
 COLUMNS = (
     "name", "url", "etag", "last_modified", "last_attempt", "last_success", "next_due",
-    "consecutive_errors", "status", "last_error", "config_url", "parse_errors", "ttl_s", "item_times",
+    "consecutive_errors", "status", "last_error", "config_url", "parse_errors", "ttl_s", "item_times", "item_digests",
 )
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM feeds"
 #: Item times remembered per feed to estimate how often it publishes.
@@ -74,11 +75,16 @@ class FeedState:
     ttl_s: float | None = None
     #: Publication (else first-seen) times of its newest items, newest first.
     item_times: list[float] = field(default_factory=list)
+    #: 8-byte digests of the items in the last parsed body (None: not known), so the next
+    #: changed body is parsed only where it differs.
+    item_digests: frozenset[bytes] | None = None
 
     @classmethod
     def from_row(cls, row: tuple) -> "FeedState":
-        state = cls(*row[:-1])
-        state.item_times = json.loads(row[-1]) if row[-1] else []
+        state = cls(*row[:-2])
+        state.item_times = json.loads(row[-2]) if row[-2] else []
+        blob = row[-1]
+        state.item_digests = None if blob is None else frozenset(blob[i : i + 8] for i in range(0, len(blob), 8))
         return state
 
     def to_row(self) -> tuple:
@@ -87,6 +93,7 @@ class FeedState:
             self.name, self.url, self.etag, self.last_modified, self.last_attempt, self.last_success,
             self.next_due, self.consecutive_errors, self.status, self.last_error, self.config_url,
             self.parse_errors, self.ttl_s, times,
+            None if self.item_digests is None else b"".join(sorted(self.item_digests)),
         )
 
 

@@ -3,7 +3,9 @@
 A standalone process producing with kafka-python. Each round asks the state store for
 the due feeds in one query, interleaves them by host, and polls them concurrently
 within a global limit and a per-host limit. When to poll a feed next is decided by
-``monitor.schedule`` from what the poll saw. One broken feed is counted, logged with its
+``monitor.schedule`` from what the poll saw. A changed feed is parsed only where its
+items changed (``monitor.parse.item_spans``): feedparser is the dominant cost, and most
+of a changed feed is items already sent. One broken feed is counted, logged with its
 cause and rescheduled with back-off; it never stops the others.
 """
 
@@ -24,7 +26,7 @@ from monitor.fetch import FetchResult, fetch, make_session
 from monitor.fulltext import enrich
 from monitor.metrics import FEED_STATUSES, Metrics
 from monitor.models import Article
-from monitor.parse import expat_status, parse_feed
+from monitor.parse import expat_status, item_digest, item_spans, parse_feed, without_spans
 from monitor.schedule import (
     BROKEN, GONE, SUCCESS, Plan, Policy, Signals, cache_lifetime_s, jittered, plan_next, retry_after_s, weekly_items,
 )
@@ -254,13 +256,24 @@ class Poller:
             state.url = result.moved_to
         if result.outcome == "not_modified":
             return PollReport(feed.name, "not_modified")
-        parsed = parse_feed(result.body, feed_name=feed.name, source=feed.source, headers=result.headers, url=result.url)
-        if parsed.unusable:
-            return PollReport(feed.name, "parse_error", error=parsed.error or "not an RSS or Atom feed")
-        state.ttl_s = parsed.ttl_minutes * 60.0 if parsed.ttl_minutes else None
-        known = self.store.known_hashes(feed.name, [a.id for a in parsed.articles])
-        fresh = [a for a in parsed.articles if a.id not in known]
-        changed = [a for a in parsed.articles if a.id in known and known[a.id] != a.content_hash]
+        spans = item_spans(result.body)
+        digests = None if spans is None else [item_digest(result.body[a:b]) for a, b in spans]
+        unchanged = []
+        if spans is not None and state.item_digests:
+            unchanged = [span for span, digest in zip(spans, digests) if digest in state.item_digests]
+        if spans and len(unchanged) == len(spans):
+            parsed = None  # a new ETag, the same items: nothing to parse
+        else:
+            parsed = self._parse(feed, result, without_spans(result.body, unchanged) if unchanged else result.body)
+            if parsed.unusable and unchanged:
+                parsed = self._parse(feed, result, result.body)  # judge the whole document, not our cut
+            if parsed.unusable:
+                return PollReport(feed.name, "parse_error", error=parsed.error or "not an RSS or Atom feed")
+            state.ttl_s = parsed.ttl_minutes * 60.0 if parsed.ttl_minutes else None
+        articles = parsed.articles if parsed else []
+        known = self.store.known_hashes(feed.name, [a.id for a in articles])
+        fresh = [a for a in articles if a.id not in known]
+        changed = [a for a in articles if a.id in known and known[a.id] != a.content_hash]
         outgoing = fresh + [a.derive(updated=True) for a in changed]
         if outgoing and feed.full_text:
             outgoing = await enrich(session, outgoing, self.settings, self.metrics)
@@ -277,7 +290,12 @@ class Poller:
         state.etag = result.etag
         state.last_modified = result.last_modified
         state.item_times = state.item_times + [item_time(a, now) for a in fresh]
+        state.item_digests = None if digests is None else frozenset(digests)
         return PollReport(feed.name, "ok", new=len(fresh), updated=len(changed))
+
+
+    def _parse(self, feed: FeedConfig, result: FetchResult, body: bytes):
+        return parse_feed(body, feed_name=feed.name, source=feed.source, headers=result.headers, url=result.url)
 
 
 def log_parser_safety() -> None:
