@@ -98,3 +98,42 @@ def test_many_references_to_a_small_entity_are_bounded_too():
 def test_the_expat_version_is_known_and_recent_enough_here():
     version, protected = expat_status()
     assert version.startswith("expat_") and protected
+
+
+# --- parsing only what changed ---------------------------------------------------------------
+
+from monitor.parse import item_digest, item_spans, without_spans  # noqa: E402
+
+
+@pytest.mark.parametrize("path", NEWS, ids=lambda p: p.name.split("__")[0])
+def test_a_feed_cut_down_to_some_items_parses_those_items_exactly_as_the_whole(path: Path):
+    """The poller's incremental parse: same ids, hashes, titles, dates and links as a full parse."""
+    body = path.read_bytes()
+    spans = item_spans(body)
+    assert spans is not None and len(spans) >= 5
+    whole = {a.id: a for a in parse_feed(body, feed_name="n", url="https://news.example/feed").articles}
+    kept = spans[1::3]  # every third item, as if only those were new
+    cut = parse_feed(without_spans(body, [s for s in spans if s not in kept]), feed_name="n", url="https://news.example/feed")
+    assert cut.articles and not cut.unusable
+    for article in cut.articles:
+        original = whole[article.id]
+        assert (article.title, article.summary, article.text, article.url, article.published, article.content_hash, article.source) == (
+            original.title, original.summary, original.text, original.url, original.published, original.content_hash, original.source)
+    assert cut.ttl_minutes == parse_feed(body, feed_name="n").ttl_minutes
+
+
+def test_item_digests_change_with_the_item_bytes_only():
+    body = b'<rss version="2.0"><channel><title>t</title><item><title>A</title></item><item><title>B</title></item></channel></rss>'
+    first = [item_digest(body[a:b]) for a, b in item_spans(body)]
+    edited = body.replace(b"<title>B</title>", b"<title>B2</title>")
+    second = [item_digest(edited[a:b]) for a, b in item_spans(edited)]
+    assert first[0] == second[0] and first[1] != second[1]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<rss><channel><item><title>unclosed</channel></rss>", hostile.billion_laughs(), "<rss/>".encode("utf-16")],
+    ids=["malformed", "doctype", "utf-16"],
+)
+def test_documents_the_item_finder_cannot_vouch_for_take_the_full_parser(body):
+    assert item_spans(body) is None

@@ -232,3 +232,17 @@ def test_replicas_split_the_feeds_without_polling_one_twice(broker_settings, htt
         polled += list(poll_once(poller))
     assert sorted(polled) == sorted(f.name for f in feeds)
     assert len(httpserver.log) == 12
+
+
+def test_a_new_etag_over_the_same_items_publishes_nothing_and_new_items_alone_are_sent(broker_settings, httpserver):
+    old_items = "".join(ITEM.format(title=f"Old {n}", n=600 + n, body="o") for n in range(20))
+    new_item = ITEM.format(title="Fresh", n=700, body="f")
+    httpserver.expect_ordered_request("/inc").respond_with_data(rss(old_items), headers={"ETag": '"1"'})
+    httpserver.expect_ordered_request("/inc").respond_with_data(rss(old_items), headers={"ETag": '"2"'})
+    httpserver.expect_ordered_request("/inc").respond_with_data(rss(new_item + old_items), headers={"ETag": '"3"'})
+    poller, store = make_poller(broker_settings, [FeedConfig(name="inc", url=httpserver.url_for("/inc"))])
+    reports = [poll_once(poller)["inc"] for _ in range(3)]
+    assert [(r.outcome, r.new, r.updated) for r in reports] == [("ok", 20, 0), ("ok", 0, 0), ("ok", 1, 0)]
+    assert len(store.load("inc", "").item_digests) == 21
+    sent = articles_on_topic(broker_settings, 21)
+    assert len(sent) == 21 and sum(a.title == "Fresh" for a in sent) == 1
