@@ -137,3 +137,14 @@ def test_item_digests_change_with_the_item_bytes_only():
 )
 def test_documents_the_item_finder_cannot_vouch_for_take_the_full_parser(body):
     assert item_spans(body) is None
+
+
+def test_the_poller_logs_the_expat_version_at_start_up(caplog):
+    import logging
+    import pyexpat
+
+    from monitor.poll import log_parser_safety
+
+    with caplog.at_level(logging.INFO, logger="monitor.poll"):
+        log_parser_safety()
+    assert pyexpat.EXPAT_VERSION in caplog.text and "amplification limits present" in caplog.text

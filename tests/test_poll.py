@@ -246,3 +246,34 @@ def test_a_new_etag_over_the_same_items_publishes_nothing_and_new_items_alone_ar
     assert len(store.load("inc", "").item_digests) == 21
     sent = articles_on_topic(broker_settings, 21)
     assert len(sent) == 21 and sum(a.title == "Fresh" for a in sent) == 1
+
+
+def test_requests_stay_within_the_per_host_and_global_limits(broker_settings):
+    """Two hosts (127.0.0.1, 127.0.0.2), 6 feeds each, slow responses: at most 2 per host, 3 in all."""
+    import threading
+
+    from aiohttp import web as aioweb
+
+    from tests.support.loopback import LoopbackServer
+
+    lock, in_flight, peaks = threading.Lock(), {"all": 0}, {"all": 0}
+
+    async def slow(request):
+        host = request.host.split(":")[0]
+        with lock:
+            for key in ("all", host):
+                in_flight[key] = in_flight.get(key, 0) + 1
+                peaks[key] = max(peaks.get(key, 0), in_flight[key])
+        await asyncio.sleep(0.3)
+        with lock:
+            for key in ("all", host):
+                in_flight[key] -= 1
+        return aioweb.Response(body=rss(ITEM.format(title="S", n=800, body="s")), content_type="application/rss+xml")
+
+    with LoopbackServer(slow, host="127.0.0.1") as one, LoopbackServer(slow, host="127.0.0.2") as two:
+        feeds = [FeedConfig(name=f"h{i}-{server.host}", url=server.url(f"/{i}")) for i in range(6) for server in (one, two)]
+        settings = broker_settings.with_overrides(poll_concurrency=3, http_per_host_limit=2)
+        poller, _ = make_poller(settings, feeds)
+        reports = asyncio.run(poller.run_once())
+    assert [r.outcome for r in reports] == ["ok"] * 12
+    assert peaks["all"] == 3 and peaks["127.0.0.1"] == 2 and peaks["127.0.0.2"] == 2, peaks
