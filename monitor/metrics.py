@@ -76,6 +76,10 @@ class Metrics:
         self.poll_lag_seconds = Gauge(
             "newsmon_poll_lag_seconds", "How overdue the most overdue feed was when a poll round started.", registry=r
         )
+        self.entities_refused = Counter(
+            "newsmon_feed_entities_refused",
+            "Entity declarations removed from feed DOCTYPEs before parsing (XXE, entity bombs).", registry=r,
+        )
         self.fulltext = Counter(
             "newsmon_fulltext_fetches", "Article pages fetched for full text, by outcome.", ["outcome"], registry=r
         )

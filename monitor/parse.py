@@ -15,6 +15,7 @@ import html
 import io
 import pyexpat
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from html.parser import HTMLParser
@@ -79,6 +80,8 @@ def html_to_text(markup: str) -> str:
 # ---------------------------------------------------------------------------------------
 
 MAX_ENTITY_VALUE = 256
+#: Where replace_doctype reports how many entity declarations it refused (set by parse_feed).
+_refused_entities: ContextVar[list[int] | None] = ContextVar("refused_entities", default=None)
 MAX_ENTITIES = 32
 MAX_ENTITY_EXPANSION = 1024 * 1024
 _CHARREF = re.compile(rb"&#(?:[0-9]+|x[0-9a-fA-F]+);")
@@ -207,6 +210,10 @@ def replace_doctype(data: bytes) -> tuple[str | None, bytes, dict[str, str]]:
     if safe:
         replacement = b"<!DOCTYPE feed [\n" + b"".join(b'<!ENTITY %s "%s">\n' % item for item in safe.items()) + b"]>"
     entities = {name.decode("utf-8", "replace"): value.decode("utf-8", "replace") for name, value in safe.items()}
+    refused = sum(1 for declaration in declarations if declaration.startswith(b"<!ENTITY")) - len(safe)
+    report = _refused_entities.get()
+    if report is not None and refused:
+        report.append(refused)
     return version, data[:start] + replacement + data[end:], entities
 
 
@@ -302,6 +309,8 @@ class ParsedFeed:
     ttl_minutes: int | None = None
     #: feedparser's own result, for tests that check its documented expectations.
     raw: Any = None
+    #: Entity declarations removed from the DOCTYPE before parsing (hostile or unbounded).
+    refused_entities: int = 0
 
     @property
     def unusable(self) -> bool:
@@ -369,10 +378,14 @@ def parse_feed(
         # URL, or against a Content-Location the server named (relative to that URL).
         location = urljoin(url, response_headers.get("content-location", "").strip())
         response_headers["content-location"] = location if urlsplit(location).scheme in ("http", "https") else url
+    refused: list[int] = []
+    token = _refused_entities.set(refused)
     try:
         result = feedparser.parse(io.BytesIO(body), response_headers=response_headers)
     except Exception as exc:  # noqa: BLE001 - feedparser's own bugs must not kill the poller
-        return ParsedFeed(bozo=True, error=f"{type(exc).__name__}: {exc}")
+        return ParsedFeed(bozo=True, error=f"{type(exc).__name__}: {exc}", refused_entities=sum(refused))
+    finally:
+        _refused_entities.reset(token)
     feed = result.get("feed", {})
     source = source or html_to_text(feed.get("title", "") or "") or feed_name
     parsed = ParsedFeed(
@@ -382,6 +395,7 @@ def parse_feed(
         error=repr(result.get("bozo_exception")) if result.get("bozo") else "",
         ttl_minutes=_ttl(feed.get("ttl")),
         raw=result,
+        refused_entities=sum(refused),
     )
     seen: set[str] = set()
     for entry in result.get("entries", []):

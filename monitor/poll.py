@@ -295,7 +295,14 @@ class Poller:
 
 
     def _parse(self, feed: FeedConfig, result: FetchResult, body: bytes):
-        return parse_feed(body, feed_name=feed.name, source=feed.source, headers=result.headers, url=result.url)
+        parsed = parse_feed(body, feed_name=feed.name, source=feed.source, headers=result.headers, url=result.url)
+        if parsed.refused_entities:
+            self.metrics.entities_refused.inc(parsed.refused_entities)
+            log.warning(
+                "feed %s: %d entity declarations removed before parsing (external, nested or too large to expand)",
+                feed.name, parsed.refused_entities,
+            )
+        return parsed
 
 
 def log_parser_safety() -> None:

@@ -277,3 +277,17 @@ def test_requests_stay_within_the_per_host_and_global_limits(broker_settings):
         reports = asyncio.run(poller.run_once())
     assert [r.outcome for r in reports] == ["ok"] * 12
     assert peaks["all"] == 3 and peaks["127.0.0.1"] == 2 and peaks["127.0.0.2"] == 2, peaks
+
+
+def test_a_hostile_doctype_is_defused_counted_and_logged_and_its_items_still_sent(broker_settings, httpserver, caplog):
+    from tests.support import hostile
+
+    httpserver.expect_request("/bomb").respond_with_data(hostile.billion_laughs(), content_type="application/rss+xml")
+    registry = CollectorRegistry()
+    poller, _ = make_poller(broker_settings, [FeedConfig(name="bomb", url=httpserver.url_for("/bomb"))], registry)
+    report = poll_once(poller)["bomb"]
+    assert (report.outcome, report.new) == ("ok", 1)
+    assert registry.get_sample_value("newsmon_feed_entities_refused_total") == 9  # lol1…lol9; the leaf "lol" is harmless
+    assert "feed bomb: 9 entity declarations removed" in caplog.text
+    (sent,) = articles_on_topic(broker_settings, 1)
+    assert "lollol" not in sent.summary
