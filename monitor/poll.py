@@ -124,7 +124,6 @@ class Poller:
         for name in store.sync((feed.name, feed.url) for feed in self.feeds):
             log.info("feed %s: configured URL changed; its state starts afresh", name)
         self.metrics.feed_freshness.known([feed.name for feed in self.feeds])
-        self._host_limits: dict[str, asyncio.Semaphore] = {}
 
     def interval(self, feed: FeedConfig) -> float:
         return feed.interval_s or self.settings.poll_interval_s
@@ -153,10 +152,11 @@ class Poller:
         try:
             session = self._session
             limit = asyncio.Semaphore(self.settings.poll_concurrency)
+            host_limits: dict[str, asyncio.Semaphore] = {}  # per round: semaphores belong to one event loop
 
             async def guarded(state: FeedState) -> PollReport:
                 host = (urlsplit(state.url).hostname or "").lower()
-                host_limit = self._host_limits.setdefault(host, asyncio.Semaphore(self.settings.http_per_host_limit))
+                host_limit = host_limits.setdefault(host, asyncio.Semaphore(self.settings.http_per_host_limit))
                 async with host_limit, limit:  # the host's turn first, then a global slot
                     return await self.poll_feed(session, self.by_name[state.name], state)
 
