@@ -26,8 +26,10 @@ from monitor.health import Health
 
 POLL_OUTCOMES = (
     "ok", "not_modified", "http_error", "network_error", "parse_error", "timeout", "too_large", "blocked",
-    "publish_error",
+    "publish_error", "gone", "rate_limited",
 )
+FEED_STATUSES = ("active", "broken", "gone")
+FULLTEXT_OUTCOMES = ("ok", "empty", "skipped", "http_error", "network_error", "timeout", "too_large", "blocked", "gone", "rate_limited")
 STAGES = ("polled", "tagged", "decided", "relevant", "failed")
 LATENCY_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
 #: Every (stage, reason) the worker dead-letters with, and every delivery outcome: their
@@ -116,6 +118,17 @@ class Metrics:
         self.fetch_seconds = Histogram(
             "newsmon_feed_fetch_seconds", "Time to fetch one feed, seconds.", registry=r,
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30),
+        )
+        self.feeds = Gauge("newsmon_feeds", "Feeds this poller owns, by status (active, broken, gone).", ["status"], registry=r)
+        self.poll_lag_seconds = Gauge(
+            "newsmon_poll_lag_seconds", "How overdue the most overdue feed was when a poll round started.", registry=r
+        )
+        self.entities_refused = Counter(
+            "newsmon_feed_entities_refused",
+            "Entity declarations removed from feed DOCTYPEs before parsing (XXE, entity bombs).", registry=r,
+        )
+        self.fulltext = Counter(
+            "newsmon_fulltext_fetches", "Article pages fetched for full text, by outcome.", ["outcome"], registry=r
         )
         # --- pipeline ---
         self.articles = Counter("newsmon_articles", "Articles by pipeline stage.", ["stage"], registry=r)

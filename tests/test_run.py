@@ -25,6 +25,7 @@ def test_run_prints_an_alert_for_a_local_feed_and_stops_everything_on_ctrl_c(htt
         "MONITOR_DATA_DIR": str(tmp_path / "data"),
         "MONITOR_POLLER_METRICS_PORT": "0",
         "MONITOR_WORKER_METRICS_PORT": "0",
+        "MONITOR_FETCH_ALLOWLIST": "127.0.0.0/8,::1",  # the feed is served on loopback
     }
     env.pop("MONITOR_BROKER_URL", None)
     process = subprocess.Popen(
