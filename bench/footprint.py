@@ -164,7 +164,8 @@ def main() -> None:
         for name in ("watchlist.yaml", "sinks.yaml"):
             (config / name).write_text((PROJECT / "config" / name).read_text())
         settings = Settings(broker_url=broker.url, embedded_broker=True, data_dir=workdir / "data", config_dir=config,
-                            topic_prefix=f"fp{os.getpid()}", app_id=f"fp{os.getpid()}", poller_metrics_port=0, worker_metrics_port=0)
+                            topic_prefix=f"fp{os.getpid()}", app_id=f"fp{os.getpid()}", poller_metrics_port=0, worker_metrics_port=0,
+                            fetch_allowlist="127.0.0.0/8")
 
         # Feeds: --feeds loopback feeds sharing the articles, 20 items each.
         per_feed = 20

@@ -17,7 +17,7 @@ import uuid
 import pytest
 import yaml
 
-from tests.conftest import settings_env
+from tests.conftest import LOOPBACK_ALLOWLIST, settings_env
 from tests.deploy.queries import RULE_FILES, expand_macros, panel_queries, rule_queries
 from tests.support.feedbuild import rss_from_files
 from tests.support.kafka import read_topic
@@ -56,7 +56,7 @@ def pipeline(broker, tmp_path_factory):
     settings = Settings(
         config_dir=config_dir, data_dir=tmp_path / "data", broker_url=broker.url, embedded_broker=True,
         topic_prefix=unique, app_id=unique, nlp_processes=1, metrics_host="127.0.0.1",
-        poller_metrics_port=free_port(), worker_metrics_port=free_port(),
+        poller_metrics_port=free_port(), worker_metrics_port=free_port(), fetch_allowlist=LOOPBACK_ALLOWLIST,
     )
     ensure_topics(settings)
     names = TopicNames.for_settings(settings)
