@@ -105,6 +105,38 @@ class ConsumerLag(Collector):
         yield family
 
 
+def process_rss_bytes(pid: int) -> int | None:
+    """Resident memory of process ``pid`` from /proc (None when it is gone or unreadable)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+class EmbeddedBrokerMemory(Collector):
+    """The embedded broker's resident memory, read at scrape time.
+
+    Tansu keeps every message in memory (no retention), so this only grows; the README
+    gives the growth per article and the point at which to move to Kafka.
+    """
+
+    def __init__(self, pid: int):
+        self.pid = pid
+
+    def collect(self):
+        family = GaugeMetricFamily(
+            "newsmon_embedded_broker_rss_bytes", "Resident memory of the embedded Tansu broker, bytes.",
+        )
+        rss = process_rss_bytes(self.pid)
+        if rss is not None:
+            family.add_metric([], rss)
+        yield family
+
+
 class Metrics:
     """The domain metrics of every stage."""
 

@@ -24,7 +24,7 @@ from monitor.feeds import FeedConfig, owned_by
 from monitor.feedstate import FeedState, FeedStateStore
 from monitor.fetch import FetchResult, fetch, make_session
 from monitor.fulltext import enrich
-from monitor.metrics import FEED_STATUSES, Metrics
+from monitor.metrics import FEED_STATUSES, EmbeddedBrokerMemory, Metrics
 from monitor.models import Article
 from monitor.parse import expat_status, item_digest, item_spans, parse_feed, without_spans
 from monitor.schedule import (
@@ -340,6 +340,8 @@ async def run_poller(settings: Settings, *, once: bool = False) -> int:
     store = FeedStateStore(settings.data_dir / "poller" / "state.sqlite3", keep_per_feed=settings.seen_ids_per_feed)
     metrics = Metrics()
     metrics.up_since.labels("poller").set_to_current_time()
+    if settings.embedded_broker_pid:
+        metrics.registry.register(EmbeddedBrokerMemory(settings.embedded_broker_pid))
     metrics.serve(settings.poller_metrics_port, settings.metrics_host)
     heartbeat = asyncio.create_task(beat_forever(metrics.health))
     metrics.health.set_ready()  # topics exist and the producer is connected

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     #: Set by ``newsmon run`` for its children so they use short group-join timeouts that
     #: suit the embedded broker (Tansu makes a join wait half the session timeout).
     embedded_broker: bool = False
+    #: Process id of the embedded broker (set by ``newsmon run``), so the poller can report
+    #: its memory: Tansu keeps every message in memory and grows with every article.
+    embedded_broker_pid: int = 0
+    #: Above this RSS the supervisor warns that the embedded broker should give way to Kafka.
+    embedded_broker_warn_bytes: int = Field(default=2 * 1024**3, ge=0)
     app_id: str = "newsmon"
     topic_prefix: str = "newsmon"
     partitions: int = Field(default=4, ge=1)

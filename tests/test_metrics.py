@@ -63,3 +63,32 @@ def test_known_worker_label_sets_start_at_zero_so_the_first_event_counts_in_incr
     assert registry.get_sample_value("newsmon_relevant_articles_by_pair_total", {"topic": "sanctions", "pair": "CHN|RUS"}) == 0
     assert registry.get_sample_value("newsmon_relevant_articles_total", {"topic": "sanctions", "source": "BBC News"}) == 0
     assert registry.get_sample_value("newsmon_articles_total", {"stage": "relevant"}) == 0
+
+
+def test_embedded_broker_memory_is_read_at_scrape_time_and_absent_when_the_process_is_gone():
+    import os
+    import subprocess
+    import sys
+
+    from monitor.metrics import EmbeddedBrokerMemory
+
+    registry = CollectorRegistry()
+    registry.register(EmbeddedBrokerMemory(os.getpid()))
+    assert registry.get_sample_value("newsmon_embedded_broker_rss_bytes") > 10 * 2**20
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = CollectorRegistry()
+    gone.register(EmbeddedBrokerMemory(int(finished.stdout)))
+    assert gone.get_sample_value("newsmon_embedded_broker_rss_bytes") is None
+
+
+def test_the_supervisor_warns_once_an_hour_when_the_broker_outgrows_its_limit(caplog):
+    import os
+
+    from monitor.supervise import _check_broker_memory
+
+    with caplog.at_level("WARNING", logger="newsmon.run"):
+        warned = _check_broker_memory(os.getpid(), 1, 0.0)
+        again = _check_broker_memory(os.getpid(), 1, warned)
+        quiet = _check_broker_memory(os.getpid(), 2**50, 0.0)
+    assert warned > 0 and again == warned and quiet == 0.0
+    assert len([r for r in caplog.records if "embedded broker holds" in r.message]) == 1
