@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-test install-bench test-tools k8s-config bench-pipeline eval clean
+.PHONY: run test install install-test install-bench test-tools k8s-config eval clean \
+        bench-pipeline bench-soak bench-memory bench-poller bench-quality
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +60,22 @@ test: install-test test-tools
 ## bench-pipeline: pipeline vs raw spaCy throughput, latency, CPU, RSS (bench/pipeline.py).
 bench-pipeline: install-bench
 	$(BIN)/python -m bench.pipeline
+
+## bench-soak: 20,000 articles while workers are SIGKILLed for 10 minutes, against a clean run (bench/soak.py).
+bench-soak: install-bench
+	$(BIN)/python -m bench.soak
+
+## bench-memory: worker RSS over 30 minutes and the embedded broker's growth per article (bench/memory.py).
+bench-memory: install-bench
+	$(BIN)/python -m bench.memory
+
+## bench-poller: 10,000 feeds served from loopback through the poller (bench/poller.py).
+bench-poller: install-bench
+	$(BIN)/python -m bench.poller
+
+## bench-quality: the cost of claims and stories over tagging alone (bench/quality.py).
+bench-quality: install-bench
+	$(BIN)/python -m bench.quality --articles 400
 
 # deploy/k8s/config.yaml carries a copy of config/ (kustomize reads nothing outside deploy/k8s).
 k8s-config: $(BIN)/python

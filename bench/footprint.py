@@ -1,6 +1,6 @@
 """Memory and CPU of the worker and the poller, to size their Kubernetes requests.
 
-    flock /work/bench.lock .venv/bin/python bench/footprint.py [--articles 300] [--feeds 40]
+    .venv/bin/python bench/footprint.py [--articles 300] [--feeds 40]
 
 Runs on the embedded broker, all on loopback:
   * baseline: a bare Python process that only loads the spaCy model (the floor of a worker);

@@ -1,6 +1,6 @@
 """Benchmark the poller: 10,000 feeds on loopback, 90 % unchanged (304), 10 % with new items.
 
-    flock /work/bench.lock .venv/bin/python -m bench.poller [--feeds 10000] [--every 10] [--rounds 2]
+    .venv/bin/python -m bench.poller [--feeds 10000] [--every 10] [--rounds 2]
 
 The feed server runs in a separate process (see bench/feedserver.py) so the figures are
 the poller process's own: feeds per second (wall), CPU seconds per 1,000 feeds (process

@@ -1,6 +1,6 @@
 """Cost of signal quality: claim extraction inside the tag stage and story matching in detect.
 
-    flock /work/bench.lock .venv/bin/python -m bench.quality --articles 400
+    .venv/bin/python -m bench.quality --articles 400
 
 In one run, over the same real corpus articles (round-robin Guardian, NYT, CNN):
 
