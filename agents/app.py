@@ -96,6 +96,7 @@ def create_app(
         topics=list(ctx.watchlist.topics),
         pairs=[ctx.watchlist.route_for(set(pair)) for pair in ctx.watchlist.watch_pairs],
         sources=_configured_sources(settings),
+        rules=[rule.name for rule in ctx.watchlist.rules],
     )
     topics = Topics(app, ctx.names)
     tagging.register(app, topics, ctx)

@@ -39,6 +39,8 @@ DEAD_LETTER_CAUSES = (
     ("deliver", "undecodable"), ("deliver", "rejected"), ("deliver", "retries_exhausted"),
     ("deliver", "sink_error"), ("deliver", "sink_removed"),
 )
+#: monitor.novelty's alert kinds (not imported: it would pull the story code into every process).
+ALERT_KINDS = ("new", "escalation")
 DELIVERY_OUTCOMES = ("delivered", "duplicate_skipped", "retry_scheduled", "digest_queued", "dead_lettered")
 #: Faust's sensor names its metrics after this prefix, never after the app id (which
 #: differs per deployment and per test), so dashboards can rely on the names.
@@ -227,9 +229,11 @@ class Metrics:
         topics: Iterable[str] = (),
         pairs: Iterable[str] = (),
         sources: Iterable[str] = (),
+        rules: Iterable[str] = (),
     ) -> None:
         """Create the worker's label sets known from its config at 0: dead-letter causes,
-        each sink's outcomes, mentions per topic × pair and per topic × configured outlet.
+        each sink's outcomes, mentions and claims per topic × pair, mentions per topic ×
+        configured outlet, alerts per rule × kind.
 
         A counter child born at 1 shows no increase() until its second event; relevant
         articles are rare, so without this the first one per outlet would be lost.
@@ -244,8 +248,12 @@ class Metrics:
         for topic in topics:
             for pair in pairs:
                 self.pair_mentions.labels(topic, pair)
+                self.claims.labels(topic, pair)
             for source in sources:
                 self.mentions.labels(topic, source)
+        for rule in rules:
+            for kind in ALERT_KINDS:
+                self.alerts.labels(rule, kind)
 
     def faust_monitor(self):
         """Faust's own Prometheus sensor, recording into this bundle's registry.

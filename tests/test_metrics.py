@@ -3,6 +3,7 @@
 from prometheus_client import CollectorRegistry
 
 from monitor.metrics import FeedFreshness, Metrics
+from monitor.novelty import KIND_ESCALATION, KIND_NEW
 
 
 def test_bundle_registers_on_the_given_registry_only():
@@ -55,7 +56,8 @@ def test_faust_sensor_records_into_the_injected_registry_not_the_global_one():
 
 def test_known_worker_label_sets_start_at_zero_so_the_first_event_counts_in_increase():
     registry = CollectorRegistry()
-    Metrics(registry).expect_worker_series(["console", "console", "jsonl"], topics=["sanctions"], pairs=["CHN|RUS"], sources=["BBC News"])
+    Metrics(registry).expect_worker_series(["console", "console", "jsonl"], topics=["sanctions"], pairs=["CHN|RUS"],
+                                           sources=["BBC News"], rules=["link-sanctions"])
     assert registry.get_sample_value("newsmon_dead_letters_total", {"stage": "tag", "reason": "undecodable"}) == 0
     assert registry.get_sample_value("newsmon_dead_letters_total", {"stage": "deliver", "reason": "retries_exhausted"}) == 0
     assert registry.get_sample_value("newsmon_deliveries_total", {"sink": "jsonl", "outcome": "dead_lettered"}) == 0
@@ -63,6 +65,9 @@ def test_known_worker_label_sets_start_at_zero_so_the_first_event_counts_in_incr
     assert registry.get_sample_value("newsmon_relevant_articles_by_pair_total", {"topic": "sanctions", "pair": "CHN|RUS"}) == 0
     assert registry.get_sample_value("newsmon_relevant_articles_total", {"topic": "sanctions", "source": "BBC News"}) == 0
     assert registry.get_sample_value("newsmon_articles_total", {"stage": "relevant"}) == 0
+    assert registry.get_sample_value("newsmon_claims_total", {"topic": "sanctions", "pair": "CHN|RUS"}) == 0
+    for kind in (KIND_NEW, KIND_ESCALATION):
+        assert registry.get_sample_value("newsmon_alerts_total", {"rule": "link-sanctions", "kind": kind}) == 0
 
 
 def test_embedded_broker_memory_is_read_at_scrape_time_and_absent_when_the_process_is_gone():
