@@ -10,7 +10,7 @@ import logging
 
 import faust
 
-from agents import delivery, detection, tagging
+from agents import at_least_once, delivery, detection, tagging
 from agents.context import WorkerContext
 from monitor.metrics import Metrics
 from monitor.settings import Settings
@@ -75,6 +75,7 @@ def create_app(
         names=TopicNames.for_settings(settings),
     )
     (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
+    at_least_once.install()  # Faust 0.15 could commit past events an agent never got (see the module)
     app = faust.App(settings.app_id, **faust_settings(settings))
     topics = Topics(app, ctx.names)
     tagging.register(app, topics, ctx)
