@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-test install-bench bench-pipeline clean
+.PHONY: run test install install-test install-bench test-tools k8s-config bench-pipeline eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,13 +31,42 @@ install-bench: $(VENV)/.installed-bench
 run: install
 	$(BIN)/newsmon run
 
+# The observability tests run the real Prometheus and promtool and check the compose file
+# with docker-compose, all from Debian's packages; CI starts from a clean clone, so `make
+# test` installs them when they are missing. policy-rc.d keeps the package from starting a
+# Prometheus service (in a container there is nothing to start it with); the service is
+# also left disabled, so a developer's machine gets the binaries and nothing running.
+TEST_TOOLS := prometheus promtool docker-compose
+test-tools:
+	@missing=; for tool in $(TEST_TOOLS); do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	[ -n "$$missing" ] || exit 0; \
+	echo "installing Debian packages prometheus docker-compose (missing:$$missing)"; \
+	sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	if [ -n "$$sudo" ] && ! command -v sudo >/dev/null 2>&1; then \
+	  echo "make test needs$$missing (Debian packages prometheus, docker-compose): run as root or install sudo" >&2; exit 1; fi; \
+	guard=; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	  printf '#!/bin/sh\nexit 101\n' | $$sudo tee /usr/sbin/policy-rc.d >/dev/null && $$sudo chmod 755 /usr/sbin/policy-rc.d && guard=1; fi; \
+	$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus docker-compose >/dev/null; \
+	status=$$?; \
+	[ -z "$$guard" ] || $$sudo rm -f /usr/sbin/policy-rc.d; \
+	if command -v systemctl >/dev/null 2>&1; then $$sudo systemctl disable prometheus.service >/dev/null 2>&1 || true; fi; \
+	exit $$status
+
 ## test: set up and run the whole test suite against real components.
-test: install-test
+test: install-test test-tools
 	$(BIN)/python -m pytest
 
 ## bench-pipeline: pipeline vs raw spaCy throughput, latency, CPU, RSS (bench/pipeline.py).
 bench-pipeline: install-bench
 	$(BIN)/python -m bench.pipeline
+
+# deploy/k8s/config.yaml carries a copy of config/ (kustomize reads nothing outside deploy/k8s).
+k8s-config: $(BIN)/python
+	$(BIN)/python deploy/k8s/configmap.py
+
+## eval: signal quality on the labelled development set beside the keyword baseline (issue 3).
+eval: install
+	$(BIN)/newsmon eval
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

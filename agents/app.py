@@ -10,7 +10,7 @@ import logging
 
 import faust
 
-from agents import at_least_once, delivery, detection, tagging
+from agents import at_least_once, delivery, detection, tagging, vitals
 from agents.context import WorkerContext
 from monitor.metrics import Metrics
 from monitor.settings import Settings
@@ -57,6 +57,18 @@ def faust_settings(settings: Settings) -> dict:
     )
 
 
+def _configured_sources(settings: Settings) -> list[str]:
+    """Outlet names from feeds.yaml, when the worker can read it (it needs it for nothing else)."""
+    from monitor.configfile import ConfigError
+    from monitor.feeds import load_feeds
+
+    try:
+        return [feed.source for feed in load_feeds(settings.config_file("feeds.yaml")).enabled if feed.source]
+    except (ConfigError, OSError) as exc:
+        log.info("feeds.yaml not read (%s): per-outlet series start with their first article", exc)
+        return []
+
+
 def create_app(
     settings: Settings,
     *,
@@ -77,10 +89,20 @@ def create_app(
     (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     at_least_once.install()  # Faust 0.15 could commit past events an agent never got (see the module)
     app = faust.App(settings.app_id, **faust_settings(settings))
+    # Stream internals (events, offsets, commit and send latency, rebalances) on the same
+    # registry the worker serves; see Metrics.faust_monitor for why not Faust's web page.
+    app.monitor = ctx.metrics.faust_monitor()
+    ctx.metrics.expect_worker_series(
+        [sink.type_name for sink in ctx.sinks],
+        topics=list(ctx.watchlist.topics),
+        pairs=[ctx.watchlist.route_for(set(pair)) for pair in ctx.watchlist.watch_pairs],
+        sources=_configured_sources(settings),
+    )
     topics = Topics(app, ctx.names)
     tagging.register(app, topics, ctx)
     detection.register(app, topics, ctx)
     delivery.register(app, topics, ctx)
+    vitals.register(app, topics, ctx)
 
     @app.on_before_shutdown.connect
     async def _stop_pool(app: faust.App, **kwargs) -> None:  # noqa: ARG001 - signal signature

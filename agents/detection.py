@@ -12,7 +12,7 @@ import faust
 
 from agents.context import WorkerContext
 from agents.deadletters import dead_letter_event
-from monitor.decide import decide
+from monitor.decide import Policy, decide
 from monitor.models import TaggedArticle, utcnow
 from monitor.stories import StoryBook
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def register(app: faust.App, topics, ctx: WorkerContext) -> None:
-    metrics = ctx.metrics
+    policy = Policy(ctx.watchlist)
     books = app.Table("stories", default=None, partitions=ctx.settings.partitions, key_type=str, value_type=None)
 
     @app.agent(topics.tagged, name="detect")
@@ -34,7 +34,7 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
             route = tagged.route
             book = StoryBook.from_state(route, books.get(route), ctx.settings.story_window_s) if route else None
             try:
-                verdict = decide(book, tagged)
+                verdict = decide(book, tagged, policy)
             except Exception as exc:  # noqa: BLE001 - one bad article must not stall its pair
                 log.exception("detect failed for article %s", tagged.article.id)
                 await dead_letter_event(topics, ctx, "detect", "detect_failed", exc, event)
@@ -62,6 +62,8 @@ def _observe(ctx: WorkerContext, tagged: TaggedArticle, verdict) -> None:
         metrics.articles.labels("relevant").inc()
         for topic in decision.topics:
             metrics.mentions.labels(topic, decision.source or "unknown").inc()
+            if tagged.route:
+                metrics.pair_mentions.labels(topic, tagged.route).inc()
     for claim in decision.claims:
         metrics.claims.labels(claim.topic, "|".join(sorted((claim.subject, claim.object)))).inc()
     if verdict.new_story:

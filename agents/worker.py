@@ -28,6 +28,7 @@ class NewsmonWorker(faust.Worker):
     async def on_startup_finished(self) -> None:
         await super().on_startup_finished()
         await self.ctx.tagpool.wait_ready()
+        self.ctx.metrics.health.set_ready()
         # faust redirects sys.stdout into its logger; the supervisor reads the real one.
         sys.__stdout__.write(f"{WORKER_READY} in {time.monotonic() - self._began:.1f} s\n")
         sys.__stdout__.flush()

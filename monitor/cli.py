@@ -117,6 +117,41 @@ def replay(ctx: click.Context, files: tuple[Path, ...], output) -> None:
     )
 
 
+@cli.command("eval")
+@click.option("--labels", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=Path("eval/labels.csv"),
+              show_default=True, help="Labelled articles (file, id, relevant, topics, story, split).")
+@click.option("--claims", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=Path("eval/claims.csv"),
+              show_default=True, help="Hand-checked claims (file, id, sentence hash, subject, action, object).")
+@click.option("--shared", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Directory with corpus/ and seeds/ (default: $NEWSMON_SHARED_DIR or ../shared).")
+@click.option("--json", "json_out", type=click.File("w", encoding="utf-8"), default=None, help="Also write the figures as JSON.")
+def evaluate(labels: Path, claims: Path, shared: Path | None, json_out) -> None:
+    """Score relevance, topics, stories and claims on the labelled set, beside the keyword baseline."""
+    import dataclasses
+    import json
+    import os
+
+    from monitor.evaluate import format_report, run
+    from monitor.replay import Replayer
+    from monitor.tagpool import make_tagger
+    from monitor.watchlist import load_watchlist
+
+    setup_logging("WARNING")
+    settings = _settings()
+    shared = shared or Path(os.environ.get("NEWSMON_SHARED_DIR", "../shared"))
+    try:
+        watchlist = load_watchlist(settings.config_file("watchlist.yaml"))
+    except ConfigError as exc:
+        _fail_config(exc)
+    started = time.perf_counter()
+    replayer = Replayer(make_tagger(settings, watchlist), settings)
+    report = run(replayer, labels, claims, shared, progress=lambda n: click.echo(f"  … {n} articles", err=True))
+    click.echo(format_report(report))
+    click.echo(f"({report.articles} articles in {time.perf_counter() - started:.0f} s)", err=True)
+    if json_out is not None:
+        json.dump(dataclasses.asdict(report), json_out, indent=2)
+
+
 @cli.command("check-config")
 def check_config() -> None:
     """Validate config/*.yaml and print every problem with its file and line."""

@@ -87,6 +87,13 @@ def describe_errors(path: Path, exc: ValidationError, lines: dict[Loc, int], pre
     return problems
 
 
+def located(path: Path, loc: Loc, message: str, lines: dict[Loc, int]) -> str:
+    """One "file:line: dotted.path: message" for a problem found after validation."""
+    line = _line_for(loc, lines)
+    where = f"{path}:{line}" if line else str(path)
+    return f"{where}: {'.'.join(str(part) for part in loc)}: {message}"
+
+
 def load_model(path: Path, model: type[M]) -> M:
     """Read ``path`` and validate it as ``model``; raise ConfigError naming each bad line."""
     data, lines = read_yaml(path)

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from monitor.detect import assess
 from monitor.models import Alert, Decision, TaggedArticle
-from monitor.novelty import new_alert, replayed_alert
-from monitor.stories import StoryBook
+from monitor.novelty import FIRM, KIND_ESCALATION, new_alert, replayed_alert
+from monitor.stories import Fingerprint, Placement, StoryBook
+from monitor.watchlist import Watchlist
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,42 @@ class Verdict:
     #: An alert this article raised before, sent to the outbox again (sinks dedupe it).
     resend: Alert | None = None
     new_story: bool = False
+    placement: Placement | None = None
 
 
-def decide(book: StoryBook | None, tagged: TaggedArticle) -> Verdict:
+class Policy:
+    """What ``decide`` needs from the watchlist, prepared once: rules, ladder stages, names."""
+
+    def __init__(self, watchlist: Watchlist):
+        self.rules = list(watchlist.rules)
+        self.stages = {action_id: action.stage for action_id, action in watchlist.actions.items()}
+        self._names: dict[str, frozenset[str]] = {}
+        self._watchlist = watchlist
+
+    def route_names(self, route: str) -> frozenset[str]:
+        """Lower-cased names of the route's states (shared by every article of the route).
+
+        Their people stay key terms: "Putin and Xi hold a video call" is a development of its
+        own, which the names of the two states alone would not tell apart.
+        """
+        if route not in self._names:
+            words: set[str] = set()
+            for actor_id in route.split("|"):
+                actor = self._watchlist.actors.get(actor_id)
+                if actor is None:
+                    continue
+                for phrase, kind in actor.surface_forms():
+                    if kind == "person":
+                        continue
+                    words.add(phrase.lower())
+                    words.update(w.lower().strip("'’") for w in phrase.split())
+            self._names[route] = frozenset(words)
+        return self._names[route]
+
+
+def decide(book: StoryBook | None, tagged: TaggedArticle, policy: Policy) -> Verdict:
     """Decide about one article; ``book`` is the story state of its route (None: no route)."""
-    assessment = assess(tagged)
+    assessment = assess(tagged, policy.rules)
     article = tagged.article
     base = dict(
         id=article.id,
@@ -34,25 +66,31 @@ def decide(book: StoryBook | None, tagged: TaggedArticle) -> Verdict:
         topics=assessment.topics,
         actors=tagged.actors,
         evidence=[item.sentence for item in assessment.evidence],
-        claims=list(tagged.claims),
+        claims=list(assessment.claims),
         title=article.title,
         source=article.source or article.feed,
         url=article.url,
     )
     if book is None:
         return Verdict(Decision(alert=False, **base))
-    placement = book.place(tagged, article.event_time.timestamp())
-    alert = new_alert(placement, tagged, assessment)
-    if alert is not None:
-        placement.story.alerts[alert.id] = article.id
+    fingerprint = Fingerprint.of(tagged, policy.route_names(book.route), assessment.topics, assessment.alerting)
+    placement = book.place(tagged, article.event_time.timestamp(), fingerprint)
+    story = placement.story
+    raised = new_alert(placement, tagged, assessment, policy.stages)
+    alert = raised[0] if raised else None
+    if raised is not None:
+        story.record_alert(raised[0].id, article.id, raised[0].kind, raised[1])
+    if not placement.repeat:
+        story.remember([claim for claim in assessment.alerting if claim.modality in FIRM])
     decision = Decision(
         alert=alert is not None,
-        story=placement.story.id,
+        story=story.id,
         new_story=placement.new_story,
-        escalation=alert is not None and alert.kind == "escalation",
-        corroboration=placement.story.corroboration,
+        escalation=alert is not None and alert.kind == KIND_ESCALATION,
+        corroboration=story.corroboration,
         alert_id=alert.id if alert else None,
         **base,
     )
     resend = None if alert else replayed_alert(placement, tagged, assessment)
-    return Verdict(decision, alert=alert, resend=resend, new_story=placement.new_story)
+    return Verdict(decision, alert=alert, resend=resend, new_story=placement.new_story, placement=placement)
+

@@ -7,6 +7,7 @@ string must not create a new article, so the id hashes the canonical URL, not th
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only say where a click came from.
@@ -16,10 +17,12 @@ TRACKING_PARAMS = frozenset(
         "igshid", "yclid", "_ga", "_gl", "ref", "ref_src", "ref_url", "cmpid", "cmp",
         "ocid", "smid", "smtyp", "taid", "soc_src", "soc_trk", "at_medium", "at_campaign",
         "CMP", "ito", "mbid", "guccounter", "guce_referrer", "guce_referrer_sig", "s_cid",
-        "sr_share", "fromrss",
+        "sr_share", "fromrss", "xtor", "_hsenc", "_hsmi", "mkt_tok", "vero_id", "ncid", "trk", "spm",
     }
 )
-TRACKING_PREFIXES = ("utm_", "at_", "pk_", "mtm_", "hsa_")
+TRACKING_PREFIXES = ("utm_", "at_", "pk_", "mtm_", "hsa_", "ns_", "oly_")
+# A session id in the path (";jsessionid=…") names the visit, not the article.
+SESSION_IN_PATH = re.compile(r";(?:jsessionid|phpsessid|sid)=[^/?#]*", re.IGNORECASE)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -32,7 +35,8 @@ def canonical_url(url: str) -> str:
     """Normalise a URL so that cosmetic variants of one article compare equal.
 
     Lower-cases scheme and host, treats http and https as one, drops default ports,
-    fragments, tracking parameters and a trailing slash, and sorts the query.
+    fragments, tracking parameters, session ids in the path and a trailing slash, and
+    sorts the query.
     """
     url = url.strip()
     if not url:
@@ -47,7 +51,7 @@ def canonical_url(url: str) -> str:
     port = parts.port if parts.port and parts.port != DEFAULT_PORTS.get(scheme) else None
     netloc = f"{host}:{port}" if port else host
     query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k))
-    path = parts.path or "/"
+    path = SESSION_IN_PATH.sub("", parts.path) or "/"
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/")
     # http and https serve the same article; the id must not change when a site moves to TLS.

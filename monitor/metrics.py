@@ -4,24 +4,45 @@ Tests build the bundle on a fresh ``CollectorRegistry`` and read values with
 ``get_sample_value``; processes build it on their own registry and serve it on
 ``/metrics``. Label values come from small fixed sets (a feed's configured name is the
 one exception, and never its URL).
+
+The worker's registry also carries Faust's own Prometheus sensor (stream internals,
+``newsmon_faust_*``, latencies in milliseconds as Faust observes them) and the consumer
+lag the worker measures; ``serve`` adds ``/healthz`` and ``/readyz`` beside ``/metrics``.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.registry import Collector
+
+from monitor.health import Health
 
 POLL_OUTCOMES = (
     "ok", "not_modified", "http_error", "network_error", "parse_error", "timeout", "too_large", "blocked",
-    "publish_error",
+    "publish_error", "gone", "rate_limited",
 )
+FEED_STATUSES = ("active", "broken", "gone")
+FULLTEXT_OUTCOMES = ("ok", "empty", "skipped", "http_error", "network_error", "timeout", "too_large", "blocked", "gone", "rate_limited")
 STAGES = ("polled", "tagged", "decided", "relevant", "failed")
 LATENCY_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
+#: Every (stage, reason) the worker dead-letters with, and every delivery outcome: their
+#: series start at 0, so increase() and rate() also count the first occurrence.
+DEAD_LETTER_CAUSES = (
+    ("tag", "undecodable"), ("tag", "nlp_failed"), ("detect", "undecodable"), ("detect", "detect_failed"),
+    ("deliver", "undecodable"), ("deliver", "rejected"), ("deliver", "retries_exhausted"),
+    ("deliver", "sink_error"), ("deliver", "sink_removed"),
+)
+DELIVERY_OUTCOMES = ("delivered", "duplicate_skipped", "retry_scheduled", "digest_queued", "dead_lettered")
+#: Faust's sensor names its metrics after this prefix, never after the app id (which
+#: differs per deployment and per test), so dashboards can rely on the names.
+FAUST_PREFIX = "newsmon_faust"
 
 
 class FeedFreshness(Collector):
@@ -56,6 +77,66 @@ class FeedFreshness(Collector):
         yield family
 
 
+class ConsumerLag(Collector):
+    """Messages not yet processed per source topic partition, as the worker last measured.
+
+    The worker refreshes the snapshot on a timer (broker log-end offset minus the group's
+    committed offset); a scrape only reads it, so it never waits on the broker.
+    """
+
+    def __init__(self) -> None:
+        self._lag: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+
+    def update(self, lag: Mapping[tuple[str, int], int]) -> None:
+        """Replace the snapshot: partitions this worker no longer owns disappear."""
+        with self._lock:
+            self._lag = dict(lag)
+
+    def collect(self):
+        family = GaugeMetricFamily(
+            "newsmon_consumer_lag",
+            "Messages behind the log end, per source topic partition this worker owns.",
+            labels=["topic", "partition"],
+        )
+        with self._lock:
+            for (topic, partition), lag in sorted(self._lag.items()):
+                family.add_metric([topic, str(partition)], lag)
+        yield family
+
+
+def process_rss_bytes(pid: int) -> int | None:
+    """Resident memory of process ``pid`` from /proc (None when it is gone or unreadable)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+class EmbeddedBrokerMemory(Collector):
+    """The embedded broker's resident memory, read at scrape time.
+
+    Tansu keeps every message in memory (no retention), so this only grows; the README
+    gives the growth per article and the point at which to move to Kafka.
+    """
+
+    def __init__(self, pid: int):
+        self.pid = pid
+
+    def collect(self):
+        family = GaugeMetricFamily(
+            "newsmon_embedded_broker_rss_bytes", "Resident memory of the embedded Tansu broker, bytes.",
+        )
+        rss = process_rss_bytes(self.pid)
+        if rss is not None:
+            family.add_metric([], rss)
+        yield family
+
+
 class Metrics:
     """The domain metrics of every stage."""
 
@@ -70,8 +151,21 @@ class Metrics:
             "newsmon_feed_fetch_seconds", "Time to fetch one feed, seconds.", registry=r,
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30),
         )
+        self.feeds = Gauge("newsmon_feeds", "Feeds this poller owns, by status (active, broken, gone).", ["status"], registry=r)
+        self.poll_lag_seconds = Gauge(
+            "newsmon_poll_lag_seconds", "How overdue the most overdue feed was when a poll round started.", registry=r
+        )
+        self.entities_refused = Counter(
+            "newsmon_feed_entities_refused",
+            "Entity declarations removed from feed DOCTYPEs before parsing (XXE, entity bombs).", registry=r,
+        )
+        self.fulltext = Counter(
+            "newsmon_fulltext_fetches", "Article pages fetched for full text, by outcome.", ["outcome"], registry=r
+        )
         # --- pipeline ---
         self.articles = Counter("newsmon_articles", "Articles by pipeline stage.", ["stage"], registry=r)
+        for stage in STAGES:  # present from the start, so rate() sees the first articles
+            self.articles.labels(stage)
         self.nlp_seconds = Counter("newsmon_nlp_seconds", "Seconds spent in spaCy (wall time of tag batches).", registry=r)
         self.nlp_batch_seconds = Histogram(
             "newsmon_nlp_batch_seconds", "Wall time of one nlp.pipe micro-batch, seconds.", registry=r,
@@ -86,6 +180,10 @@ class Metrics:
         self.alerts = Counter("newsmon_alerts", "Alerts raised by rule and kind (new, escalation).", ["rule", "kind"], registry=r)
         self.mentions = Counter(
             "newsmon_relevant_articles", "Relevant articles by topic and outlet.", ["topic", "source"], registry=r
+        )
+        self.pair_mentions = Counter(
+            "newsmon_relevant_articles_by_pair", "Relevant articles by topic and watched actor pair.",
+            ["topic", "pair"], registry=r,
         )
         self.feed_to_alert_seconds = Histogram(
             "newsmon_feed_to_alert_seconds", "From fetching the article to raising its alert, seconds.",
@@ -115,8 +213,82 @@ class Metrics:
             "newsmon_deliveries_pending", "Deliveries waiting for a retry or a digest, by sink type.", ["sink"], registry=r,
         )
         self.up_since = Gauge("newsmon_process_start_time_seconds", "When this newsmon process started (unix time).", ["role"], registry=r)
+        # --- stream internals (worker) ---
+        self.consumer_lag = ConsumerLag()
+        r.register(self.consumer_lag)
+        self._faust_monitor = None
+        self._process_collected = False
+        #: Served as /healthz and /readyz beside /metrics.
+        self.health = Health()
 
-    def serve(self, port: int, host: str = "0.0.0.0") -> None:
-        """Serve ``/metrics`` for this bundle's registry (port 0: not served)."""
-        if port:
-            start_http_server(port, addr=host, registry=self.registry)
+    def expect_worker_series(
+        self,
+        sink_types: Iterable[str],
+        topics: Iterable[str] = (),
+        pairs: Iterable[str] = (),
+        sources: Iterable[str] = (),
+    ) -> None:
+        """Create the worker's label sets known from its config at 0: dead-letter causes,
+        each sink's outcomes, mentions per topic × pair and per topic × configured outlet.
+
+        A counter child born at 1 shows no increase() until its second event; relevant
+        articles are rare, so without this the first one per outlet would be lost.
+        """
+        for stage, reason in DEAD_LETTER_CAUSES:
+            self.dead_letters.labels(stage, reason)
+        for sink in set(sink_types):
+            self.delivery_seconds.labels(sink)
+            for outcome in DELIVERY_OUTCOMES:
+                self.deliveries.labels(sink, outcome)
+        topics, pairs, sources = list(topics), list(pairs), set(sources)
+        for topic in topics:
+            for pair in pairs:
+                self.pair_mentions.labels(topic, pair)
+            for source in sources:
+                self.mentions.labels(topic, source)
+
+    def faust_monitor(self):
+        """Faust's own Prometheus sensor, recording into this bundle's registry.
+
+        We build the sensor ourselves instead of calling ``setup_prometheus_sensors``,
+        which would also need Faust's web server for a second ``/metrics`` page: one
+        endpoint per process serves both Faust's and our metrics.
+        """
+        if self._faust_monitor is None:
+            from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
+
+            self._faust_monitor = PrometheusMonitor(metrics=FaustMetrics.create(self.registry, FAUST_PREFIX))
+        return self._faust_monitor
+
+    def serve(self, port: int, host: str = "0.0.0.0") -> ThreadingWSGIServer | None:
+        """Serve ``/metrics``, ``/healthz`` and ``/readyz`` in a daemon thread (port 0: not served)."""
+        if not port:
+            return None
+        # RSS, CPU seconds, open fds of this process (not of the worker's spaCy child), for
+        # sizing and for the Pipeline health dashboard; only where the process is scraped.
+        if not self._process_collected:
+            ProcessCollector(registry=self.registry)
+            self._process_collected = True
+        server = make_server(host, port, endpoints(self.registry, self.health), ThreadingWSGIServer, handler_class=_QuietHandler)
+        threading.Thread(target=server.serve_forever, daemon=True, name="metrics-http").start()
+        return server
+
+
+def endpoints(registry: CollectorRegistry, health: Health):
+    """The WSGI app: health checks answer 200 or 503; every other path is the metrics page."""
+    metrics_page = make_wsgi_app(registry)
+
+    def app(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path in ("/healthz", "/readyz"):
+            ok, reason = health.live() if path == "/healthz" else health.ready()
+            start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8")])
+            return [f"{'ok' if ok else 'failing'}: {reason}\n".encode()]
+        return metrics_page(environ, start_response)
+
+    return app
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - signature of the base class
+        """Scrapes every few seconds would drown the process's log."""

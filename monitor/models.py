@@ -87,6 +87,11 @@ class Claim(faust.Record, namespace="newsmon.claim", validation=True):
     cameo: str = Text()
     sentence: str = Text()
     index: int = 0
+    #: For a third party's act on one side of a watched link, the other side ("USA sanctions
+    #: CHN firms about RUS"); "" when subject and object are the link itself.
+    about: str = Text()
+    #: The sentence with actors and action marked: "[[China|CHN]] <<sent|provide>> arms to …".
+    marked: str = Text()
 
 
 class TaggedArticle(faust.Record, namespace="newsmon.tagged", isodates=True, validation=True, serializer="json"):

@@ -1,24 +1,35 @@
-"""The poller: fetch → parse → publish new items, for every due feed, forever.
+"""The poller: fetch → parse → (full text) → publish new items, for every due feed, forever.
 
-A standalone process producing with kafka-python. One broken feed is counted, logged
-with its cause and rescheduled with back-off; it never stops the others.
+A standalone process producing with kafka-python. Each round asks the state store for
+the due feeds in one query, interleaves them by host, and polls them concurrently
+within a global limit and a per-host limit. When to poll a feed next is decided by
+``monitor.schedule`` from what the poll saw. A changed feed is parsed only where its
+items changed (``monitor.parse.item_spans``): feedparser is the dominant cost, and most
+of a changed feed is items already sent. One broken feed is counted, logged with its
+cause and rescheduled with back-off; it never stops the others.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
+from collections import defaultdict, deque
 from dataclasses import dataclass
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Iterable, Protocol, Sequence
+from urllib.parse import urlsplit
 
-from monitor.feeds import FeedConfig
+from monitor.feeds import FeedConfig, owned_by
 from monitor.feedstate import FeedState, FeedStateStore
 from monitor.fetch import FetchResult, fetch, make_session
-from monitor.metrics import Metrics
+from monitor.fulltext import enrich
+from monitor.metrics import FEED_STATUSES, EmbeddedBrokerMemory, Metrics
 from monitor.models import Article
-from monitor.parse import parse_feed
-from monitor.schedule import next_poll
+from monitor.parse import expat_status, item_digest, item_spans, parse_feed, without_spans
+from monitor.schedule import (
+    BROKEN, GONE, SUCCESS, Plan, Policy, Signals, cache_lifetime_s, jittered, plan_next, retry_after_s, weekly_items,
+)
 from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,10 +66,37 @@ class PollReport:
     new: int = 0
     updated: int = 0
     error: str = ""
+    #: Seconds until the next poll, and why.
+    delay_s: float = 0.0
+    reason: str = ""
+    status: str = "active"
+
+
+def interleave_by_host(states: Iterable[FeedState]) -> list[FeedState]:
+    """Round-robin over hosts, so a host with many feeds does not hold every worker."""
+    queues: dict[str, deque[FeedState]] = defaultdict(deque)
+    for state in states:
+        queues[(urlsplit(state.url).hostname or "").lower()].append(state)
+    ordered: list[FeedState] = []
+    while queues:
+        for host in list(queues):
+            ordered.append(queues[host].popleft())
+            if not queues[host]:
+                del queues[host]
+    return ordered
+
+
+def item_time(article: Article, now: float) -> float:
+    """When an item appeared, for the publishing rate: its date, unless absent or in the future."""
+    if article.published is not None:
+        published = article.published.timestamp()
+        if published <= now + 3600:
+            return published
+    return now
 
 
 class Poller:
-    """Polls the configured feeds and publishes what is new."""
+    """Polls this replica's share of the configured feeds and publishes what is new."""
 
     def __init__(
         self,
@@ -68,98 +106,215 @@ class Poller:
         store: FeedStateStore,
         metrics: Metrics,
         clock: Callable[[], float] = time.time,
+        *,
+        resolver=None,
+        rng: random.Random | None = None,
     ):
         self.settings = settings
-        self.feeds = list(feeds)
+        self.feeds = owned_by(feeds, settings.poller_replica, settings.poller_replicas)
+        self.by_name = {feed.name: feed for feed in self.feeds}
         self.publisher = publisher
         self.store = store
         self.metrics = metrics
         self.clock = clock
+        self.policy = Policy.from_settings(settings)
+        self.resolver = resolver
+        self.rng = rng or random.Random()
+        self._session = None
+        for name in store.sync((feed.name, feed.url) for feed in self.feeds):
+            log.info("feed %s: configured URL changed; its state starts afresh", name)
         self.metrics.feed_freshness.known([feed.name for feed in self.feeds])
 
     def interval(self, feed: FeedConfig) -> float:
         return feed.interval_s or self.settings.poll_interval_s
 
+    async def __aenter__(self) -> "Poller":
+        if self._session is None:
+            self._session = make_session(self.settings, resolver=self.resolver)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
     async def run_once(self, *, only_due: bool = False) -> list[PollReport]:
-        """Poll every feed (or every due feed) once, concurrently within the limits."""
+        """Poll every due feed (or every feed that is not gone) once, within the limits."""
         now = self.clock()
-        feeds = [f for f in self.feeds if not only_due or self.store.load(f.name, f.url).next_due <= now]
-        if not feeds:
+        states = [s for s in self.store.due(now if only_due else float("inf")) if s.name in self.by_name]
+        if states:
+            self.metrics.poll_lag_seconds.set(max(0.0, now - min(s.next_due for s in states)) if only_due else 0.0)
+        if not states:
             return []
-        semaphore = asyncio.Semaphore(self.settings.poll_concurrency)
-        async with make_session(self.settings) as session:
+        opened = self._session is None
+        if opened:
+            await self.__aenter__()
+        try:
+            session = self._session
+            limit = asyncio.Semaphore(self.settings.poll_concurrency)
+            host_limits: dict[str, asyncio.Semaphore] = {}  # per round: semaphores belong to one event loop
 
-            async def guarded(feed: FeedConfig) -> PollReport:
-                async with semaphore:
-                    return await self.poll_feed(session, feed)
+            async def guarded(state: FeedState) -> PollReport:
+                host = (urlsplit(state.url).hostname or "").lower()
+                host_limit = host_limits.setdefault(host, asyncio.Semaphore(self.settings.http_per_host_limit))
+                async with host_limit, limit:  # the host's turn first, then a global slot
+                    return await self.poll_feed(session, self.by_name[state.name], state)
 
-            return list(await asyncio.gather(*(guarded(feed) for feed in feeds)))
+            reports = list(await asyncio.gather(*(guarded(s) for s in interleave_by_host(states))))
+        finally:
+            if opened:
+                await self.__aexit__()
+        self._count_statuses()
+        return reports
+
+    def _count_statuses(self) -> None:
+        counts = self.store.status_counts()
+        for status in FEED_STATUSES:
+            self.metrics.feeds.labels(status).set(counts.get(status, 0))
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Poll due feeds until ``stop`` is set; sleep until the next one is due."""
-        while not stop.is_set():
-            await self.run_once(only_due=True)
-            upcoming = [self.store.load(f.name, f.url).next_due for f in self.feeds]
-            delay = max(0.5, min(upcoming, default=60.0) - self.clock())
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=min(delay, 30.0))
-            except TimeoutError:
-                pass
+        async with self:
+            while not stop.is_set():
+                await self.run_once(only_due=True)
+                upcoming = self.store.next_due()
+                delay = 30.0 if upcoming is None else upcoming - self.clock()
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=min(max(delay, 0.2), 30.0))
+                except TimeoutError:
+                    pass
 
-    async def poll_feed(self, session, feed: FeedConfig) -> PollReport:
-        """Fetch, parse and publish one feed; never raises."""
-        state = self.store.load(feed.name, feed.url)
-        if state.url != feed.url and state.status != "moved":
-            state.url = feed.url  # the config changed the URL: it wins over a stored one
+    async def poll_feed(self, session, feed: FeedConfig, state: FeedState | None = None) -> PollReport:
+        """Fetch, parse and publish one feed, then schedule its next poll; never raises."""
+        state = state or self.store.load(feed.name, feed.url)
         state.last_attempt = self.clock()
+        hints: dict[str, float | None] = {}
         try:
-            report = await self._poll(session, feed, state)
+            report = await self._poll(session, feed, state, hints)
         except Exception as exc:  # noqa: BLE001 - the last line of defence for other feeds
             log.exception("feed %s: unexpected error", feed.name)
             report = PollReport(feed.name, "network_error", error=f"{type(exc).__name__}: {exc}")
-        success = report.outcome in ("ok", "not_modified")
+        now = self.clock()
+        success = report.outcome in SUCCESS
         state.consecutive_errors = 0 if success else state.consecutive_errors + 1
         state.last_error = None if success else report.error
+        if report.outcome == "parse_error":
+            state.parse_errors += 1
+        elif success:
+            state.parse_errors = 0
         if success:
-            state.last_success = self.clock()
-            self.metrics.feed_freshness.succeeded(feed.name, state.last_success)
-        else:
-            log.warning("feed %s: %s: %s", feed.name, report.outcome, report.error)
-        state.next_due = next_poll(self.clock(), self.interval(feed), state.consecutive_errors)
+            state.last_success = now
+            self.metrics.feed_freshness.succeeded(feed.name, now)
+        plan = self._plan(feed, state, report.outcome, hints, now)
+        self._note_status(feed, state, plan, report)
+        state.status = plan.status
+        state.next_due = now + jittered(plan.delay_s, self.policy.jitter, self.rng)
+        report.delay_s, report.reason, report.status = plan.delay_s, plan.reason, plan.status
         self.store.save(state)
         self.metrics.feed_polls.labels(feed.name, report.outcome).inc()
         return report
 
-    async def _poll(self, session, feed: FeedConfig, state: FeedState) -> PollReport:
+    def _plan(self, feed: FeedConfig, state: FeedState, outcome: str, hints: dict, now: float) -> Plan:
+        rate = weekly_items(state.item_times, now) if state.last_success is not None else None
+        return plan_next(
+            Signals(
+                interval_s=self.interval(feed),
+                outcome=outcome,
+                consecutive_errors=state.consecutive_errors,
+                parse_errors=state.parse_errors,
+                retry_after_s=hints.get("retry_after_s"),
+                cache_lifetime_s=hints.get("cache_lifetime_s"),
+                ttl_s=state.ttl_s,
+                items_per_week=rate,
+            ),
+            self.policy,
+        )
+
+    def _note_status(self, feed: FeedConfig, state: FeedState, plan: Plan, report: PollReport) -> None:
+        if report.outcome not in SUCCESS:
+            log.warning("feed %s: %s: %s (next try in %.0f s: %s)", feed.name, report.outcome, report.error, plan.delay_s, plan.reason)
+        if plan.status != state.status:
+            if plan.status == BROKEN:
+                log.error("feed %s marked broken: %s; retried every %.0f s", feed.name, plan.reason, plan.delay_s)
+            elif plan.status == GONE:
+                log.error("feed %s is gone (HTTP 410); not polled again until its URL changes in feeds.yaml", feed.name)
+            else:
+                log.info("feed %s is %s again", feed.name, plan.status)
+
+    async def _poll(self, session, feed: FeedConfig, state: FeedState, hints: dict) -> PollReport:
         result: FetchResult = await fetch(
             session, state.url, self.settings, etag=state.etag, last_modified=state.last_modified
         )
         self.metrics.fetch_seconds.observe(result.seconds)
-        if result.outcome not in ("ok", "not_modified"):
+        now = self.clock()
+        hints["retry_after_s"] = retry_after_s(result.headers.get("retry-after"), now)
+        hints["cache_lifetime_s"] = cache_lifetime_s(result.headers, now)
+        if result.outcome not in SUCCESS:
             return PollReport(feed.name, result.outcome, error=result.error)
         if result.moved_to:
             log.info("feed %s moved permanently to %s", feed.name, result.moved_to)
             state.url = result.moved_to
         if result.outcome == "not_modified":
             return PollReport(feed.name, "not_modified")
-        parsed = parse_feed(result.body, feed_name=feed.name, source=feed.source, headers=result.headers)
-        if parsed.unusable:
-            return PollReport(feed.name, "parse_error", error=parsed.error or "not an RSS or Atom feed")
-        known = self.store.known_hashes(feed.name, [a.id for a in parsed.articles])
-        fresh = [a for a in parsed.articles if a.id not in known]
-        changed = [a for a in parsed.articles if a.id in known and known[a.id] != a.content_hash]
+        spans = item_spans(result.body)
+        digests = None if spans is None else [item_digest(result.body[a:b]) for a, b in spans]
+        unchanged = []
+        if spans is not None and state.item_digests:
+            unchanged = [span for span, digest in zip(spans, digests) if digest in state.item_digests]
+        if spans and len(unchanged) == len(spans):
+            parsed = None  # a new ETag, the same items: nothing to parse
+        else:
+            parsed = self._parse(feed, result, without_spans(result.body, unchanged) if unchanged else result.body)
+            if parsed.unusable and unchanged:
+                parsed = self._parse(feed, result, result.body)  # judge the whole document, not our cut
+            if parsed.unusable:
+                return PollReport(feed.name, "parse_error", error=parsed.error or "not an RSS or Atom feed")
+            state.ttl_s = parsed.ttl_minutes * 60.0 if parsed.ttl_minutes else None
+        articles = parsed.articles if parsed else []
+        known = self.store.known_hashes(feed.name, [a.id for a in articles])
+        fresh = [a for a in articles if a.id not in known]
+        changed = [a for a in articles if a.id in known and known[a.id] != a.content_hash]
         outgoing = fresh + [a.derive(updated=True) for a in changed]
+        if outgoing and feed.full_text:
+            outgoing = await enrich(session, outgoing, self.settings, self.metrics)
         if outgoing:
             try:
                 await self.publisher.publish(outgoing)
             except Exception as exc:  # noqa: BLE001 - the broker refused; retry the feed later
                 return PollReport(feed.name, "publish_error", error=f"broker did not take the items: {exc}")
+            # content_hash is what the feed said (full text does not enter it), so the next
+            # poll compares like with like.
             self.store.mark_sent(feed.name, [(a.id, a.content_hash) for a in outgoing])
             self.metrics.articles.labels("polled").inc(len(outgoing))
         # Validators only once the items are safely published: a failed publish must refetch.
         state.etag = result.etag
         state.last_modified = result.last_modified
+        state.item_times = state.item_times + [item_time(a, now) for a in fresh]
+        state.item_digests = None if digests is None else frozenset(digests)
         return PollReport(feed.name, "ok", new=len(fresh), updated=len(changed))
+
+
+    def _parse(self, feed: FeedConfig, result: FetchResult, body: bytes):
+        parsed = parse_feed(body, feed_name=feed.name, source=feed.source, headers=result.headers, url=result.url)
+        if parsed.refused_entities:
+            self.metrics.entities_refused.inc(parsed.refused_entities)
+            log.warning(
+                "feed %s: %d entity declarations removed before parsing (external, nested or too large to expand)",
+                feed.name, parsed.refused_entities,
+            )
+        return parsed
+
+
+def log_parser_safety() -> None:
+    """Start-up: which Expat parses feeds, and whether it limits entity amplification."""
+    version, protected = expat_status()
+    if protected:
+        log.info("XML parser: %s (entity amplification limits present)", version)
+    else:
+        log.warning(
+            "XML parser: %s lacks the entity amplification limits of expat >= 2.4.1; "
+            "newsmon's DOCTYPE filter is the only defence against entity bombs", version,
+        )
 
 
 async def run_poller(settings: Settings, *, once: bool = False) -> int:
@@ -167,21 +322,34 @@ async def run_poller(settings: Settings, *, once: bool = False) -> int:
     import signal
 
     from monitor.feeds import load_feeds
+    from monitor.health import beat_forever
+    from monitor.guard import allowlist, describe
     from monitor.topics import TopicNames, ensure_topics, make_producer
 
     feeds = load_feeds(settings.config_file("feeds.yaml")).enabled
     if not settings.bootstrap_servers:
         log.error("the poller needs a broker: set MONITOR_BROKER_URL (newsmon run starts one for you)")
         return 2
+    log_parser_safety()
+    allowed = list(describe(allowlist(settings.fetch_allowlist)))
+    if allowed:
+        log.warning("address guard allowlist: fetches may reach %s", ", ".join(allowed))
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, ensure_topics, settings)
     producer = await loop.run_in_executor(None, make_producer, settings)
     store = FeedStateStore(settings.data_dir / "poller" / "state.sqlite3", keep_per_feed=settings.seen_ids_per_feed)
     metrics = Metrics()
     metrics.up_since.labels("poller").set_to_current_time()
+    if settings.embedded_broker_pid:
+        metrics.registry.register(EmbeddedBrokerMemory(settings.embedded_broker_pid))
     metrics.serve(settings.poller_metrics_port, settings.metrics_host)
+    heartbeat = asyncio.create_task(beat_forever(metrics.health))
+    metrics.health.set_ready()  # topics exist and the producer is connected
     poller = Poller(settings, feeds, KafkaPublisher(producer, TopicNames.for_settings(settings).articles), store, metrics)
-    log.info("polling %d feeds", len(feeds))
+    log.info(
+        "polling %d of %d feeds (replica %d of %d)",
+        len(poller.feeds), len(feeds), settings.poller_replica, settings.poller_replicas,
+    )
     try:
         if once:
             reports = await poller.run_once()
@@ -194,5 +362,6 @@ async def run_poller(settings: Settings, *, once: bool = False) -> int:
         await poller.run_forever(stop)
         return 0
     finally:
+        heartbeat.cancel()
         await loop.run_in_executor(None, producer.close)
         store.close()

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, TextIO
 
-from monitor.decide import decide
-from monitor.models import Article, Decision
+from monitor.decide import Policy, Verdict, decide
+from monitor.models import Article, Decision, TaggedArticle
 from monitor.readers import read_articles
 from monitor.settings import Settings
 from monitor.stories import StoryBook
@@ -55,6 +55,7 @@ class Replayer:
     def __init__(self, tagger: Tagger, settings: Settings):
         self.tagger = tagger
         self.settings = settings
+        self.policy = Policy(tagger.watchlist)
         self.books: dict[str, StoryBook] = {}
 
     def _book(self, route: str) -> StoryBook | None:
@@ -66,6 +67,11 @@ class Replayer:
 
     def decisions(self, articles: Iterable[Article]) -> Iterator[tuple[Article, Decision | None, str]]:
         """(article, decision, error) per article, in input order."""
+        for article, _tagged, verdict, error in self.verdicts(articles):
+            yield article, verdict.decision if verdict else None, error
+
+    def verdicts(self, articles: Iterable[Article]) -> Iterator[tuple[Article, TaggedArticle | None, Verdict | None, str]]:
+        """(article, tagged, verdict, error) per article, in input order (for the evaluation)."""
         remaining = iter(articles)
         while batch := list(itertools.islice(remaining, self.settings.nlp_batch_size)):
             try:
@@ -74,10 +80,10 @@ class Replayer:
                 tagged_batch = [self._tag_one(article) for article in batch]
             for article, tagged in zip(batch, tagged_batch):
                 if isinstance(tagged, str):
-                    yield article, None, tagged
+                    yield article, None, None, tagged
                     continue
-                verdict = decide(self._book(tagged.route), tagged)
-                yield article, verdict.decision, ""
+                verdict = decide(self._book(tagged.route), tagged, self.policy)
+                yield article, tagged, verdict, ""
 
     def _tag_one(self, article: Article):
         try:

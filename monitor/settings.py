@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIB = 1024 * 1024
@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     #: Set by ``newsmon run`` for its children so they use short group-join timeouts that
     #: suit the embedded broker (Tansu makes a join wait half the session timeout).
     embedded_broker: bool = False
+    #: Process id of the embedded broker (set by ``newsmon run``), so the poller can report
+    #: its memory: Tansu keeps every message in memory and grows with every article.
+    embedded_broker_pid: int = 0
+    #: Above this RSS the supervisor warns that the embedded broker should give way to Kafka.
+    embedded_broker_warn_bytes: int = Field(default=2 * 1024**3, ge=0)
     app_id: str = "newsmon"
     topic_prefix: str = "newsmon"
     partitions: int = Field(default=4, ge=1)
@@ -64,6 +69,35 @@ class Settings(BaseSettings):
     poll_concurrency: int = Field(default=16, ge=1)
     #: Ids remembered per feed so a restart does not re-send old items.
     seen_ids_per_feed: int = Field(default=5_000, ge=100)
+    #: Seconds without a byte before a read fails (the total deadline is http_timeout_s).
+    http_read_timeout_s: float = Field(default=10.0, gt=0)
+    #: Connections open to one host at a time (politeness); poll_concurrency is the global limit.
+    http_per_host_limit: int = Field(default=2, ge=1)
+    #: Non-public addresses fetches may reach anyway: comma-separated addresses, CIDR
+    #: networks or address:port pairs ("127.0.0.0/8,::1"). Empty (production): none.
+    fetch_allowlist: str = ""
+    #: Bounds of the interval between two polls of one feed, whatever the feed asks for.
+    poll_min_interval_s: float = Field(default=60.0, gt=0)
+    poll_max_interval_s: float = Field(default=24 * 3600.0, gt=0)
+    #: Random spread of each interval (±fraction), so feeds do not fire in bursts.
+    poll_jitter: float = Field(default=0.1, ge=0, le=0.5)
+    #: Longest back-off after consecutive errors.
+    poll_max_backoff_s: float = Field(default=6 * 3600.0, gt=0)
+    #: Polls per expected new item: a feed publishing n items a week is polled at most
+    #: every week / (n × this) (never more often than its configured interval).
+    poll_checks_per_item: float = Field(default=24.0, gt=0)
+    #: After this many consecutive parse errors a feed is marked broken and retried rarely.
+    broken_after_parse_errors: int = Field(default=10, ge=1)
+    broken_retry_s: float = Field(default=24 * 3600.0, gt=0)
+    #: Full text (feeds with ``full_text: true``): article pages fetched per poll of one
+    #: feed, at once, and the time one feed's full-text fetching may take in all.
+    fulltext_max_per_poll: int = Field(default=20, ge=0)
+    fulltext_concurrency: int = Field(default=2, ge=1)
+    fulltext_budget_s: float = Field(default=60.0, gt=0)
+    #: Poller replicas: this one's index among poller_replicas; feeds are split between
+    #: them by rendezvous hashing of the feed name, so each feed has exactly one poller.
+    poller_replica: int = Field(default=0, ge=0)
+    poller_replicas: int = Field(default=1, ge=1)
 
     # --- delivery -----------------------------------------------------------------------
     #: How often the worker looks for retries and digests that are due.
@@ -76,12 +110,25 @@ class Settings(BaseSettings):
     poller_metrics_port: int = Field(default=9101, ge=0, le=65535)
     worker_metrics_port: int = Field(default=9102, ge=0, le=65535)
     metrics_host: str = "0.0.0.0"
+    #: Seconds between the worker's consumer-lag measurements (broker offsets, one request).
+    lag_interval_s: float = Field(default=10.0, gt=0)
 
     @field_validator("broker_url")
     @classmethod
     def _strip_scheme(cls, value: str) -> str:
         value = value.strip()
         return value.removeprefix("kafka://")
+
+    @model_validator(mode="after")
+    def _poller_bounds(self) -> "Settings":
+        if self.poller_replica >= self.poller_replicas:
+            raise ValueError(f"poller_replica {self.poller_replica} must be below poller_replicas {self.poller_replicas}")
+        if self.poll_min_interval_s > self.poll_max_interval_s:
+            raise ValueError("poll_min_interval_s must not exceed poll_max_interval_s")
+        from monitor.guard import allowlist  # validates the entries; the guard owns the syntax
+
+        allowlist(self.fetch_allowlist)
+        return self
 
     # --- derived ------------------------------------------------------------------------
     @property

@@ -1,28 +1,65 @@
-"""Stories: which articles report the same development.
+"""Stories: which articles report the same development, across outlets and wordings.
 
 A story belongs to a route (the watched actor pair it is about) and its state is plain
-data, so the Faust worker can keep it in a table partitioned by route: every article of
-a pair lands on the same partition, and one worker owns its stories however many workers
-run. ``newsmon replay`` keeps the same books in a dict.
+data, so the Faust worker keeps it in a table keyed by route: every article of a pair lands
+on the same partition, and one worker owns its stories however many workers run.
+``newsmon replay`` keeps the same books in a dict.
 
-First version: an article joins a story when it is the same article (same id) or an
-obvious near-duplicate (same normalised title) within the story window.
+An article joins a story, in this order, when it is
+
+1. the same article (same id: a re-poll, or reprocessing after a crash) — a *repeat*;
+2. a near-duplicate of one of the story's articles (MinHash over shingles, LSH bands,
+   estimated Jaccard ≥ 0.5) or has the same normalised title — a wire copy, an update;
+3. the same development in other words: within ``DEVELOPMENT_WINDOW_S`` of the story's
+   last article, its claims are compatible with the story's (they share a topic, or one
+   side has none) and it shares enough with the story: one point per distinctive key term
+   (headline and lede words, named people, places and organisations other than the
+   watched pair's own names) and ``CLAIM_POINTS`` per claim kind ("RUS request CHN
+   military_aid") the story already reported; ``DEVELOPMENT_POINTS`` or more joins.
+
+Otherwise it opens a new story. Table values stay bounded because a whole route's stories
+are rewritten to the changelog on every article: at most ``MAX_STORIES`` open stories per
+route (the least recently seen is dropped first), and per story at most ``MAX_SIGNATURES``
+signatures, ``MAX_TERMS`` terms, ``MAX_ARTICLE_IDS`` ids, ``MAX_SOURCES`` sources and
+``MAX_CLAIM_KINDS`` claim kinds. ``bench/quality`` prints the resulting sizes.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from monitor.identity import short_hash
-from monitor.models import TaggedArticle
+import numpy as np
 
-MAX_ARTICLE_IDS = 500
+from monitor import similarity
+from monitor.identity import short_hash
+from monitor.models import Claim, TaggedArticle
+
+MAX_STORIES = 40
+MAX_ARTICLE_IDS = 60
+MAX_TITLE_KEYS = 20
+MAX_SIGNATURES = 3
+MAX_TERMS = 40
+MAX_SOURCES = 50
+MAX_CLAIM_KINDS = 40
+MAX_ALERTS = 20
+#: Same-development matches only within this long of the story's last article.
+DEVELOPMENT_WINDOW_S = 3 * 86400
+DEVELOPMENT_POINTS = 8
+CLAIM_POINTS = 2
+
 # " - BBC News", " | Reuters", " — The Guardian": the outlet's suffix is not the title.
 OUTLET_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,40}$")
 NON_WORD = re.compile(r"[^\w\s]+")
+
+JOIN_REPEAT = "repeat"
+JOIN_DUPLICATE = "near_duplicate"
+JOIN_TITLE = "same_title"
+JOIN_DEVELOPMENT = "same_development"
+JOIN_NEW = "new"
 
 
 def title_key(title: str) -> str:
@@ -38,6 +75,30 @@ def source_of(tagged: TaggedArticle) -> str:
     return article.source or article.feed or "unknown"
 
 
+def claim_kind(claim: Claim) -> list[str]:
+    """What a claim says, without its wording: subject, action, object, topic."""
+    return [claim.subject, claim.action, claim.object, claim.topic]
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What story matching needs of an article, computed once per article."""
+
+    signature: np.ndarray
+    terms: dict[str, int]
+    topics: frozenset[str]
+    #: Kinds of the article's alerting claims, as in ``Story.claim_kinds``.
+    claim_kinds: tuple[tuple[str, ...], ...] = ()
+
+    @classmethod
+    def of(cls, tagged: TaggedArticle, route_names: frozenset[str], topics: list[str], claims: list[Claim]) -> "Fingerprint":
+        text = f"{tagged.article.title}\n{tagged.article.body}"
+        # Only the lede's claims say which development this is; background paragraphs repeat
+        # the beat's old claims in every article.
+        kinds = tuple(sorted({tuple(claim_kind(c)) for c in claims if c.index <= similarity.LEDE_SENTENCES}))
+        return cls(similarity.signature(text), similarity.key_terms(tagged, route_names), frozenset(topics), kinds)
+
+
 @dataclass
 class Story:
     id: str
@@ -50,26 +111,60 @@ class Story:
     sources: list[str] = field(default_factory=list)
     article_ids: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
-    #: alert id -> id of the article that raised it (to resend it after a crash).
-    alerts: dict[str, str] = field(default_factory=dict)
+    #: MinHash signatures (base64) of the first article and the latest ones.
+    signatures: list[str] = field(default_factory=list)
+    #: Key terms of the story's headlines and ledes with their weights.
+    terms: dict[str, int] = field(default_factory=dict)
+    #: Claim kinds ([subject, action, object, topic]) already reported as facts.
+    claim_kinds: list[list[str]] = field(default_factory=list)
+    #: alert id -> {"article", "kind", "change"}: to resend an alert after a crash.
+    alerts: dict[str, dict[str, str]] = field(default_factory=dict)
+    articles: int = 0
 
     @property
     def corroboration(self) -> int:
         """How many distinct outlets reported the story."""
         return len(self.sources)
 
-    def add(self, tagged: TaggedArticle, now: float) -> None:
+    def add(self, tagged: TaggedArticle, now: float, fingerprint: Fingerprint | None) -> None:
         article = tagged.article
         if article.id not in self.article_ids:
             self.article_ids = (self.article_ids + [article.id])[-MAX_ARTICLE_IDS:]
+            self.articles += 1
         key = title_key(article.title)
         if key and key not in self.title_keys:
-            self.title_keys = (self.title_keys + [key])[-MAX_ARTICLE_IDS:]
+            self.title_keys = (self.title_keys + [key])[-MAX_TITLE_KEYS:]
         source = source_of(tagged)
-        if source not in self.sources:
+        if source not in self.sources and len(self.sources) < MAX_SOURCES:
             self.sources = self.sources + [source]
-        self.topics = sorted(set(self.topics) | set(tagged.topics))
         self.last_seen = max(self.last_seen, now)
+        if fingerprint is not None:
+            self.topics = sorted(set(self.topics) | fingerprint.topics)
+            encoded = similarity.encode(fingerprint.signature)
+            if encoded not in self.signatures:
+                # Keep the first article's signature (the original wording) and the latest.
+                self.signatures = (self.signatures[:1] + self.signatures[1:] + [encoded])
+                if len(self.signatures) > MAX_SIGNATURES:
+                    self.signatures = self.signatures[:1] + self.signatures[-(MAX_SIGNATURES - 1):]
+            merged = Counter(self.terms)
+            merged.update(fingerprint.terms)
+            self.terms = dict(merged.most_common(MAX_TERMS))
+
+    def knows(self, kind: list[str]) -> bool:
+        return kind in self.claim_kinds
+
+    def remember(self, claims: list[Claim]) -> None:
+        for claim in claims:
+            kind = claim_kind(claim)
+            if kind not in self.claim_kinds:
+                self.claim_kinds = (self.claim_kinds + [kind])[-MAX_CLAIM_KINDS:]
+
+    def record_alert(self, alert_id: str, article_id: str, kind: str, change: str) -> None:
+        self.alerts[alert_id] = {"article": article_id, "kind": kind, "change": change}
+        if len(self.alerts) > MAX_ALERTS:
+            # The first alert is kept: escalations thread under it.
+            first, *rest = list(self.alerts.items())
+            self.alerts = dict([first, *rest[-(MAX_ALERTS - 1):]])
 
 
 @dataclass(frozen=True)
@@ -78,6 +173,9 @@ class Placement:
     new_story: bool
     #: The same article was seen before (a re-poll, or reprocessing after a crash).
     repeat: bool
+    #: How it joined: repeat, near_duplicate, same_title, same_development or new.
+    how: str = JOIN_NEW
+    score: float = 0.0
 
 
 class StoryBook:
@@ -91,25 +189,24 @@ class StoryBook:
 
     @classmethod
     def from_state(cls, route: str, state: dict[str, Any] | None, window_s: float) -> "StoryBook":
-        stories = [Story(**item) for item in (state or {}).get("stories", [])]
-        return cls(route, stories, window_s)
+        return cls(route, [_story_from(item) for item in (state or {}).get("stories", [])], window_s)
 
     def state(self) -> dict[str, Any]:
         return {"stories": [asdict(story) for story in self.stories]}
 
-    def place(self, tagged: TaggedArticle, now: float) -> Placement:
+    def place(self, tagged: TaggedArticle, now: float, fingerprint: Fingerprint | None = None) -> Placement:
         """Put the article into its story, opening a new story when none matches."""
         self._expire(now)
         article = tagged.article
         for story in self.stories:
             if article.id in story.article_ids:
-                story.add(tagged, now)
-                return Placement(story, new_story=False, repeat=True)
-        key = title_key(article.title)
-        for story in self.stories:
-            if key and key in story.title_keys:
-                story.add(tagged, now)
-                return Placement(story, new_story=False, repeat=False)
+                story.add(tagged, now, None)
+                return Placement(story, new_story=False, repeat=True, how=JOIN_REPEAT)
+        match = self._match(article.title, now, fingerprint)
+        if match is not None:
+            story, how, score = match
+            story.add(tagged, now, fingerprint)
+            return Placement(story, new_story=False, repeat=False, how=how, score=score)
         story = Story(
             id=short_hash("story", self.route, article.id),
             route=self.route,
@@ -118,13 +215,63 @@ class StoryBook:
             last_seen=now,
             first_source=source_of(tagged),
         )
-        story.add(tagged, now)
+        story.add(tagged, now, fingerprint)
         self.stories.append(story)
         self.created += 1
-        return Placement(story, new_story=True, repeat=False)
+        if len(self.stories) > MAX_STORIES:
+            self.stories.sort(key=lambda s: s.last_seen)
+            self.stories = self.stories[-MAX_STORIES:]
+        return Placement(story, new_story=True, repeat=False, how=JOIN_NEW)
+
+    def _match(self, title: str, now: float, fingerprint: Fingerprint | None) -> tuple[Story, str, float] | None:
+        key = title_key(title)
+        if key:
+            for story in self.stories:
+                if key in story.title_keys:
+                    return story, JOIN_TITLE, 1.0
+        if fingerprint is None:
+            return None
+        bands = set(similarity.bands(fingerprint.signature))
+        best: tuple[Story, str, float] | None = None
+        for story in self.stories:
+            for encoded in story.signatures:
+                other = similarity.decode(encoded)
+                if not bands & set(similarity.bands(other)):
+                    continue
+                score = similarity.jaccard(fingerprint.signature, other)
+                if score >= similarity.NEAR_DUPLICATE and (best is None or score > best[2]):
+                    best = (story, JOIN_DUPLICATE, score)
+        if best is not None:
+            return best
+        for story in self.stories:
+            if now - story.last_seen > DEVELOPMENT_WINDOW_S:
+                continue
+            if fingerprint.topics and story.topics and not fingerprint.topics & set(story.topics):
+                continue  # incompatible claims: one is about sanctions, the other about arms
+            known = {tuple(kind) for kind in story.claim_kinds}
+            score = similarity.shared_terms(fingerprint.terms, story.terms)
+            score += CLAIM_POINTS * len(known & set(fingerprint.claim_kinds))
+            if score >= DEVELOPMENT_POINTS and (best is None or score > best[2]):
+                best = (story, JOIN_DEVELOPMENT, score)
+        return best
 
     def _expire(self, now: float) -> None:
         self.stories = [s for s in self.stories if now - s.last_seen <= self.window_s]
+
+
+_STORY_FIELDS = frozenset(Story.__dataclass_fields__)
+
+
+def _story_from(item: dict[str, Any]) -> Story:
+    """A story from table state, including state written by the first version (alert id ->
+    article id) and by later versions (unknown fields are ignored, not fatal)."""
+    item = {k: v for k, v in item.items() if k in _STORY_FIELDS}
+    alerts = item.get("alerts") or {}
+    item["alerts"] = {
+        alert_id: raised if isinstance(raised, dict) else {"article": raised, "kind": "new", "change": ""}
+        for alert_id, raised in alerts.items()
+    }
+    return Story(**item)
 
 
 def _first_sentence(tagged: TaggedArticle) -> str:

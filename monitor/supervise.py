@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from agents.worker import WORKER_READY
 from monitor.broker import EmbeddedBroker, die_with_parent
+from monitor.metrics import process_rss_bytes
 from monitor.settings import Settings
 from monitor.topics import ensure_topics
 
@@ -85,9 +86,14 @@ def run_daemon(settings: Settings, *, log_level: str = "INFO") -> int:
     broker = None
     if not settings.bootstrap_servers:
         broker = EmbeddedBroker(log_path=settings.data_dir / "broker.log").start()
-        settings = settings.with_overrides(broker_url=broker.url, embedded_broker=True)
+        settings = settings.with_overrides(broker_url=broker.url, embedded_broker=True, embedded_broker_pid=broker.process.pid)
         log.info("embedded broker (Tansu, memory only) on %s", broker.url)
-    env = dict(os.environ, MONITOR_BROKER_URL=settings.broker_url, MONITOR_EMBEDDED_BROKER=str(settings.embedded_broker).lower())
+    env = dict(
+        os.environ,
+        MONITOR_BROKER_URL=settings.broker_url,
+        MONITOR_EMBEDDED_BROKER=str(settings.embedded_broker).lower(),
+        MONITOR_EMBEDDED_BROKER_PID=str(settings.embedded_broker_pid),
+    )
     base = [sys.executable, "-m", "monitor", "--log-level", log_level]
     children = [Child("poller", base + ["poll"], env), Child("worker", base + ["worker"], env)]
     try:
@@ -96,12 +102,15 @@ def run_daemon(settings: Settings, *, log_level: str = "INFO") -> int:
             child.start()
         worker = children[1]
         announced = False
+        warned_at = 0.0
         while not stopping.is_set():
             if not announced and worker.ready.is_set():
                 announced = True
                 log.info("newsmon ready in %.1f s (broker %s); Ctrl-C stops everything", time.monotonic() - began, settings.broker_url)
             for child in children:
                 _supervise(child)
+            if broker is not None:
+                warned_at = _check_broker_memory(broker.process.pid, settings.embedded_broker_warn_bytes, warned_at)
             stopping.wait(0.5)
         return 0
     finally:
@@ -127,3 +136,23 @@ def _supervise(child: Child) -> None:
         child.next_start = 0.0
         child.ready.clear()
         child.start()
+
+
+BROKER_WARNING_EVERY_S = 3600.0
+
+
+def _check_broker_memory(pid: int, limit: int, warned_at: float) -> float:
+    """Warn (at most hourly) when the memory-only broker outgrows ``limit``; returns when it warned."""
+    now = time.monotonic()
+    if not limit or now - warned_at < BROKER_WARNING_EVERY_S and warned_at:
+        return warned_at
+    rss = process_rss_bytes(pid)
+    if rss is None or rss < limit:
+        return warned_at
+    log.warning(
+        "the embedded broker holds %.1f GiB (limit %.1f GiB): it keeps every message in memory; "
+        "point MONITOR_BROKER_URL at Kafka for a long-running deployment (see the README)",
+        rss / 2**30, limit / 2**30,
+    )
+    return now
+

@@ -25,8 +25,11 @@ RULER_LABELS = {"alias": "GPE", "metonym": "GPE", "person": "PERSON", "demonym":
 MAX_MENTIONS = 300
 TITLE_END = tuple(".!?:;\"'”’)")
 
-#: Called per sentence that carries evidence; returns the claims it finds (see monitor.claims).
+#: Called per sentence that carries evidence with (sentence, token index → actor, evidence);
+#: returns the claims it finds (see monitor.claims). The trigger positions the tagger found
+#: are on the sentence as ``sentence._.trigger_topics`` (token index → topic).
 ClaimExtractor = Callable[[Span, dict[int, str], Evidence], list[Claim]]
+TRIGGER_EXTENSION = "trigger_topics"
 
 
 def build_nlp(model: str, watchlist: Watchlist) -> Language:
@@ -92,6 +95,8 @@ class Tagger:
         self.max_chars = max_chars
         self.batch_size = batch_size
         self.claim_extractor = claim_extractor
+        if not Span.has_extension(TRIGGER_EXTENSION):
+            Span.set_extension(TRIGGER_EXTENSION, default=None)
         self._aliases = {
             _key(phrase): actor_id
             for actor_id, actor in watchlist.actors.items()
@@ -150,12 +155,14 @@ class Tagger:
                 sentence=clean(sentences[index].text),
                 index=index,
                 actors=sorted(actors),
-                topics=sorted({topic for topic, _text in triggers}),
-                triggers=sorted({text for _topic, text in triggers}),
+                topics=sorted({topic for topic, _text, _start, _end in triggers}),
+                triggers=sorted({text for _topic, text, _start, _end in triggers}),
             )
             evidence.append(item)
             if self.claim_extractor is not None:
-                claims.extend(self.claim_extractor(sentences[index], sentence_actors[index], item))
+                sentence = sentences[index]
+                sentence._.set(TRIGGER_EXTENSION, {i: topic for topic, _text, start, end in triggers for i in range(start, end)})
+                claims.extend(self.claim_extractor(sentence, sentence_actors[index], item))
 
         actors = sorted({m.actor for m in mentions if m.actor})
         return TaggedArticle(
@@ -187,15 +194,16 @@ class Tagger:
         return None
 
     # --- internals ----------------------------------------------------------------------
-    def _find_triggers(self, doc: Doc, sentence_of: Callable[[int], int]) -> dict[int, set[tuple[str, str]]]:
-        found: dict[int, set[tuple[str, str]]] = defaultdict(set)
+    def _find_triggers(self, doc: Doc, sentence_of: Callable[[int], int]) -> dict[int, set[tuple[str, str, int, int]]]:
+        """Sentence index → {(topic, trigger text, start token, end token)}."""
+        found: dict[int, set[tuple[str, str, int, int]]] = defaultdict(set)
         vocab = self.nlp.vocab.strings
         for match_id, start, end in list(self._triggers(doc)) + list(self._triggers_lower(doc)):
-            found[sentence_of(start)].add((vocab[match_id], doc[start:end].text.lower()))
+            found[sentence_of(start)].add((vocab[match_id], doc[start:end].text.lower(), start, end))
         for match_id, start, end in self._context_terms(doc):
             topic_id, requires = self._context_requires[vocab[match_id]]
             if any(_governed_by(token, requires) for token in doc[start:end]):
-                found[sentence_of(start)].add((topic_id, doc[start:end].text.lower()))
+                found[sentence_of(start)].add((topic_id, doc[start:end].text.lower(), start, end))
         return found
 
 

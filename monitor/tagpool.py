@@ -22,6 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Sequence
 
+from monitor.claims import ClaimExtractor
 from monitor.models import Article, TaggedArticle
 from monitor.settings import Settings
 from monitor.tag import Tagger, build_nlp
@@ -35,7 +36,10 @@ _TAGGER: Tagger | None = None
 def make_tagger(settings: Settings, watchlist: Watchlist) -> Tagger:
     """The one way a Tagger is built, in the worker, in replay and in benchmarks."""
     nlp = build_nlp(settings.spacy_model, watchlist)
-    return Tagger(nlp, watchlist, max_chars=settings.max_text_chars, batch_size=settings.nlp_batch_size)
+    return Tagger(
+        nlp, watchlist, max_chars=settings.max_text_chars, batch_size=settings.nlp_batch_size,
+        claim_extractor=ClaimExtractor(watchlist),
+    )
 
 
 def _init_process(settings: Settings, watchlist: Watchlist) -> None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from monitor.configfile import load_model
+from monitor.configfile import ConfigError, describe_errors, located, read_yaml
 
 ACTOR_ID = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
 TOPIC_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
@@ -64,6 +64,92 @@ class Topic(_Strict):
         return phrases
 
 
+ACTION_ID = re.compile(r"^[a-z][a-z_]{1,40}$")
+MODALITIES = ("asserted", "attributed", "hedged", "conditional", "denied")
+#: In a rule, an actor slot that any actor fills (a third party: "US sanctions Chinese firms…").
+ANY_ACTOR = "*"
+
+
+class Action(_Strict):
+    """A kind of act a claim can report, the words that express it and its CAMEO code per topic.
+
+    ``lemmas`` are the verbs and nouns that express the act ("supply", "provision"). Several
+    actions may share a lemma when the earlier one narrows it with ``objects`` ("deny the
+    charge" is a denial, "reject the request" a refusal); the first action that fits wins.
+    """
+
+    lemmas: list[str] = []
+    #: Only when the predicate's object has one of these lemmas (else the next action is tried).
+    objects: list[str] = []
+    #: The topics the act belongs to on its own ("sanction" is always about sanctions); empty:
+    #: the topic comes from the trigger in the sentence.
+    topics: list[str] = []
+    #: CAMEO event code per topic ("any" for every topic).
+    cameo: dict[str, str] = {}
+    #: Position on its topic's ladder (request 1 → promise 2 → delivery 3): a claim that climbs
+    #: the ladder is an escalation of its story. 0: not on the ladder (denials, refusals).
+    stage: int = 0
+    #: The claims nested under this act are its content, not facts ("asked China to send
+    #: weapons" is one request, not a delivery).
+    governs_content: bool = False
+    #: Report as this other action with subject and object swapped ("Russia bought drones
+    #: from China" is China's ``provide``); its cameo and stage are the other action's.
+    reverse: str = ""
+
+    def cameo_for(self, topic: str) -> str:
+        return self.cameo.get(topic) or self.cameo.get("any", "")
+
+
+class ModalityCues(_Strict):
+    """Words that change how sure a sentence is about a claim (lemmas, lower-case)."""
+
+    negations: list[str] = ["not", "never", "no", "n't", "neither", "nor"]
+    denials: list[str] = ["deny", "refute", "dismiss", "reject"]
+    conditionals: list[str] = ["if", "unless", "whether", "should"]
+    hedges: list[str] = ["may", "might", "could", "reportedly", "allegedly", "possibly", "likely",
+                         "perhaps", "apparently", "potentially", "probably", "appear", "seem",
+                         "suspect", "fear", "speculate"]
+    #: Verbs and nouns that report someone else's statement ("US officials said…").
+    reporting: list[str] = ["say", "tell", "report", "claim", "accuse", "allege", "believe", "state",
+                            "announce", "add", "according", "note", "insist", "assert", "argue",
+                            "suggest", "agree", "accusation", "allegation", "charge", "report", "claim",
+                            "statement", "assessment", "intelligence", "show", "reveal", "cite", "write",
+                            "mention", "describe", "label", "declaration", "concern"]
+
+
+class Rule(_Strict):
+    """Which claims matter and what to do: actor pairs × topics × modalities → alert, severity.
+
+    ``actors`` is an unordered pair; ``*`` stands for any actor, in which case ``about`` names
+    the actor the claim must concern (the third party sanctions China *about* Russia).
+    """
+
+    name: str
+    actors: tuple[str, str]
+    about: str = ""
+    topics: list[str] = Field(min_length=1)
+    #: Empty: every action.
+    actions: list[str] = []
+    modalities: list[str] = Field(min_length=1)
+    alert: bool = True
+    severity: str = "medium"
+
+    @field_validator("modalities")
+    @classmethod
+    def _known_modalities(cls, modalities: list[str]) -> list[str]:
+        for modality in modalities:
+            if modality not in MODALITIES:
+                raise ValueError(f"unknown modality {modality!r}; use one of {', '.join(MODALITIES)}")
+        return modalities
+
+    @field_validator("severity")
+    @classmethod
+    def _known_severity(cls, severity: str) -> str:
+        if severity not in ("low", "medium", "high"):
+            raise ValueError(f"severity {severity!r} must be low, medium or high")
+        return severity
+
+
 class Watchlist(_Strict):
     version: int = 1
     actors: dict[str, Actor] = Field(min_length=1)
@@ -72,6 +158,11 @@ class Watchlist(_Strict):
     #: Actor pairs whose link newsmon watches; an article naming both belongs to a story.
     watch_pairs: list[tuple[str, str]] = Field(min_length=1)
     topics: dict[str, Topic] = Field(min_length=1)
+    #: The acts claims report, in matching order (see ``Action``).
+    actions: dict[str, Action] = {}
+    modality: ModalityCues = ModalityCues()
+    #: What makes an article relevant and what raises an alert; first matching rule wins.
+    rules: list[Rule] = []
 
     @field_validator("actors")
     @classmethod
@@ -106,6 +197,42 @@ class Watchlist(_Strict):
                 owners[key] = actor_id
         return self
 
+    def reference_problems(self) -> list[tuple[tuple, str]]:
+        """(location, problem) for every action or rule that names something undefined.
+
+        Checked after the model is built so each problem keeps the location of the entry
+        that causes it ("rules.2.actors") and ``load_watchlist`` can name its line.
+        """
+        problems: list[tuple[tuple, str]] = []
+        for action_id, action in self.actions.items():
+            if not ACTION_ID.match(action_id):
+                problems.append((("actions", action_id), f"action id {action_id!r} must be lower_snake_case"))
+            for topic in list(action.topics) + [t for t in action.cameo if t != "any"]:
+                if topic not in self.topics:
+                    problems.append((("actions", action_id), f"unknown topic {topic!r}"))
+            if action.reverse and (action.reverse not in self.actions or self.actions[action.reverse].reverse):
+                problems.append((("actions", action_id, "reverse"), f"{action.reverse!r} is not a plain action"))
+        seen: set[str] = set()
+        for i, rule in enumerate(self.rules):
+            where = ("rules", i)
+            if rule.name in seen:
+                problems.append(((*where, "name"), f"rule name {rule.name!r} is used twice"))
+            seen.add(rule.name)
+            for actor_id in rule.actors:
+                if actor_id != ANY_ACTOR and actor_id not in self.actors:
+                    problems.append(((*where, "actors"), f"unknown actor {actor_id!r}"))
+            if rule.about and rule.about not in self.actors:
+                problems.append(((*where, "about"), f"unknown actor {rule.about!r}"))
+            if ANY_ACTOR in rule.actors and not rule.about:
+                problems.append(((*where, "actors"), "a '*' actor needs an 'about' actor"))
+            for topic in rule.topics:
+                if topic not in self.topics:
+                    problems.append(((*where, "topics"), f"unknown topic {topic!r}"))
+            for action_id in rule.actions:
+                if action_id not in self.actions:
+                    problems.append(((*where, "actions"), f"unknown action {action_id!r}"))
+        return problems
+
     def route_for(self, actors: set[str]) -> str:
         """Story partition key: the first watched pair whose actors both appear, or ""."""
         for first, second in self.watch_pairs:
@@ -116,4 +243,12 @@ class Watchlist(_Strict):
 
 def load_watchlist(path: Path) -> Watchlist:
     """Read and validate ``watchlist.yaml``; ConfigError lists every bad line."""
-    return load_model(path, Watchlist)
+    data, lines = read_yaml(path)
+    try:
+        watchlist = Watchlist.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        raise ConfigError(path, describe_errors(path, exc, lines)) from exc
+    problems = [located(path, loc, message, lines) for loc, message in watchlist.reference_problems()]
+    if problems:
+        raise ConfigError(path, problems)
+    return watchlist

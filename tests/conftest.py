@@ -17,6 +17,8 @@ from tests.support.paths import CONFIG, SHARED
 from tests.support.worker import WorkerProcess
 
 _counter = itertools.count()
+#: The address guard's allowlist every test that fetches from a loopback server uses.
+LOOPBACK_ALLOWLIST = "127.0.0.0/8,::1"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -63,6 +65,8 @@ def settings(tmp_path: Path, config_dir: Path) -> Settings:
         poller_metrics_port=0,
         worker_metrics_port=0,
         nlp_processes=0,
+        # Test servers live on loopback, which the address guard refuses by default.
+        fetch_allowlist=LOOPBACK_ALLOWLIST,
     )
 
 

@@ -87,3 +87,43 @@ def test_check_config_command_accepts_the_shipped_config(monkeypatch):
     result = CliRunner().invoke(cli, ["check-config"])
     assert result.exit_code == 0, result.output
     assert "config OK" in result.output
+
+
+def test_the_shipped_watchlist_has_actions_with_cameo_codes_and_rules(watchlist):
+    assert watchlist.actions["impose_sanctions"].cameo_for("sanctions") == "163"
+    assert watchlist.actions["provide"].cameo_for("military_aid") == "072"
+    assert watchlist.actions["request"].cameo_for("military_aid") == "0232"
+    assert watchlist.reference_problems() == []
+    assert any(rule.alert for rule in watchlist.rules) and any(not rule.alert for rule in watchlist.rules)
+
+
+def test_a_rule_naming_an_unknown_actor_action_or_modality_is_reported_with_its_line(tmp_path):
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(
+        "actors:\n  RUS: {name: Russia, aliases: [Russia]}\n  CHN: {name: China, aliases: [China]}\n"
+        "watch_pairs: [[RUS, CHN]]\n"
+        "topics:\n  sanctions: {label: S, triggers: [sanction]}\n"
+        "actions:\n  impose_sanctions: {lemmas: [impose], topics: [sanctions]}\n"
+        "rules:\n"
+        "  - name: ok\n    actors: [RUS, CHN]\n    topics: [sanctions]\n    modalities: [asserted]\n"
+        "  - name: bad\n    actors: [USA, CHN]\n    topics: [sanctions]\n    actions: [bribe]\n    modalities: [asserted]\n"
+    )
+    with pytest.raises(ConfigError) as error:
+        load_watchlist(path)
+    assert error.value.problems == [
+        f"{path}:15: rules.1.actors: unknown actor 'USA'",
+        f"{path}:17: rules.1.actions: unknown action 'bribe'",
+    ]
+    path.write_text(path.read_text().replace("modalities: [asserted]\n  - name: bad", "modalities: [rumoured]\n  - name: bad"))
+    with pytest.raises(ConfigError) as error:
+        load_watchlist(path)
+    assert any(p.startswith(f"{path}:13: rules.0.modalities") and "unknown modality 'rumoured'" in p for p in error.value.problems)
+
+
+def test_check_config_prints_rule_problems_with_their_line(config_dir, monkeypatch):
+    watchlist = config_dir / "watchlist.yaml"
+    watchlist.write_text(watchlist.read_text().replace("about: RUS\n    topics: [sanctions, military_aid]", "about: XXX\n    topics: [sanctions, military_aid]", 1))
+    monkeypatch.setenv("MONITOR_CONFIG_DIR", str(config_dir))
+    result = CliRunner().invoke(cli, ["check-config"])
+    assert result.exit_code == 1
+    assert "watchlist.yaml:" in result.output and "about: unknown actor 'XXX'" in result.output

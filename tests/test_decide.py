@@ -2,7 +2,9 @@
 
 from datetime import datetime, timezone
 
-from monitor.decide import decide
+import pytest
+
+from monitor.decide import Policy, decide
 from monitor.models import Article
 from monitor.stories import StoryBook, title_key
 
@@ -17,8 +19,14 @@ def article(ident: str, title: str, text: str, source: str = "Wire A", hours: fl
     return Article(id=ident, title=title, text=text, source=source, published=WHEN + timedelta(hours=hours))
 
 
-def run(tagger, book, *articles):
-    return [decide(book, tagged) for tagged in tagger.tag(list(articles))]
+@pytest.fixture(scope="module")
+def policy(watchlist):
+    return Policy(watchlist)
+
+
+def run(tagger, book, *articles, policy=None):
+    policy = policy or Policy(tagger.watchlist)
+    return [decide(book, tagged, policy) for tagged in tagger.tag(list(articles))]
 
 
 def test_first_relevant_article_of_a_story_raises_one_alert(tagger):
@@ -55,10 +63,10 @@ def test_an_irrelevant_article_about_the_pair_opens_a_story_without_alert(tagger
     assert (verdict.decision.relevant, verdict.decision.alert, verdict.decision.new_story) == (False, False, True)
 
 
-def test_an_article_outside_watched_pairs_gets_no_story():
+def test_an_article_outside_watched_pairs_gets_no_story(policy):
     from monitor.models import TaggedArticle
 
-    verdict = decide(None, TaggedArticle(article=article("d1", "Weather", "Rain in Paris.")))
+    verdict = decide(None, TaggedArticle(article=article("d1", "Weather", "Rain in Paris.")), policy)
     assert verdict.decision.story is None and not verdict.decision.alert
 
 

@@ -55,9 +55,15 @@ def test_the_cap_counts_decompressed_bytes(settings, httpserver):
 
 def test_http_errors_are_reported_with_their_status(settings, httpserver):
     httpserver.expect_request("/gone").respond_with_data("bye", status=410)
-    result = run_fetch(settings, httpserver.url_for("/gone"))
-    assert (result.outcome, result.status) == ("http_error", 410)
-    assert "410" in result.error
+    httpserver.expect_request("/busy").respond_with_data("slow down", status=429, headers={"Retry-After": "120"})
+    httpserver.expect_request("/broken").respond_with_data("oops", status=500)
+    gone = run_fetch(settings, httpserver.url_for("/gone"))
+    assert (gone.outcome, gone.status) == ("gone", 410)
+    assert "410" in gone.error
+    busy = run_fetch(settings, httpserver.url_for("/busy"))
+    assert (busy.outcome, busy.status, busy.headers["retry-after"]) == ("rate_limited", 429, "120")
+    broken = run_fetch(settings, httpserver.url_for("/broken"))
+    assert (broken.outcome, broken.status) == ("http_error", 500)
 
 
 def test_permanent_redirects_report_the_new_location_temporary_ones_do_not(settings, httpserver):

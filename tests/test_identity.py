@@ -33,3 +33,19 @@ def test_id_prefers_url_then_guid_then_text():
 def test_content_hash_ignores_whitespace_but_not_words():
     assert content_hash("A  title", "some\ntext") == content_hash("A title", "some text")
     assert content_hash("A title", "some text") != content_hash("A title", "other text")
+
+
+def test_more_tracking_and_session_noise_is_dropped():
+    plain = canonical_url("https://example.org/world/story-1?id=7")
+    noisy = [
+        "http://www.example.org/world/story-1?id=7&ns_mchannel=rss&ns_source=feed&xtor=RSS-1",
+        "https://example.org/world/story-1;jsessionid=0A1B2C?id=7&_hsenc=p2&mkt_tok=abc",
+        "https://example.org/world/story-1/?oly_enc_id=1&id=7&ncid=x#top",
+    ]
+    assert {canonical_url(url) for url in noisy} == {plain}
+
+
+def test_an_edited_title_keeps_the_id_but_changes_the_content_hash():
+    url = "https://example.org/world/story-1"
+    assert article_id(url=url) == article_id(url=url.replace("https:", "http:") + "?utm_source=rss")
+    assert content_hash("Talks in Beijing", "text") != content_hash("Talks in Beijing end", "text")

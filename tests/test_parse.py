@@ -57,3 +57,94 @@ def test_charset_from_response_headers_is_honoured():
     body = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>Café Müller</title><link>https://e.org/c</link></item></channel></rss>'.encode("latin-1")
     parsed = parse_feed(body.replace(b'<?xml version="1.0"?>', b""), feed_name="latin", headers={"content-type": "application/rss+xml; charset=iso-8859-1"})
     assert parsed.articles[0].title == "Café Müller"
+
+
+# --- hostile XML: the DOCTYPE filter on its own ------------------------------------------------
+
+from monitor.parse import expat_status, replace_doctype  # noqa: E402
+from tests.support import hostile  # noqa: E402
+
+
+def test_small_internal_entities_survive_and_are_expanded():
+    body = b'<!DOCTYPE rss [\n<!ENTITY org "tag:example.com,">\n]>\n<rss version="2.0"><channel><item><guid isPermaLink="false">&org;2006</guid><title>t</title></item></channel></rss>'
+    version, data, entities = replace_doctype(body)
+    assert entities == {"org": "tag:example.com,"}
+    parsed = parse_feed(body, feed_name="e")
+    assert not parsed.bozo and parsed.raw.entries[0].id == "tag:example.com,2006"
+
+
+@pytest.mark.parametrize(
+    "document, kept",
+    [(hostile.billion_laughs(), {"lol0": "lol"}), (hostile.billion_laughs_one_line(), {"lol0": "lol"}),
+     (hostile.quadratic_blowup(), {}), (hostile.xxe("file:///etc/passwd"), {}), (hostile.xxe("http://127.0.0.1:9/x"), {}),
+     (hostile.xxe_parameter("file:///etc/passwd"), {})],
+    ids=["billion-laughs", "one-line", "quadratic", "xxe-file", "xxe-url", "xxe-parameter"],
+)
+def test_dangerous_declarations_never_reach_a_parser(document, kept):
+    """Only a harmless leaf ("lol") survives; nesting, big values and external ids do not."""
+    _, data, entities = replace_doctype(document)
+    assert entities == kept
+    prolog = data[: data.index(b"<rss")]
+    assert b"SYSTEM" not in prolog and b"%" not in prolog and prolog.count(b"<!ENTITY") == len(kept)
+
+
+def test_many_references_to_a_small_entity_are_bounded_too():
+    """A 200-byte entity referenced 10,000 times would be 2 MB: over the expansion budget."""
+    doc = b'<!DOCTYPE r [<!ENTITY s "' + b"s" * 200 + b'">]><r>' + b"&s;" * 10_000 + b"</r>"
+    assert replace_doctype(doc)[2] == {}
+    assert replace_doctype(doc.replace(b"&s;" * 10_000, b"&s;" * 100))[2] == {"s": "s" * 200}
+
+
+def test_the_expat_version_is_known_and_recent_enough_here():
+    version, protected = expat_status()
+    assert version.startswith("expat_") and protected
+
+
+# --- parsing only what changed ---------------------------------------------------------------
+
+from monitor.parse import item_digest, item_spans, without_spans  # noqa: E402
+
+
+@pytest.mark.parametrize("path", NEWS, ids=lambda p: p.name.split("__")[0])
+def test_a_feed_cut_down_to_some_items_parses_those_items_exactly_as_the_whole(path: Path):
+    """The poller's incremental parse: same ids, hashes, titles, dates and links as a full parse."""
+    body = path.read_bytes()
+    spans = item_spans(body)
+    assert spans is not None and len(spans) >= 5
+    whole = {a.id: a for a in parse_feed(body, feed_name="n", url="https://news.example/feed").articles}
+    kept = spans[1::3]  # every third item, as if only those were new
+    cut = parse_feed(without_spans(body, [s for s in spans if s not in kept]), feed_name="n", url="https://news.example/feed")
+    assert cut.articles and not cut.unusable
+    for article in cut.articles:
+        original = whole[article.id]
+        assert (article.title, article.summary, article.text, article.url, article.published, article.content_hash, article.source) == (
+            original.title, original.summary, original.text, original.url, original.published, original.content_hash, original.source)
+    assert cut.ttl_minutes == parse_feed(body, feed_name="n").ttl_minutes
+
+
+def test_item_digests_change_with_the_item_bytes_only():
+    body = b'<rss version="2.0"><channel><title>t</title><item><title>A</title></item><item><title>B</title></item></channel></rss>'
+    first = [item_digest(body[a:b]) for a, b in item_spans(body)]
+    edited = body.replace(b"<title>B</title>", b"<title>B2</title>")
+    second = [item_digest(edited[a:b]) for a, b in item_spans(edited)]
+    assert first[0] == second[0] and first[1] != second[1]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<rss><channel><item><title>unclosed</channel></rss>", hostile.billion_laughs(), "<rss/>".encode("utf-16")],
+    ids=["malformed", "doctype", "utf-16"],
+)
+def test_documents_the_item_finder_cannot_vouch_for_take_the_full_parser(body):
+    assert item_spans(body) is None
+
+
+def test_the_poller_logs_the_expat_version_at_start_up(caplog):
+    import logging
+    import pyexpat
+
+    from monitor.poll import log_parser_safety
+
+    with caplog.at_level(logging.INFO, logger="monitor.poll"):
+        log_parser_safety()
+    assert pyexpat.EXPAT_VERSION in caplog.text and "amplification limits present" in caplog.text

@@ -25,6 +25,7 @@ def test_run_prints_an_alert_for_a_local_feed_and_stops_everything_on_ctrl_c(htt
         "MONITOR_DATA_DIR": str(tmp_path / "data"),
         "MONITOR_POLLER_METRICS_PORT": "0",
         "MONITOR_WORKER_METRICS_PORT": "0",
+        "MONITOR_FETCH_ALLOWLIST": "127.0.0.0/8,::1",  # the feed is served on loopback
     }
     env.pop("MONITOR_BROKER_URL", None)
     process = subprocess.Popen(
@@ -45,7 +46,8 @@ def test_run_prints_an_alert_for_a_local_feed_and_stops_everything_on_ctrl_c(htt
     try:
         ready = wait_for(r"newsmon ready in [\d.]+ s", 120)
         wait_for(r"newsmon alert · NEW STORY", 60)
-        wait_for(r"Russia has asked China to send military support", 5)
+        # 000 and 001 are one story: whichever the worker sees first raises its one alert.
+        wait_for(r"Russia (has )?asked China", 5)
         assert float(re.search(r"ready in ([\d.]+) s", ready).group(1)) < 60
         pids = [int(p) for p in re.findall(r"started \w+ \(pid (\d+)\)", "".join(lines))]
         broker_pid = int(re.search(r"embedded broker ready on \S+ \(pid (\d+)\)", "".join(lines)).group(1))
@@ -57,7 +59,7 @@ def test_run_prints_an_alert_for_a_local_feed_and_stops_everything_on_ctrl_c(htt
     time.sleep(0.5)
     for pid in pids + [broker_pid]:
         assert not _alive(pid), f"process {pid} survived newsmon run"
-    assert "Russia has asked China" in (tmp_path / "data" / "alerts.jsonl").read_text()
+    assert re.search(r"Russia (has )?asked China", (tmp_path / "data" / "alerts.jsonl").read_text())
 
 
 def _alive(pid: int) -> bool:

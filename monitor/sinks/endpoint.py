@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import ipaddress
 import time
 from dataclasses import dataclass
 from typing import Callable, Mapping
@@ -19,7 +18,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from monitor.sinks.addresses import DestinationBlocked, GuardedResolver, Network, blocked_reason
+from monitor.guard import NOTHING_ALLOWED, Allowlist, guarded_connector, refusal_in, url_refusal
 from monitor.sinks.base import DeliveryError, EndpointThrottled
 
 
@@ -75,7 +74,7 @@ class Endpoint:
         url: str,
         *,
         timeout_s: float,
-        allow: tuple[Network, ...] = (),
+        allow: Allowlist = NOTHING_ALLOWED,
         rate_per_s: float | None = None,
         max_wait_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
@@ -97,7 +96,8 @@ class Endpoint:
 
     async def start(self) -> None:
         if self.session is None or self.session.closed:
-            connector = aiohttp.TCPConnector(resolver=GuardedResolver(self.allow), limit_per_host=4)
+            # The same guard as the poller's: names and literals, checked on the address connected to.
+            connector = guarded_connector(self.allow, limit_per_host=4)
             self.session = aiohttp.ClientSession(
                 connector=connector, timeout=aiohttp.ClientTimeout(total=self.timeout_s),
             )
@@ -116,15 +116,10 @@ class Endpoint:
         self.disabled = reason
 
     def _check_literal_host(self) -> None:
-        # aiohttp does not consult the resolver for an IP literal, so check it here.
-        host = urlsplit(self.url).hostname or ""
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            return
-        reason = blocked_reason(host, self.allow)
+        # Refuse before connecting when the URL itself names a non-public address.
+        reason = url_refusal(self.url, self.allow)
         if reason:
-            raise DeliveryError(f"destination {host} blocked: {reason}", retryable=False)
+            raise DeliveryError(f"destination {self.host} blocked: {reason}", retryable=False)
 
     async def _respect_throttle(self) -> None:
         remaining = self.blocked_until - self.clock()
@@ -150,13 +145,14 @@ class Endpoint:
             async with self.session.post(self.url, data=body, headers=sent_headers, allow_redirects=False) as resp:
                 text = await resp.text(errors="replace")
                 return Response(resp.status, dict(resp.headers), text[:2000])
-        except DestinationBlocked as exc:
-            raise DeliveryError(str(exc), retryable=False) from None
-        except aiohttp.ClientConnectorError as exc:
-            if isinstance(exc.os_error, DestinationBlocked):
-                raise DeliveryError(str(exc.os_error), retryable=False) from None
-            raise DeliveryError(f"cannot connect to {self.host}: {exc.os_error.strerror or type(exc.os_error).__name__}") from None
-        except asyncio.TimeoutError:
+        except asyncio.TimeoutError:  # an OSError too: it must come first
             raise DeliveryError(f"{self.host} did not answer within {self.timeout_s:g} s") from None
+        except (OSError, aiohttp.ClientConnectorError) as exc:
+            refusal = refusal_in(exc)
+            if refusal:
+                raise DeliveryError(f"destination {self.host} blocked: {refusal}", retryable=False) from None
+            if not isinstance(exc, aiohttp.ClientConnectorError):
+                raise DeliveryError(f"cannot connect to {self.host}: {type(exc).__name__}") from None
+            raise DeliveryError(f"cannot connect to {self.host}: {exc.os_error.strerror or type(exc.os_error).__name__}") from None
         except aiohttp.ClientError as exc:
             raise DeliveryError(f"HTTP error talking to {self.host}: {type(exc).__name__}") from None

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import Field, SecretStr, model_validator
 
 from monitor.models import Alert
-from monitor.sinks.addresses import parse_networks
+from monitor.guard import allowlist
 from monitor.sinks.base import DeliveryError, Sink, SinkConfig, register
 from monitor.sinks.endpoint import Endpoint, Response, retry_after_s
 from monitor.sinks.slack_message import alert_message, digest_messages
@@ -74,7 +74,7 @@ class SlackConfig(SinkConfig):
         url = self.webhook_url.get_secret_value() if self.webhook_url else self.api_url
         if not url.startswith(("https://", "http://")):
             raise ValueError("the Slack URL must be http(s)")
-        parse_networks(self.allow_networks)
+        allowlist(",".join(self.allow_networks))  # raises ValueError naming a bad entry
         return self
 
 
@@ -96,7 +96,7 @@ class SlackSink(Sink):
         self.bot = config.bot_token is not None
         url = config.api_url if self.bot else config.webhook_url.get_secret_value()
         self.endpoint = Endpoint(
-            url, timeout_s=config.timeout_s, allow=parse_networks(config.allow_networks),
+            url, timeout_s=config.timeout_s, allow=allowlist(",".join(config.allow_networks)),
             rate_per_s=config.rate_per_s, max_wait_s=config.max_wait_s,
         )
 

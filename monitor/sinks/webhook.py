@@ -24,7 +24,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from monitor.models import Alert
 from monitor.replay import plain
-from monitor.sinks.addresses import parse_networks
+from monitor.guard import allowlist
 from monitor.sinks.base import DeliveryError, Sink, SinkConfig, register
 from monitor.sinks.endpoint import Endpoint, Response, retry_after_s
 
@@ -118,7 +118,7 @@ class WebhookConfig(SinkConfig):
         if self.secret is None:
             raise ValueError("a webhook needs a whsec_ secret (secret or secret_env)")
         secret_key(self.secret.get_secret_value())
-        parse_networks(self.allow_networks)
+        allowlist(",".join(self.allow_networks))  # raises ValueError naming a bad entry
         return self
 
 
@@ -130,7 +130,7 @@ class WebhookSink(Sink):
         super().__init__(config, **kwargs)
         self.key = secret_key(config.secret.get_secret_value())
         self.endpoint = Endpoint(
-            config.url, timeout_s=config.timeout_s, allow=parse_networks(config.allow_networks),
+            config.url, timeout_s=config.timeout_s, allow=allowlist(",".join(config.allow_networks)),
             max_wait_s=config.max_wait_s,
         )
 

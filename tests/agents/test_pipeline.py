@@ -28,8 +28,10 @@ def _poller(settings, url: str) -> Poller:
     return Poller(settings, feeds, publisher, store, Metrics(CollectorRegistry()))
 
 
-def test_seed_feed_alerts_on_000_not_on_004_and_repoll_sends_nothing(broker_settings, httpserver, start_worker):
-    """000 raises an alert carrying a sentence of 000, 004 raises none, a second poll adds nothing."""
+def test_seed_feed_alerts_once_for_000_and_001_not_on_004_and_repoll_sends_nothing(broker_settings, httpserver, start_worker):
+    """000 and 001 are one story with one alert (whichever the worker saw first) carrying a
+    sentence of its article; 002 and 004 are one story and 004 raises no alert; a second poll
+    adds nothing."""
     seeds = sorted(SEEDS.glob("*.txt"))
     httpserver.expect_request("/feed.xml").respond_with_data(rss_from_files(seeds), content_type="application/rss+xml")
     ensure_topics(broker_settings)
@@ -46,15 +48,22 @@ def test_seed_feed_alerts_on_000_not_on_004_and_repoll_sends_nothing(broker_sett
 
     alerts = [Alert.loads(r.value, serializer="json") for r in read_topic(
         broker_settings.bootstrap_servers[0], names.alerts, until=lambda r: len(r) >= 1, settle_s=3)]
-    seed_000 = seed("000").read_text()
-    alert_000 = [a for a in alerts if a.url.endswith(seed("000").stem)]
-    assert len(alert_000) == 1
-    assert any(item.sentence in " ".join(seed_000.split()) for item in alert_000[0].evidence)
-    assert "military_aid" in alert_000[0].topics
-    assert {"RUS", "CHN"} <= set(alert_000[0].actors)
+    rome = [a for a in alerts if a.url.endswith((seed("000").stem, seed("001").stem))]
+    assert len(rome) == 1, "000 and 001 report one development: one alert between them"
+    (alert,) = rome
+    text = seed("000" if alert.url.endswith(seed("000").stem) else "001").read_text()
+    assert any(item.sentence in " ".join(text.split()) for item in alert.evidence)
+    assert alert.kind == "new" and "military_aid" in alert.topics and alert.rule
+    assert {"RUS", "CHN"} <= set(alert.actors)
+    assert any(c.subject == "RUS" and c.action == "request" and c.object == "CHN" for c in alert.claims)
     assert not [a for a in alerts if a.url.endswith(seed("004").stem)], "004 must raise no alert"
+    story_of = {title[:20]: d.story for title, d in by_id.items()}
+    title_000, title_001 = (next(t for t in by_id if t.startswith(p)) for p in ("Top diplomats", "US says Russia"))
+    assert by_id[title_000].story == by_id[title_001].story
     title_004 = [t for t in by_id if t.startswith("China, Russia leaders")]
     assert title_004 and by_id[title_004[0]].relevant is False
+    title_002 = [t for t in by_id if t.startswith("The leaders will discuss")]
+    assert title_002 and by_id[title_002[0]].story == by_id[title_004[0]].story, story_of
 
     (second,) = asyncio.run(poller.run_once())
     assert (second.outcome, second.new, second.updated) == ("ok", 0, 0)

@@ -14,7 +14,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from monitor.deliver import Deliverer
 from monitor.metrics import Metrics
-from monitor.sinks.addresses import blocked_reason, parse_networks
+from monitor.guard import address_refusal, allowlist
 from monitor.sinks.base import DeliveryError, EndpointThrottled
 from monitor.sinks.webhook import WebhookConfig, WebhookSink, sign
 from tests.agents.alerts import make_alerts
@@ -216,14 +216,14 @@ def test_loopback_destinations_are_refused_unless_allowed(url):
     ("93.184.216.34", None), ("2606:4700::1111", None),
 ])
 def test_address_check(address, reason):
-    found = blocked_reason(address)
-    assert (found.split()[0] if found else None) == reason
+    found = address_refusal(address)
+    assert (found.split(" is ")[1].split()[0] if found else None) == reason
 
 
 def test_allowed_networks_open_only_themselves():
-    allow = parse_networks(["127.0.0.0/8"])
-    assert blocked_reason("127.0.0.1", allow) is None
-    assert blocked_reason("10.0.0.1", allow) is not None
+    allow = allowlist("127.0.0.0/8")
+    assert address_refusal("127.0.0.1", 80, allow) is None
+    assert address_refusal("10.0.0.1", 80, allow) is not None
 
 
 def test_the_secret_is_validated_and_never_printed():

@@ -1,0 +1,473 @@
+"""Claims: who does what to whom in an evidence sentence, and how sure the text is.
+
+Runs inside the tag stage on the sentence's dependency parse (the Doc never leaves the NLP
+process, and no second parse is made). For each verb or noun of the sentence that the
+watchlist's action lexicon knows ("asked", "supplying", "sanctioned", "provision"), we find
+
+* the **subject**: the actor of its grammatical subject, or of the clause that controls it
+  ("Russia asked China *to send*" — China sends; "sanctioned firms *for supplying*" — the
+  firms supply; "Chinese firms *supplying* Russia" — the firms supply);
+* the **object**: the actor it is directed at (object, "to/for/from/on/against" phrase,
+  possessor: "Russia's army");
+* the **topic**: the trigger under it ("send *weapons*"), else the sentence's topic;
+* the **modality**: denied (negation or "denies"), conditional ("if"), hedged ("may",
+  "reportedly"), attributed (under someone else's "said", "accused", "according to"),
+  else asserted.
+
+A clause nested under a request, promise, warning or refusal is that act's content, not a
+fact, so it makes no claim of its own ("asked China to send weapons" is one request).
+Third parties count: "US sanctions Chinese firms for supplying Russia's army" gives
+USA→CHN impose_sanctions about RUS (and the firms' supply, CHN→RUS).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from spacy.tokens import Span, Token
+
+from monitor.models import Claim, Evidence
+from monitor.watchlist import Action, Watchlist
+
+#: Dependencies that stay inside a noun phrase when looking for the actor it names.
+NP_MODIFIERS = ("compound", "amod", "poss", "appos", "npadvmod", "det")
+NP_LINKS = ("prep", "pobj", "conj", "dobj")
+NP_PREPOSITIONS = frozenset({"of", "in", "from", "at", "including"})
+#: Prepositions that introduce the party an act is directed at.
+OBJECT_PREPOSITIONS = frozenset({"to", "for", "from", "on", "against", "with", "toward", "towards", "into"})
+CLAUSE_DEPS = frozenset({"xcomp", "ccomp", "advcl", "pcomp", "acl", "relcl", "conj", "parataxis"})
+SUBJECT_DEPS = ("nsubj", "csubj", "expl")
+PRONOUNS_FIRST_PERSON = frozenset({"we", "i", "us", "our", "my"})
+MODALITY_ORDER = ("denied", "conditional", "hedged", "attributed", "asserted")
+MAX_CLAIMS_PER_SENTENCE = 8
+
+
+class ClaimExtractor:
+    """Callable the Tagger runs on each evidence sentence (see ``monitor.tag.ClaimExtractor``)."""
+
+    def __init__(self, watchlist: Watchlist):
+        self.watchlist = watchlist
+        self.actions = watchlist.actions
+        self._by_lemma: dict[str, list[str]] = {}
+        for action_id, action in watchlist.actions.items():
+            for lemma in action.lemmas:
+                self._by_lemma.setdefault(lemma.lower(), []).append(action_id)
+        cues = watchlist.modality
+        self._negations = frozenset(cues.negations)
+        self._denials = frozenset(cues.denials)
+        self._conditionals = frozenset(cues.conditionals)
+        self._hedges = frozenset(cues.hedges)
+        self._reporting = frozenset(cues.reporting)
+        self._content_actions = frozenset(a for a, act in watchlist.actions.items() if act.governs_content)
+        self._pair_partners: dict[str, set[str]] = {}
+        for first, second in watchlist.watch_pairs:
+            self._pair_partners.setdefault(first, set()).add(second)
+            self._pair_partners.setdefault(second, set()).add(first)
+
+    # --- public -------------------------------------------------------------------------
+    def __call__(self, sentence: Span, actors: dict[int, str], evidence: Evidence) -> list[Claim]:
+        """Claims of one evidence sentence (trigger positions from the Tagger, else re-found)."""
+        triggers = None
+        if Span.has_extension("trigger_topics"):
+            triggers = sentence._.get("trigger_topics")
+        if triggers is None:
+            triggers = _trigger_tokens(sentence, evidence)
+        found: list[Claim] = []
+        seen: set[tuple[str, str, str, str]] = set()
+        for token in sentence:
+            action_id = self.action_of(token)
+            if action_id is None or self._is_content(token) or self._helps_evasion(token):
+                continue
+            for claim in self._claims_at(token, action_id, sentence, actors, evidence, triggers):
+                key = (claim.subject, claim.action, claim.object, claim.topic)
+                if key not in seen:
+                    seen.add(key)
+                    found.append(claim)
+        return found[:MAX_CLAIMS_PER_SENTENCE]
+
+    def action_of(self, token: Token) -> str | None:
+        """The action a verb or noun expresses here, or None."""
+        if token.pos_ not in ("VERB", "NOUN", "PROPN") and token.dep_ != "ROOT":
+            return None
+        candidates = self._by_lemma.get(token.lemma_.lower()) or self._by_lemma.get(token.lower_)
+        if not candidates:
+            return None
+        objects = {child.lemma_.lower() for child in token.children if child.dep_ in ("dobj", "nsubjpass", "attr")}
+        objects |= {t.lemma_.lower() for t in _prep_objects(token)}
+        if token.pos_ == "NOUN" and token.dep_ in ("dobj", "nsubjpass"):
+            # "a charge Beijing denies": the noun is the object of the denial, not an act.
+            objects.add(token.lemma_.lower())
+        for action_id in candidates:
+            action = self.actions[action_id]
+            if action.objects and not (objects & {o.lower() for o in action.objects}):
+                continue
+            return action_id
+        return None
+
+    # --- one predicate -------------------------------------------------------------------
+    def _claims_at(
+        self, token: Token, action_id: str, sentence: Span, actors: dict[int, str],
+        evidence: Evidence, triggers: dict[int, str],
+    ) -> Iterable[Claim]:
+        action = self.actions[action_id]
+        topic = self._topic(token, action, evidence, triggers)
+        if topic is None:
+            return []
+        subjects = self._subjects(token, actors)
+        if action_id == "evade_sanctions":
+            helper = _helper_of(token)
+            if helper is not None:
+                # "China helps Russia evade sanctions": the helper's act, aimed at the evader.
+                action_id, action = "help_evade_sanctions", self.actions["help_evade_sanctions"]
+                objects = subjects or self._objects(token, actors, set())
+                subjects = self._subjects(helper, actors)
+            else:
+                objects = self._objects(token, actors, set(subjects))
+        else:
+            objects = self._objects(token, actors, set(subjects))
+        if action.reverse:
+            # "Russia bought drones from China": the seller provides to the buyer.
+            action_id, action = action.reverse, self.actions[action.reverse]
+            subjects, objects = objects, subjects
+        if action_id == "deny":
+            # What is denied is the subject's part in the watched link, whoever else is named.
+            partners = [a for s in subjects for a in sorted(self._pair_partners.get(s, ())) if a in actors.values()]
+            objects = partners or objects
+        modality = self._modality(token, subjects, actors)
+        claims = []
+        text = " ".join(sentence.text.split())
+        for subject in subjects:
+            for obj in objects:
+                if obj == subject:
+                    continue
+                claims.append(
+                    Claim(
+                        subject=subject, action=action_id, object=obj, topic=topic, modality=modality,
+                        cameo=action.cameo_for(topic), sentence=text, index=evidence.index,
+                        about=self._about(subject, obj, token, actors),
+                        marked=mark(sentence, actors, {subject, obj}, token, action_id),
+                    )
+                )
+        return claims
+
+    def _topic(self, token: Token, action: Action, evidence: Evidence, triggers: dict[int, str]) -> str | None:
+        topics = [t for t in evidence.topics]
+        if action.topics:
+            allowed = [t for t in action.topics if t in topics]
+            if not allowed:
+                return None
+            if token.i in triggers or any(t.i in triggers for t in token.subtree) or len(allowed) == 1:
+                return allowed[0]
+        under = [triggers[t.i] for t in token.subtree if t.i in triggers]
+        if under:
+            return under[0]
+        if token.i in triggers:
+            return triggers[token.i]
+        if not action.governs_content and (action.stage or action.reverse):
+            # A delivery is of something: "supplied drones" is military aid, "purchases of
+            # oil" in a sentence that mentions sanctions elsewhere is not a sanctions act.
+            return None
+        return topics[0] if len(topics) == 1 else None
+
+    def _helps_evasion(self, token: Token) -> bool:
+        """"helped Russia evade sanctions" is one claim, made at the evasion verb."""
+        return self.action_of(token) == "provide" and any(
+            child.dep_ in ("ccomp", "xcomp") and self.action_of(child) == "evade_sanctions" for child in token.children
+        )
+
+    def _is_content(self, token: Token) -> bool:
+        """True when a request, promise, warning or refusal above makes this its content."""
+        for ancestor in _clause_ancestors(token):
+            action_id = self.action_of(ancestor)
+            if action_id in self._content_actions:
+                return True
+        return False
+
+    # --- arguments -----------------------------------------------------------------------
+    def _subjects(self, token: Token, actors: dict[int, str]) -> list[str]:
+        """Actors that perform the act at ``token`` (several for "the US and the EU")."""
+        for _ in range(6):
+            direct = [c for c in token.children if c.dep_ in SUBJECT_DEPS]
+            if direct:
+                found = _np_actors(direct[0], actors)
+                if found:
+                    return found
+                if direct[0].lower_ in PRONOUNS_FIRST_PERSON:
+                    speaker = _speaker(token, actors)
+                    return [speaker] if speaker else []
+                if direct[0].lower_ in ("it", "they"):
+                    antecedent = _antecedent(direct[0], actors)
+                    return [antecedent] if antecedent else []
+                return []
+            agents = [g for c in token.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
+            if agents:
+                return _np_actors(agents[0], actors)
+            if token.pos_ == "NOUN" or (token.dep_ in ("nmod", "compound") and token.head.pos_ in ("NOUN", "PROPN")):
+                # "China's supply", "US sanctions", "Russian request": the noun's own modifiers.
+                own = [a for c in token.children if c.dep_ in ("poss", "compound", "amod", "nmod") for a in _np_actors(c, actors)]
+                if own:
+                    return own
+                pronoun = [c for c in token.children if c.dep_ == "poss" and c.lower_ in ("its", "their")]
+                if pronoun:
+                    antecedent = _antecedent(pronoun[0], actors)
+                    return [antecedent] if antecedent else []
+            if any(c.dep_ == "nsubjpass" for c in token.children):
+                return []  # "sanctions were imposed on China": no agent named
+            dep, head = token.dep_, token.head
+            if head is token:
+                return []
+            if dep in ("xcomp", "ccomp"):
+                # Object control: "asked China to send", "warned China to avoid" — China acts.
+                controller = [c for c in head.children if c.dep_ in ("dobj", "dative")]
+                if controller and (dep == "xcomp" or self.action_of(head) in ("request", "threaten")):
+                    return _np_actors(controller[0], actors)
+                token = head  # subject control: "China promised to supply"
+                continue
+            if dep == "pcomp":
+                # "sanctioned firms for supplying", "accused Beijing of enabling", "firms for supplying".
+                governor = head.head
+                if governor.pos_ in ("NOUN", "PROPN"):
+                    return _np_actors(governor, actors)
+                controller = [c for c in governor.children if c.dep_ == "dobj"]
+                if controller:
+                    return _np_actors(controller[0], actors)
+                token = governor
+                continue
+            if dep in ("acl", "relcl"):
+                return _np_actors(head, actors)  # "Chinese firms supplying Russia"
+            if dep in ("conj", "advcl"):
+                token = head
+                continue
+            return []
+        return []
+
+    def _objects(self, token: Token, actors: dict[int, str], exclude: set[str]) -> list[str]:
+        """The actor the act is directed at: object, to/for/from/on phrase, then the rest."""
+        candidates: list[Token] = []
+        preps = list(_preps(token))
+        # "sanctions against Russia", "sanctions on Chinese banks": the target comes first,
+        # before whoever's sanctions they are ("the new US sanctions").
+        for prep in preps:
+            if prep.lower_ in ("on", "against"):
+                candidates.extend(c for c in prep.children if c.dep_ == "pobj")
+        for child in token.children:
+            if child.dep_ in ("dobj", "dative", "attr", "oprd"):
+                candidates.append(child)
+        for prep in preps:
+            if prep.lower_ in OBJECT_PREPOSITIONS and prep.lower_ not in ("on", "against"):
+                candidates.extend(c for c in prep.children if c.dep_ == "pobj")
+        if token.dep_ in ("nmod", "compound") and token.head.pos_ in ("NOUN", "PROPN"):
+            candidates.append(token.head)  # headline "US sanctions Chinese firms"
+        for candidate in candidates:
+            found = [a for a in _np_actors(candidate, actors) if a not in exclude]
+            if found:
+                return found[:1]
+        # The act's content: "asked China to send weapons" found China above; "warned that
+        # the US would sanction firms helping Russia" — first actor below, nearest first.
+        below = sorted(
+            (t for t in token.subtree if t.i in actors and actors[t.i] not in exclude and t.i != token.i),
+            key=lambda t: abs(t.i - token.i),
+        )
+        return [actors[below[0].i]] if below else []
+
+    def _about(self, subject: str, obj: str, token: Token, actors: dict[int, str]) -> str:
+        """For a third party's act on one side of a watched link: the other side, if the act
+        itself names it ("sanctioned Chinese firms *for supplying Russia*"), not merely the
+        sentence ("sanctioned Russia, *while China* bought oil")."""
+        if obj in self._pair_partners.get(subject, ()):
+            return ""
+        partners = self._pair_partners.get(obj, set()) | self._pair_partners.get(subject, set())
+        partners -= {subject, obj}
+        head = token.head if token.dep_ in ("nmod", "compound") and token.head.pos_ in ("NOUN", "PROPN") else token
+        present = [actors[t.i] for t in _own_clause(head) if t.i in actors and actors[t.i] in partners]
+        return present[0] if present else ""
+
+    def _denies_a_charge(self, verb: Token) -> bool:
+        """"…, a charge Beijing denies": the denial answers the charge; the clause stays reported."""
+        nouns = {o.lower() for o in self.actions["deny"].objects} if "deny" in self.actions else set()
+        return any(c.dep_ == "dobj" and c.lemma_.lower() in nouns for c in verb.children)
+
+    # --- modality ------------------------------------------------------------------------
+    def _modality(self, token: Token, subjects: list[str], actors: dict[int, str]) -> str:
+        found = {"asserted"}
+        chain = [token, *_clause_ancestors(token)]
+        for i, node in enumerate(chain):
+            children = list(node.children)
+            if any(c.dep_ == "neg" or c.lower_ in self._negations and c.dep_ in ("neg", "advmod", "det") for c in children):
+                found.add("denied")
+            if i > 0 and node.lemma_.lower() in self._denials and node.pos_ == "VERB" and not self._denies_a_charge(node):
+                found.add("denied")
+            if any(c.dep_ == "mark" and c.lower_ in self._conditionals for c in children):
+                found.add("conditional")
+            if any(c.dep_ == "advcl" and any(m.dep_ == "mark" and m.lower_ in ("if", "unless") for m in c.children) for c in children) and i == 0:
+                found.add("conditional")
+            if any(c.dep_ in ("aux", "advmod") and c.lower_ in self._hedges for c in children):
+                found.add("hedged")
+            if i > 0 and node.lemma_.lower() in self._hedges and node.pos_ == "VERB":
+                found.add("hedged")
+            if i > 0 and node.lemma_.lower() in self._reporting:
+                speaker = [a for c in node.children if c.dep_ in ("nsubj", "poss") for a in _np_actors(c, actors)]
+                if not speaker or set(speaker) - set(subjects):
+                    found.add("attributed")
+            if i == 0 and node.pos_ == "NOUN" and node.dep_ in ("pobj",) and node.head.head.lemma_.lower() in self._reporting:
+                found.add("attributed")
+        if any(t.lower_ == "according" for t in token.sent):
+            found.add("attributed")
+        for modality in MODALITY_ORDER:
+            if modality in found:
+                return modality
+        return "asserted"
+
+
+def mark(sentence: Span, actors: dict[int, str], parties: set[str], predicate: Token, action_id: str) -> str:
+    """The sentence with the claim's actors and action marked for the analyst:
+    ``[[China|CHN]] <<sent|provide>> weapons to [[Russia|RUS]].``"""
+    out: list[str] = []
+    tokens = list(sentence)
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        actor = actors.get(token.i)
+        if actor in parties:
+            j = i
+            while j + 1 < len(tokens) and actors.get(tokens[j + 1].i) == actor and tokens[j + 1].ent_iob_ == "I":
+                j += 1
+            span = sentence.doc[token.i : tokens[j].i + 1]
+            out.append(f"[[{span.text}|{actor}]]{tokens[j].whitespace_}")
+            i = j + 1
+            continue
+        if token.i == predicate.i:
+            out.append(f"<<{token.text}|{action_id}>>{token.whitespace_}")
+        else:
+            out.append(token.text_with_ws)
+        i += 1
+    return " ".join("".join(out).split())
+
+
+# --- parse helpers ---------------------------------------------------------------------
+def _clause_ancestors(token: Token) -> list[Token]:
+    """Heads above ``token`` reached through clause links (not through noun phrases)."""
+    chain = []
+    node = token
+    for _ in range(8):
+        head = node.head
+        if head is node:
+            break
+        if node.dep_ in CLAUSE_DEPS or node.dep_ in ("prep", "pobj", "dobj", "nsubj", "nsubjpass", "advmod"):
+            chain.append(head)
+            node = head
+            continue
+        break
+    return chain
+
+
+def _preps(token: Token) -> Iterable[Token]:
+    for child in token.children:
+        if child.dep_ in ("prep", "dative", "agent") and child.pos_ == "ADP":
+            yield child
+        elif child.dep_ in ("dobj",):
+            # "imposed sanctions on Chinese firms": the phrase may hang on the object.
+            yield from (c for c in child.children if c.dep_ == "prep")
+
+
+def _prep_objects(token: Token) -> Iterable[Token]:
+    for prep in _preps(token):
+        yield from (c for c in prep.children if c.dep_ == "pobj")
+
+
+def _np_actors(token: Token, actors: dict[int, str], depth: int = 3) -> list[str]:
+    """Actors a noun phrase names: itself, its modifiers, then of/in/from phrases and conjuncts."""
+    found: list[str] = []
+
+    def visit(node: Token, level: int) -> None:
+        if node.i in actors and actors[node.i] not in found:
+            found.append(actors[node.i])
+        if level == 0:
+            return
+        for child in node.children:
+            if child.dep_ in NP_MODIFIERS or (child.dep_ == "nmod" and child.i in actors):
+                visit(child, level - 1)
+        for child in node.children:
+            if child.dep_ == "prep" and child.lower_ in NP_PREPOSITIONS:
+                for pobj in child.children:
+                    if pobj.dep_ == "pobj":
+                        visit(pobj, level - 1)
+            elif child.dep_ == "conj":
+                visit(child, level)
+
+    visit(token, depth)
+    return found
+
+
+SIDE_MARKS = frozenset({"while", "whereas", "although", "though", "as", "when", "after", "before", "since", "meanwhile"})
+
+
+def _own_clause(token: Token) -> Iterable[Token]:
+    """``token``'s subtree without side clauses: a coordinated clause with its own subject
+    ("…, and China criticised it") or a contrasting or temporal one ("while China bought…").
+    Reasons, conditions, content and relative clauses stay: they say what the act is about."""
+    yield token
+    for child in token.children:
+        own_subject = any(c.dep_ in ("nsubj", "nsubjpass") for c in child.children)
+        if own_subject and child.dep_ in ("conj", "parataxis"):
+            continue
+        if own_subject and child.dep_ == "advcl" and any(
+            c.dep_ == "mark" and c.lower_ in SIDE_MARKS for c in child.children
+        ):
+            continue
+        yield from _own_clause(child)
+
+
+def _helper_of(token: Token) -> Token | None:
+    """The "help" verb an evasion is nested under ("help Russia evade sanctions")."""
+    node = token
+    for _ in range(3):
+        if node.head is node:
+            return None
+        node = node.head
+        if node.lemma_.lower() in ("help", "assist", "aid", "enable", "allow", "let"):
+            return node
+        if node.pos_ == "VERB" and node.dep_ not in ("ccomp", "xcomp"):
+            return None
+    return None
+
+
+def _speaker(token: Token, actors: dict[int, str]) -> str | None:
+    """The actor whose quoted words contain ``token`` ("Sullivan stated, 'We are warning…'")."""
+    sentence = token.sent
+    root = sentence.root
+    candidates = [c for c in root.children if c.dep_ == "nsubj"]
+    for candidate in candidates:
+        found = _np_actors(candidate, actors)
+        if found:
+            return found[0]
+    named = [actors[t.i] for t in sentence if t.i in actors and t.i < token.i]
+    return named[0] if named else None
+
+
+def _antecedent(pronoun: Token, actors: dict[int, str]) -> str | None:
+    """Crude coreference: "Beijing faces allegations that it is aiding…" — the nearest
+    earlier actor of the sentence that is itself a grammatical subject."""
+    for token in reversed(list(pronoun.sent[: pronoun.i - pronoun.sent.start])):
+        if token.i in actors and token.dep_ in ("nsubj", "nsubjpass", "compound", "poss") and (
+            token.dep_ in ("nsubj", "nsubjpass") or token.head.dep_ in ("nsubj", "nsubjpass")
+        ):
+            return actors[token.i]
+    return None
+
+
+def _trigger_tokens(sentence: Span, evidence: Evidence) -> dict[int, str]:
+    """Token index → topic for the trigger words of the sentence, matched on their text.
+
+    Used only when the Tagger did not pass the trigger positions it found.
+    """
+    words = [t.lower_ for t in sentence]
+    out: dict[int, str] = {}
+    topic = evidence.topics[0] if len(evidence.topics) == 1 else ""
+    for trigger in evidence.triggers:
+        parts = trigger.split()
+        for start in range(len(words) - len(parts) + 1):
+            if words[start:start + len(parts)] == parts:
+                for k in range(len(parts)):
+                    out[sentence[start + k].i] = topic or ("sanctions" if "sanction" in trigger else "military_aid")
+    return out

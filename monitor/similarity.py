@@ -1,0 +1,142 @@
+"""Fingerprints of an article for story matching: a MinHash signature and its key terms.
+
+* **Near-duplicates** (wire copies, an outlet's updated version): MinHash over word
+  5-shingles of the text, estimated Jaccard ≥ ``NEAR_DUPLICATE``. Signatures are banded
+  (LSH: 16 bands of 4 rows) so a story is only compared with articles that share a band.
+  Signatures travel as short base64 strings: story state is plain data in a Faust table.
+* **Same development** across wordings: the key terms of the headline and lede (content
+  words and named entities, minus the watched pair's own names, which every article of
+  the route shares) overlap.
+
+Pure functions of the article's text and mentions; cheap (a few milliseconds), so they run
+in the detect stage and ``newsmon replay`` computes exactly what the daemon does.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections import Counter
+from functools import lru_cache
+
+import numpy as np
+from datasketch import MinHash
+
+from monitor.models import TaggedArticle
+
+NUM_PERM = 64
+BANDS = 16
+ROWS = NUM_PERM // BANDS
+SHINGLE = 5
+SEED = 20220314
+#: Fixed explicitly: signatures are persisted in story state and must stay comparable.
+SCHEME = "affine32"
+#: Estimated Jaccard of the shingle sets above which two texts are one article.
+NEAR_DUPLICATE = 0.5
+LEDE_WORDS = 90
+#: Sentences (the title is sentence 0) that make the lede: what the article is *about*.
+LEDE_SENTENCES = 5
+MAX_TERMS = 40
+POSSESSIVE = re.compile(r"['’]s?$")
+ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "FAC", "EVENT", "LOC"})
+WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]+")
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its itself
+    just me more most my no nor not now of off on once only or other our ours out over own same she
+    should so some such than that the their theirs them then there these they this those through to
+    too under until up very was we were what when where which while who whom why will with would
+    you your said says say told tell according new year years week day time one two three first last
+    amid after ahead including since still even may might must could would shall will per cent percent
+    mr ms mrs monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow
+    president minister foreign official officials country countries state states government leader
+    leaders news report reported reports people world war ukraine ukrainian invasion""".split()
+)
+#: Words of the beat itself: nearly every article about the watched link uses them, so they say
+#: nothing about *which* development it reports.
+BEAT_WORDS = frozenset(
+    """military support use discuss discus meet meeting relation relations international cooperation
+    tension tensions west western unit united nato security talk talks sanction sanctions aid help
+    weapon weapon arm arms economic economy trade global power powers partner partnership tie ties
+    conflict ongoing invade invasion attack force forces troops army defense defence strategic""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _template() -> MinHash:
+    # Building the permutations is the expensive part; every signature reuses them.
+    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+
+
+def signature(text: str) -> np.ndarray:
+    """MinHash signature of the text's word 5-shingles (lower-cased words)."""
+    words = [w.lower() for w in WORD.findall(text)]
+    shingles = {" ".join(words[i:i + SHINGLE]).encode() for i in range(max(1, len(words) - SHINGLE + 1))}
+    template = _template()
+    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=template.permutations, scheme=SCHEME)
+    minhash.update_batch(list(shingles))
+    return minhash.hashvalues.astype(np.uint32)
+
+
+def encode(sig: np.ndarray) -> str:
+    return base64.b64encode(sig.astype("<u4").tobytes()).decode("ascii")
+
+
+def decode(text: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype="<u4")
+
+
+def bands(sig: np.ndarray) -> list[str]:
+    """LSH band keys: two signatures sharing one are near-duplicate candidates."""
+    raw = sig.astype("<u4").tobytes()
+    step = ROWS * 4
+    return [f"{b}:{raw[b * step:(b + 1) * step].hex()}" for b in range(BANDS)]
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Estimated Jaccard similarity of the two shingle sets."""
+    return float(np.count_nonzero(a == b)) / len(a)
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ings", "ing", "ied", "ies", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def key_terms(tagged: TaggedArticle, route_names: frozenset[str]) -> dict[str, int]:
+    """Weighted key terms of the headline and lede: content words and named entities.
+
+    ``route_names`` are the lower-cased names of the route's actors (every article of the
+    route mentions Russia and China; they say nothing about which development it is).
+    """
+    article = tagged.article
+    lede = " ".join(article.body.split()[:LEDE_WORDS])
+    counts: Counter[str] = Counter()
+    for weight, text in ((2, article.title), (1, lede)):
+        for word in WORD.findall(text):
+            lowered = POSSESSIVE.sub("", word.lower()).strip("'’-")
+            if len(lowered) < 3 or lowered in STOPWORDS or lowered in route_names:
+                continue
+            stem = _stem(lowered)
+            if lowered in BEAT_WORDS or stem in BEAT_WORDS:
+                continue
+            counts[stem] += weight
+    for mention in tagged.mentions:
+        if mention.sentence > LEDE_SENTENCES or mention.label not in ENTITY_LABELS:
+            continue
+        name = POSSESSIVE.sub("", " ".join(mention.text.lower().split()))
+        # States and their capitals recur in every article of the beat; people, places and
+        # organisations say which development it is.
+        if name in route_names or (mention.actor and mention.label != "PERSON"):
+            continue
+        counts["@" + name.split()[-1]] += 1
+    return dict(counts.most_common(MAX_TERMS))
+
+
+def shared_terms(a: dict[str, int], b: dict[str, int]) -> int:
+    """How many distinctive terms two profiles share."""
+    return len(a.keys() & b.keys())
