@@ -10,7 +10,7 @@ import logging
 
 import faust
 
-from agents import delivery, detection, tagging, vitals
+from agents import at_least_once, delivery, detection, tagging, vitals
 from agents.context import WorkerContext
 from monitor.metrics import Metrics
 from monitor.settings import Settings
@@ -87,6 +87,7 @@ def create_app(
         names=TopicNames.for_settings(settings),
     )
     (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
+    at_least_once.install()  # Faust 0.15 could commit past events an agent never got (see the module)
     app = faust.App(settings.app_id, **faust_settings(settings))
     # Stream internals (events, offsets, commit and send latency, rebalances) on the same
     # registry the worker serves; see Metrics.faust_monitor for why not Faust's web page.

@@ -53,6 +53,7 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
     deliverer = Deliverer(
         ctx.sinks, ledger, pending, ctx.metrics, partitions=settings.partitions,
         schedule=schedule, dead_letter=give_up, tick_budget_s=settings.delivery_tick_budget_s,
+        persist=lambda: app.producer.flush(),
     )
     for index, sink in enumerate(ctx.sinks):
         _register_lane(app, topics, ctx, deliverer, sink, reports_poison=index == 0)

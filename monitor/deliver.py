@@ -3,9 +3,10 @@
 The state is two tables the worker keeps in Kafka changelogs (plain dicts in tests):
 
 * ``ledger`` — ``"{alert id}|{sink}"`` → ``{"state": "delivered"|"dead", "at", "ref"}``.
-  Consulted before every send, written right after one, so a restart or a rebalance
-  that replays the alerts topic sends nothing twice except the one send in flight when
-  a worker died. ``ref`` keeps what a sink returned (a Slack message ts) for threading.
+  Consulted before every send, written right after one and made durable (``persist``)
+  before the next, so a restart or a rebalance that replays the alerts topic sends
+  nothing twice except the one send in flight when a worker died. ``ref`` keeps what a
+  sink returned (a Slack message ts) for threading.
 * ``pending`` — same key → a ``DeliveryTask`` waiting for its ``not_before``: a retry or
   a digest entry. Nothing sleeps: a timer sends a *tick* to the partitions that have
   due entries and the tick's handler delivers them. So a webhook backing off for two
@@ -35,6 +36,8 @@ DELIVERED = "delivered"
 DEAD = "dead"
 
 Schedule = Callable[[DeliveryTask], Awaitable[None]]
+#: Waits until the table writes made so far are in the broker (the worker flushes its producer).
+Persist = Callable[[], Awaitable[None]]
 #: (reason, error, alert, sink name, attempts, partition)
 DeadLetterFn = Callable[[str, str, Alert, str, int, int], Awaitable[None]]
 
@@ -87,6 +90,7 @@ class Deliverer:
         schedule: Schedule,
         dead_letter: DeadLetterFn,
         tick_budget_s: float = 10.0,
+        persist: Persist | None = None,
         clock: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
     ):
@@ -98,6 +102,7 @@ class Deliverer:
         self.schedule = schedule
         self.dead_letter = dead_letter
         self.tick_budget_s = tick_budget_s
+        self.persist = persist
         self.clock = clock
         self.rand = rand
         self._started: set[str] = set()
@@ -108,6 +113,7 @@ class Deliverer:
         """Deliver ``alert`` (read from alerts partition ``partition``) to ``sink`` once."""
         key = ledger_key(alert.id, sink.name)
         if self.ledger.get(key) is not None:
+            log.debug("%s is in the ledger for %s: not sent again", alert.id, sink.name)
             self.metrics.deliveries.labels(sink.type_name, "duplicate_skipped").inc()
             return
         if sink.digest:
@@ -210,9 +216,14 @@ class Deliverer:
 
     async def _settle(self, sink: Sink, entries: list[tuple[str, DeliveryTask]], outcome: Outcome, *, in_table: bool) -> None:
         now = self.clock()
+        if outcome.ok:
+            for key, task in entries:
+                self.ledger[key] = {"state": DELIVERED, "at": now, "ref": outcome.ref}
+            # Durable before the next send: a crash after this re-sends nothing delivered.
+            await self._persist()
         for key, task in entries:
             if outcome.ok:
-                self.ledger[key] = {"state": DELIVERED, "at": now, "ref": outcome.ref}
+                log.info("delivered %s to %s", task.alert.id, sink.name)
                 self._drop(key)
                 self.metrics.deliveries.labels(sink.type_name, "delivered").inc()
                 created = task.alert.created_at
@@ -250,10 +261,15 @@ class Deliverer:
     async def _give_up(self, sink_name: str, kind: str, key: str, task: DeliveryTask, reason: str, error: str, attempts: int) -> None:
         await self.dead_letter(reason, error, task.alert, sink_name, attempts, task.partition)
         self.ledger[key] = {"state": DEAD, "at": self.clock(), "ref": None}
+        await self._persist()
         self._drop(key)
         self.metrics.deliveries.labels(kind, "dead_lettered").inc()
 
     # --- small things ------------------------------------------------------------------
+    async def _persist(self) -> None:
+        if self.persist is not None:
+            await self.persist()
+
     def _drop(self, key: str) -> None:
         if key in self.pending:
             del self.pending[key]

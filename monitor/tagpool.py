@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -43,6 +45,23 @@ def make_tagger(settings: Settings, watchlist: Watchlist) -> Tagger:
 def _init_process(settings: Settings, watchlist: Watchlist) -> None:
     global _TAGGER
     _TAGGER = make_tagger(settings, watchlist)
+
+
+def _init_child(settings: Settings, watchlist: Watchlist, parent: int) -> None:
+    """Pool process initialiser: exit when the worker that spawned us is gone.
+
+    A pool process blocks on its task queue, whose write end it holds itself, so it never
+    sees its worker die: after a kill -9 it would live on holding spaCy (~180 MB) and the
+    worker's stdout. A thread that notices the re-parenting ends it.
+    """
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), name="orphan-watch", daemon=True).start()
+    _init_process(settings, watchlist)
+
+
+def _exit_when_orphaned(parent: int, interval_s: float = 0.5) -> None:
+    while os.getppid() == parent:
+        time.sleep(interval_s)
+    os._exit(1)
 
 
 def _tag_payloads(payloads: list[bytes]) -> list[tuple[bool, bytes | str]]:
@@ -95,8 +114,8 @@ class TagPool:
             self._executor = ProcessPoolExecutor(
                 max_workers=self.settings.nlp_processes,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_process,
-                initargs=initargs,
+                initializer=_init_child,
+                initargs=(*initargs, os.getpid()),
             )
         # Load the model while the consumer group forms, not on the first article.
         self._warmup = self._executor.submit(_tag_payloads, [])

@@ -86,6 +86,26 @@ def test_an_alert_is_delivered_once_per_sink_however_often_it_is_read():
     assert value(deliverer, "newsmon_deliveries_total", sink="memory", outcome="duplicate_skipped") == 4
 
 
+def test_each_ledger_entry_is_persisted_before_the_next_alert_is_sent():
+    """A crash then re-sends only the one alert in flight, never one already delivered."""
+    sink = MemorySink(SinkConfig(type="memory", name="a"))
+    deliverer, _ = deliverer_for([sink])
+    persisted: list[tuple[set, int]] = []  # (ledger keys, alerts sent) at each persist
+
+    async def persist():
+        persisted.append((set(deliverer.ledger), len(sink.alerts)))
+
+    deliverer.persist = persist
+    alerts = make_alerts(3)
+
+    async def go():
+        for alert in alerts:
+            await deliverer.on_alert(alert, sink, 0)
+
+    asyncio.run(go())
+    assert persisted == [({f"{a.id}|a" for a in alerts[:n]}, n) for n in (1, 2, 3)]
+
+
 def test_a_failing_endpoint_costs_one_attempt_not_a_sleep():
     """A 503 on the first attempt becomes a table entry due in 5 s (±20 %); on_alert returns at once."""
     clock = Clock()

@@ -26,7 +26,8 @@ class WorkerProcess:
         self.ready.clear()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "monitor", "worker"],
-            env={**os.environ, **self.env},
+            # Unbuffered, so a SIGKILLed worker's log keeps its last lines.
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -40,7 +41,9 @@ class WorkerProcess:
         return self
 
     def _read(self, process: subprocess.Popen) -> None:
-        with self.log_path.open("a", encoding="utf-8") as log:
+        # Line-buffered: a killed worker's orphaned children may hold the pipe open, so
+        # this thread may never see EOF and close the file.
+        with self.log_path.open("a", encoding="utf-8", buffering=1) as log:
             for raw in process.stdout:
                 line = raw.decode("utf-8", "replace")
                 self.lines.append(line)
@@ -57,6 +60,15 @@ class WorkerProcess:
             self.process.kill()
             self.process.wait()
 
+    def descendants(self) -> set[int]:
+        """Pids of the live processes this worker started (tag pool, multiprocessing helpers)."""
+        parents = {pid: ppid for pid, (ppid, _) in _processes().items()}
+        found, frontier = set(), {self.process.pid} if self.process else set()
+        while frontier:
+            frontier = {pid for pid, ppid in parents.items() if ppid in frontier} - found
+            found |= frontier
+        return found
+
     def stop(self, timeout_s: float = 30.0) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
@@ -65,3 +77,20 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def running(pids: set[int]) -> set[int]:
+    """Those of ``pids`` still running (an exited process awaiting its reaper is not)."""
+    return {pid for pid, (_, state) in _processes().items() if pid in pids and state != "Z"}
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid → (parent pid, state) from /proc."""
+    table = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+        table[int(stat.parent.name)] = (int(ppid), state)
+    return table
