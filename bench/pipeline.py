@@ -21,10 +21,12 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from kafka import KafkaProducer
 
+from bench.developments import development_articles
 from bench.resources import ResourceSampler, mib
 from monitor.broker import EmbeddedBroker
 from monitor.models import Article
@@ -40,6 +42,25 @@ SOURCES = {
     "nyt": CORPUS / "subina-maharjan_NYT_Russia_Ukraine.csv",
     "cnn": CORPUS / "mmdrzaco_latest_cnn_2024-07-16_to_2024-08-01_dedup.jsonl",
 }
+
+
+def with_developments(articles: list[Article], phase: int = 0) -> list[Article]:
+    """``articles`` with the thirty invented developments spread evenly through them.
+
+    Real corpus articles almost never alert (one in 600), so without these the alert
+    latency would rest on one sample. They replace corpus articles, keeping the count.
+    Each ``phase`` dates them a month later under new ids, so they open new stories.
+    """
+    start = datetime(2031, 3, 2, 8, 0, tzinfo=timezone.utc) + timedelta(days=30 * phase)
+    developments = [article.derive(id=f"p{phase}-{article.id}")
+                    for _, article in development_articles(start=start, reports=1)]
+    if not developments or len(articles) < 2 * len(developments):
+        return articles
+    every = len(articles) // len(developments)
+    mixed = list(articles)
+    for index, article in enumerate(developments):
+        mixed[index * every + every // 2] = article
+    return mixed
 
 
 def load_articles(count: int, sources: list[str]) -> list[Article]:
@@ -76,6 +97,50 @@ def raw_spacy(articles: list[Article], settings: Settings) -> tuple[float, float
         pass
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     return len(texts) / wall, cpu / len(texts)
+
+
+def _raw_share(texts: list[str], batch_size: int, model: str, conn) -> None:
+    """Child: raw nlp.pipe over its share of the texts; sends back its wall seconds."""
+    from monitor.tag import build_nlp
+    from monitor.watchlist import load_watchlist
+
+    nlp = build_nlp(model, load_watchlist(CONFIG / "watchlist.yaml"))
+    list(nlp.pipe(texts[:8]))  # warm up
+    conn.send("ready")
+    conn.recv()  # start together
+    began = time.perf_counter()
+    for _ in nlp.pipe(texts, batch_size=batch_size):
+        pass
+    conn.send(time.perf_counter() - began)
+
+
+def raw_spacy_parallel(articles: list[Article], settings: Settings, processes: int) -> float:
+    """articles/s of raw nlp.pipe in ``processes`` processes at once, each on an interleaved
+    share of the texts: what the cores give spaCy alone, the ceiling for scale-out."""
+    import multiprocessing
+
+    from monitor.tag import compose_text
+
+    texts = [compose_text(a, settings.max_text_chars) for a in articles]
+    context = multiprocessing.get_context("spawn")
+    pipes, children = [], []
+    for index in range(processes):
+        parent, child = context.Pipe()
+        proc = context.Process(target=_raw_share, args=(texts[index::processes], settings.nlp_batch_size, settings.spacy_model, child))
+        proc.start()
+        pipes.append(parent)
+        children.append(proc)
+    for pipe in pipes:
+        pipe.recv()
+    began = time.perf_counter()
+    for pipe in pipes:
+        pipe.send("go")
+    for pipe in pipes:
+        pipe.recv()
+    wall = time.perf_counter() - began
+    for proc in children:
+        proc.join()
+    return len(texts) / wall
 
 
 @dataclass
@@ -115,8 +180,13 @@ def _produce(producer: KafkaProducer, topic: str, articles: list[Article], rate:
     return sent
 
 
-def _latencies(url: str, topic: str, sent: dict[str, float], id_of) -> list[float]:
-    records = read_topic(url, topic, timeout_s=2)
+def _latencies(url: str, topic: str, sent: dict[str, float], id_of, expected: int = 0) -> list[float]:
+    """Produce-to-record seconds for the ``sent`` articles found in ``topic`` (read until
+    ``expected`` records are there, or 2 s for topics whose count is not known)."""
+    if expected:
+        records = read_topic(url, topic, until=lambda r: len(r) >= expected, timeout_s=60)
+    else:
+        records = read_topic(url, topic, timeout_s=2, settle_s=1)
     out = []
     for record in records:
         article_id = id_of(json.loads(record.value))
@@ -147,14 +217,15 @@ def run_pipeline(articles: list[Article], paced: list[Article], workers: int, pa
         last = max(r.timestamp for r in decisions) / 1000 if decisions else time.time()
         elapsed = last - began
         stats = sampler.stop()
-        tagged = _latencies(broker.url, names.tagged, sent, lambda v: v["article"]["id"])
+        tagged = _latencies(broker.url, names.tagged, sent, lambda v: v["article"]["id"], expected=len(articles))
         alerts = _latencies(broker.url, names.alerts, sent, lambda v: v["article_id"])
         paced_tagged: list[float] = []
         paced_alert: list[float] = []
         if paced:
             paced_sent = _produce(producer, names.articles, paced, rate=max(0.5, len(articles) / elapsed / 2))
             read_topic(broker.url, names.decisions, until=lambda r: len(r) >= len(articles) + len(paced), timeout_s=3600)
-            paced_tagged = _latencies(broker.url, names.tagged, paced_sent, lambda v: v["article"]["id"])
+            paced_tagged = _latencies(broker.url, names.tagged, paced_sent, lambda v: v["article"]["id"],
+                                      expected=len(articles) + len(paced))
             paced_alert = _latencies(broker.url, names.alerts, paced_sent, lambda v: v["article_id"])
         producer.close()
         for proc in procs:
@@ -190,13 +261,17 @@ def main(argv: list[str] | None = None) -> int:
 
     base = Settings(config_dir=CONFIG, poller_metrics_port=0, worker_metrics_port=0)
     corpus = load_articles(args.articles + args.paced, args.sources)
-    articles, paced = corpus[: args.articles], corpus[args.articles :]
+    articles, paced = with_developments(corpus[: args.articles]), with_developments(corpus[args.articles :], phase=1)
     print(f"newsmon pipeline benchmark: {len(articles)} articles from {', '.join(args.sources)}; "
           f"{os.cpu_count()} cores; batch {base.nlp_batch_size}, {base.nlp_processes} NLP process(es) per worker",
           flush=True)
     raw_rate, raw_cpu = raw_spacy(articles, base)
     print(f"raw spaCy nlp.pipe (same texts, same components, 1 process): {raw_rate:.2f} articles/s, "
           f"{raw_cpu * 1000:.0f} ms CPU/article", flush=True)
+    parallel = {n: raw_spacy_parallel(articles, base, n) for n in args.workers if n > 1}
+    for n, rate in parallel.items():
+        print(f"raw spaCy nlp.pipe in {n} processes at once: {rate:.2f} articles/s = {rate / raw_rate:.2f} x 1 process "
+              f"(what {os.cpu_count()} cores give spaCy alone)", flush=True)
     results = []
     for workers in args.workers:
         result = run_pipeline(articles, paced, workers, args.partitions, base)
@@ -213,7 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(results) > 1:
         base_rate = results[0].per_second
         for result in results[1:]:
-            print(f"\nscale-out: {result.workers} workers = {result.per_second / base_rate:.2f} x {results[0].workers} worker(s)")
+            line = f"\nscale-out: {result.workers} workers = {result.per_second / base_rate:.2f} x {results[0].workers} worker(s)"
+            if result.workers in parallel:
+                ceiling = parallel[result.workers] / raw_rate
+                line += f"; raw spaCy in {result.workers} processes = {ceiling:.2f} x 1, so the pipeline keeps {result.per_second / base_rate / ceiling:.2f} of it"
+            print(line)
     return 0
 
 
