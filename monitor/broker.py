@@ -124,6 +124,10 @@ class EmbeddedBroker:
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            # Its own session: a terminal's Ctrl-C reaches only our process, which stops the
+            # poller and the worker first and the broker last (it would die first otherwise,
+            # and the worker could not commit or leave its group).
+            start_new_session=True,
             preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + READY_TIMEOUT_S

@@ -29,7 +29,8 @@ def test_run_prints_an_alert_for_a_local_feed_and_stops_everything_on_ctrl_c(htt
     }
     env.pop("MONITOR_BROKER_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [sys.executable, "-m", "monitor", "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,  # its own process group, to get Ctrl-C the way a terminal sends it
     )
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
@@ -53,9 +54,12 @@ def test_run_prints_an_alert_for_a_local_feed_and_stops_everything_on_ctrl_c(htt
         broker_pid = int(re.search(r"embedded broker ready on \S+ \(pid (\d+)\)", "".join(lines)).group(1))
         assert len(pids) == 2
     finally:
-        process.send_signal(signal.SIGINT)
+        os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C goes to the whole foreground group
         code = process.wait(60)
     assert code == 0
+    output = "".join(lines)
+    # The broker must outlive the worker, or the worker cannot leave its group and is killed.
+    assert "did not stop" not in output and "KafkaConnectionError" not in output, output[-3000:]
     time.sleep(0.5)
     for pid in pids + [broker_pid]:
         assert not _alive(pid), f"process {pid} survived newsmon run"
