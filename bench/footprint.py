@@ -193,10 +193,7 @@ def main() -> None:
 
         ensure_topics(settings)
         names = TopicNames.for_settings(settings)
-        env = {**os.environ}
-        for key, value in settings.model_dump().items():
-            if value is not None:
-                env[f"MONITOR_{key.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+        env = {**os.environ, **settings.as_env()}
 
         worker = subprocess.Popen([sys.executable, "-m", "monitor", "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         started = time.monotonic()

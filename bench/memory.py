@@ -23,7 +23,7 @@ from pathlib import Path
 
 from kafka import KafkaProducer
 
-from bench.pipeline import SOURCES, _env
+from bench.pipeline import SOURCES
 from bench.resources import ResourceSampler, mib
 from monitor.broker import EmbeddedBroker
 from monitor.readers import read_articles
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         names = TopicNames.for_settings(settings)
         out = PROJECT / "bench" / "out"
         out.mkdir(parents=True, exist_ok=True)
-        worker = WorkerProcess(_env(settings), out / "memory-worker.log").start()
+        worker = WorkerProcess(settings.as_env(), out / "memory-worker.log").start()
         sampler = ResourceSampler(interval=30)
         sampler.watch("worker", worker.process.pid)
         sampler.watch("broker", broker.process.pid)

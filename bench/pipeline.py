@@ -156,14 +156,6 @@ class RunResult:
     decisions: int
 
 
-def _env(settings: Settings) -> dict[str, str]:
-    env = {}
-    for name, value in settings.model_dump().items():
-        if value is not None:
-            env[f"MONITOR_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
-    return env
-
-
 def _produce(producer: KafkaProducer, topic: str, articles: list[Article], rate: float | None = None) -> dict[str, float]:
     """Send articles (at ``rate`` per second if given); return produce time (ms) by article id."""
     sent: dict[str, float] = {}
@@ -205,7 +197,7 @@ def run_pipeline(articles: list[Article], paced: list[Article], workers: int, pa
         sampler.watch("broker", broker.process.pid)
         procs = []
         for index in range(workers):
-            procs.append(WorkerProcess(_env(settings), Path(tmp) / f"worker-{index}.log").start())
+            procs.append(WorkerProcess(settings.as_env(), Path(tmp) / f"worker-{index}.log").start())
             sampler.watch(f"worker-{index}", procs[-1].process.pid)
         # Every worker has joined and owns partitions once all report ready; let a rebalance settle.
         time.sleep(2)

@@ -35,7 +35,7 @@ import yaml
 from kafka import KafkaProducer
 
 from bench.developments import development_articles
-from bench.pipeline import SOURCES, _env
+from bench.pipeline import SOURCES
 from monitor.broker import EmbeddedBroker
 from monitor.models import Alert, Article, Decision
 from monitor.readers import read_articles
@@ -141,7 +141,7 @@ def run(name: str, articles: list[Article], *, workers: int, partitions: int, mi
                             data_dir=Path(tmp) / "data", poller_metrics_port=0, worker_metrics_port=0)
         ensure_topics(settings)
         names = TopicNames.for_settings(settings)
-        env = _env(settings)
+        env = settings.as_env()
         logs = PROJECT / "bench" / "out" / f"soak-{name}"
         logs.mkdir(parents=True, exist_ok=True)
         count = iter(range(10_000))

@@ -153,3 +153,11 @@ class Settings(BaseSettings):
     def with_overrides(self, **changes: object) -> "Settings":
         """A copy with some fields replaced (the object itself is frozen)."""
         return self.model_copy(update=changes)
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as MONITOR_* variables, for a child process (worker, poller) to load."""
+        env = {}
+        for name, value in self.model_dump().items():
+            if value is not None:
+                env[f"MONITOR_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+        return env

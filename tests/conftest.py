@@ -79,22 +79,13 @@ def broker_settings(settings: Settings, broker: EmbeddedBroker) -> Settings:
     )
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The same settings as MONITOR_* variables, for child processes."""
-    env = {}
-    for name, value in settings.model_dump().items():
-        if value is not None:
-            env[f"MONITOR_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
-    return env
-
-
 @pytest.fixture
 def start_worker(broker_settings: Settings, tmp_path: Path):
     """Factory: start ``newsmon worker`` processes on this test's settings; all stopped after."""
     workers: list[WorkerProcess] = []
 
     def start(settings: Settings | None = None) -> WorkerProcess:
-        env = settings_env(settings or broker_settings)
+        env = (settings or broker_settings).as_env()
         worker = WorkerProcess(env, tmp_path / f"worker-{len(workers)}.log")
         workers.append(worker)
         return worker.start()

@@ -14,7 +14,6 @@ from kafka import KafkaProducer
 from monitor.topics import TopicNames, ensure_topics
 from tests.agents.alerts import make_alerts, write_sinks_yaml
 from tests.agents.test_delivery_restart import SECRET, wait_for
-from tests.conftest import settings_env
 from tests.sinks.receivers import SlackReceiver, WebhookReceiver
 from tests.support.kafka import read_topic
 
@@ -23,7 +22,7 @@ pytestmark = pytest.mark.timeout(240)
 
 def newsmon(settings, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "monitor", *args], env={**os.environ, **settings_env(settings)},
+        [sys.executable, "-m", "monitor", *args], env={**os.environ, **settings.as_env()},
         capture_output=True, text=True, timeout=60,
     )
 

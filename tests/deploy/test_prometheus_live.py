@@ -17,7 +17,7 @@ import uuid
 import pytest
 import yaml
 
-from tests.conftest import LOOPBACK_ALLOWLIST, settings_env
+from tests.conftest import LOOPBACK_ALLOWLIST
 from tests.deploy.queries import RULE_FILES, expand_macros, panel_queries, rule_queries
 from tests.support.feedbuild import rss_from_files
 from tests.support.kafka import read_topic
@@ -60,9 +60,9 @@ def pipeline(broker, tmp_path_factory):
     )
     ensure_topics(settings)
     names = TopicNames.for_settings(settings)
-    env = {**os.environ, **settings_env(settings)}
+    env = {**os.environ, **settings.as_env()}
 
-    worker = WorkerProcess(settings_env(settings), tmp_path / "worker.log")
+    worker = WorkerProcess(settings.as_env(), tmp_path / "worker.log")
     prometheus = PrometheusServer(
         tmp_path / "prometheus",
         {"newsmon-poller": [f"127.0.0.1:{settings.poller_metrics_port}"], "newsmon-worker": [f"127.0.0.1:{settings.worker_metrics_port}"]},
