@@ -10,12 +10,12 @@ import logging
 
 import faust
 
-from agents import at_least_once, delivery, detection, tagging, vitals
+from agents import at_least_once, deliver, detect, tag, vitals
 from agents.context import WorkerContext
-from monitor.metrics import Metrics
+from monitor.runtime.metrics import Metrics
 from monitor.settings import Settings
 from monitor.sinks import Sink, load_sinks
-from monitor.topics import TopicNames
+from monitor.runtime.kafka_topics import TopicNames
 from monitor.watchlist import Watchlist, load_watchlist
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def faust_settings(settings: Settings) -> dict:
 def _configured_sources(settings: Settings) -> list[str]:
     """Outlet names from feeds.yaml, when the worker can read it (it needs it for nothing else)."""
     from monitor.configfile import ConfigError
-    from monitor.feeds import load_feeds
+    from monitor.ingest.feedlist import load_feeds
 
     try:
         return [feed.source for feed in load_feeds(settings.config_file("feeds.yaml")).enabled if feed.source]
@@ -100,9 +100,9 @@ def create_app(
         rules=[rule.name for rule in ctx.watchlist.rules],
     )
     topics = Topics(app, ctx.names)
-    tagging.register(app, topics, ctx)
-    detection.register(app, topics, ctx)
-    delivery.register(app, topics, ctx)
+    tag.register(app, topics, ctx)
+    detect.register(app, topics, ctx)
+    deliver.register(app, topics, ctx)
     vitals.register(app, topics, ctx)
 
     @app.on_before_shutdown.connect

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from monitor.metrics import Metrics
+from monitor.runtime.metrics import Metrics
 from monitor.settings import Settings
 from monitor.sinks import Sink
-from monitor.tagpool import TagPool
-from monitor.topics import TopicNames
+from monitor.nlp.pool import TagPool
+from monitor.runtime.kafka_topics import TopicNames
 from monitor.watchlist import Watchlist
 
 

@@ -13,7 +13,7 @@ import logging
 import faust
 
 from agents.context import WorkerContext
-from monitor.health import BEAT_INTERVAL_S
+from monitor.runtime.health import BEAT_INTERVAL_S
 
 log = logging.getLogger(__name__)
 

@@ -28,11 +28,11 @@ from kafka import KafkaProducer
 
 from bench.developments import development_articles
 from bench.resources import ResourceSampler, mib
-from monitor.broker import EmbeddedBroker
+from monitor.runtime.broker import EmbeddedBroker
 from monitor.models import Article
-from monitor.readers import read_articles
+from monitor.offline.readers import read_articles
 from monitor.settings import Settings
-from monitor.topics import TopicNames, ensure_topics
+from monitor.runtime.kafka_topics import TopicNames, ensure_topics
 from tests.support.kafka import read_topic
 from tests.support.paths import CONFIG, CORPUS
 from tests.support.worker import WorkerProcess
@@ -86,7 +86,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def raw_spacy(articles: list[Article], settings: Settings) -> tuple[float, float]:
     """(articles/s, CPU s/article) of nlp.pipe alone, same texts, same components."""
-    from monitor.tag import build_nlp, compose_text
+    from monitor.nlp.tag import build_nlp, compose_text
     from monitor.watchlist import load_watchlist
 
     nlp = build_nlp(settings.spacy_model, load_watchlist(CONFIG / "watchlist.yaml"))
@@ -101,7 +101,7 @@ def raw_spacy(articles: list[Article], settings: Settings) -> tuple[float, float
 
 def _raw_share(texts: list[str], batch_size: int, model: str, conn) -> None:
     """Child: raw nlp.pipe over its share of the texts; sends back its wall seconds."""
-    from monitor.tag import build_nlp
+    from monitor.nlp.tag import build_nlp
     from monitor.watchlist import load_watchlist
 
     nlp = build_nlp(model, load_watchlist(CONFIG / "watchlist.yaml"))
@@ -119,7 +119,7 @@ def raw_spacy_parallel(articles: list[Article], settings: Settings, processes: i
     share of the texts: what the cores give spaCy alone, the ceiling for scale-out."""
     import multiprocessing
 
-    from monitor.tag import compose_text
+    from monitor.nlp.tag import compose_text
 
     texts = [compose_text(a, settings.max_text_chars) for a in articles]
     context = multiprocessing.get_context("spawn")

@@ -22,12 +22,12 @@ import json
 import statistics
 import time
 
-from monitor.decide import Policy, decide
-from monitor.readers import read_articles
+from monitor.relevance.decision import Policy, decide
+from monitor.offline.readers import read_articles
 from monitor.settings import Settings
-from monitor.stories import StoryBook
-from monitor.tag import Tagger
-from monitor.tagpool import make_tagger
+from monitor.relevance.stories import StoryBook
+from monitor.nlp.tag import Tagger
+from monitor.nlp.pool import make_tagger
 from monitor.watchlist import load_watchlist
 from tests.support.paths import CONFIG, CORPUS
 

@@ -36,11 +36,11 @@ from kafka import KafkaProducer
 
 from bench.developments import development_articles
 from bench.pipeline import SOURCES
-from monitor.broker import EmbeddedBroker
+from monitor.runtime.broker import EmbeddedBroker
 from monitor.models import Alert, Article, Decision
-from monitor.readers import read_articles
+from monitor.offline.readers import read_articles
 from monitor.settings import Settings
-from monitor.topics import TopicNames, ensure_topics
+from monitor.runtime.kafka_topics import TopicNames, ensure_topics
 from monitor.watchlist import load_watchlist
 from tests.sinks.receivers import WebhookReceiver
 from tests.support.kafka import read_topic

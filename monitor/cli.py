@@ -45,7 +45,7 @@ def _fail_config(exc: ConfigError) -> None:
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """Start everything: the embedded broker (unless MONITOR_BROKER_URL is set), topics, worker, poller."""
-    from monitor.supervise import run_daemon
+    from monitor.runtime.supervise import run_daemon
 
     setup_logging(ctx.obj["log_level"])
     sys.exit(run_daemon(_settings(), log_level=ctx.obj["log_level"]))
@@ -75,7 +75,7 @@ def worker(ctx: click.Context) -> None:
 @click.pass_context
 def poll(ctx: click.Context, once: bool) -> None:
     """Run the feed poller, producing new articles to the articles topic."""
-    from monitor.poll import run_poller
+    from monitor.ingest.poll import run_poller
 
     setup_logging(ctx.obj["log_level"])
     try:
@@ -94,9 +94,9 @@ def replay(ctx: click.Context, files: tuple[Path, ...], output) -> None:
     Reads .jsonl and .json (objects with id, text or content, title, published, source, url),
     .csv with a header (a text or content column), .txt (one article) and RSS/Atom files.
     """
-    from monitor.readers import UnreadableInput
-    from monitor.replay import Replayer, replay as run_replay
-    from monitor.tagpool import make_tagger
+    from monitor.offline.readers import UnreadableInput
+    from monitor.offline.replay import Replayer, replay as run_replay
+    from monitor.nlp.pool import make_tagger
     from monitor.watchlist import load_watchlist
 
     setup_logging("WARNING" if ctx.obj["log_level"] == "INFO" else ctx.obj["log_level"])
@@ -131,9 +131,9 @@ def evaluate(labels: Path, claims: Path, shared: Path | None, json_out) -> None:
     import json
     import os
 
-    from monitor.evaluate import format_report, run
-    from monitor.replay import Replayer
-    from monitor.tagpool import make_tagger
+    from monitor.offline.evaluate import format_report, run
+    from monitor.offline.replay import Replayer
+    from monitor.nlp.pool import make_tagger
     from monitor.watchlist import load_watchlist
 
     setup_logging("WARNING")
@@ -155,7 +155,7 @@ def evaluate(labels: Path, claims: Path, shared: Path | None, json_out) -> None:
 @cli.command("check-config")
 def check_config() -> None:
     """Validate config/*.yaml and print every problem with its file and line."""
-    from monitor.feeds import load_feeds
+    from monitor.ingest.feedlist import load_feeds
     from monitor.sinks import load_sinks
     from monitor.watchlist import load_watchlist
 
@@ -176,7 +176,7 @@ def check_config() -> None:
 @cli.command()
 def topics() -> None:
     """Create newsmon's topics on MONITOR_BROKER_URL (idempotent)."""
-    from monitor.topics import ensure_topics
+    from monitor.runtime.kafka_topics import ensure_topics
 
     setup_logging()
     settings = _settings()
@@ -189,7 +189,7 @@ def topics() -> None:
 @cli.command()
 def broker() -> None:
     """Run only the embedded broker in the foreground and print its address."""
-    from monitor.broker import EmbeddedBroker
+    from monitor.runtime.broker import EmbeddedBroker
 
     setup_logging()
     with EmbeddedBroker() as embedded:
@@ -236,7 +236,7 @@ def dlq_list(stage, reason, sink, refs, as_json) -> None:
     """List dead letters: where, when, which stage and sink, why."""
     import json
 
-    from monitor.dlq import describe, line, read_letters, select
+    from monitor.sinks.redrive import describe, line, read_letters, select
 
     setup_logging("WARNING")
     letters = select(read_letters(_dlq_settings()), stage=stage, reason=reason, sink=sink, refs=refs)
@@ -251,7 +251,7 @@ def dlq_list(stage, reason, sink, refs, as_json) -> None:
 @click.option("--dry-run", is_flag=True, help="Show what would be resent.")
 def dlq_replay(stage, reason, sink, refs, everything, dry_run) -> None:
     """Resend dead letters: failed deliveries to their sink, other letters to their topic."""
-    from monitor.dlq import line, read_letters, replay, select
+    from monitor.sinks.redrive import line, read_letters, replay, select
     from monitor.sinks import load_sinks
 
     setup_logging("WARNING")

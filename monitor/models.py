@@ -29,7 +29,7 @@ class Article(faust.Record, namespace="newsmon.article", isodates=True, validati
     """An article as fetched from a feed (or read from a file by ``newsmon replay``).
 
     ``id`` is a stable hash of the canonical URL, else of the feed's guid (see
-    ``monitor.identity``), so the same story polled twice keeps its id.
+    ``monitor.ingest.identity``), so the same story polled twice keeps its id.
     """
 
     id: str

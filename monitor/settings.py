@@ -125,7 +125,7 @@ class Settings(BaseSettings):
             raise ValueError(f"poller_replica {self.poller_replica} must be below poller_replicas {self.poller_replicas}")
         if self.poll_min_interval_s > self.poll_max_interval_s:
             raise ValueError("poll_min_interval_s must not exceed poll_max_interval_s")
-        from monitor.guard import allowlist  # validates the entries; the guard owns the syntax
+        from monitor.net.guard import allowlist  # validates the entries; the guard owns the syntax
 
         allowlist(self.fetch_allowlist)
         return self

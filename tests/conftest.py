@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.broker import EmbeddedBroker
+from monitor.runtime.broker import EmbeddedBroker
 from monitor.settings import Settings
 from monitor.watchlist import load_watchlist
 from tests.support.paths import CONFIG, SHARED
@@ -43,7 +43,7 @@ def watchlist():
 @pytest.fixture(scope="session")
 def tagger(watchlist):
     """The production tagger (spaCy + actor ruler + triggers), loaded once per session."""
-    from monitor.tagpool import make_tagger
+    from monitor.nlp.pool import make_tagger
 
     return make_tagger(Settings(), watchlist)
 

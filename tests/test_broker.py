@@ -3,7 +3,7 @@
 import pytest
 from kafka import KafkaAdminClient
 
-from monitor.broker import BrokerError, EmbeddedBroker, find_tansu
+from monitor.runtime.broker import BrokerError, EmbeddedBroker, find_tansu
 
 
 def test_starts_accepts_kafka_clients_and_stops(tmp_path):

@@ -2,9 +2,9 @@
 
 import pytest
 
-from monitor.evaluate import check_claims, load_expected_claims, shared_paths
+from monitor.offline.evaluate import check_claims, load_expected_claims, shared_paths
 from monitor.models import Article
-from monitor.readers import read_articles
+from monitor.offline.readers import read_articles
 from tests.support.paths import PROJECT, SHARED
 
 
@@ -131,6 +131,6 @@ def test_a_side_clause_naming_china_does_not_make_sanctions_on_russia_about_chin
     _, claims = claims_of(tagger, "The EU imposed new sanctions on Russia, while China increased its purchases of Russian oil.")
     assert [(c.subject, c.action, c.object, c.about) for c in claims] == [("EU", "impose_sanctions", "RUS", "")]
     tagged = tagger.tag([Article(id="x", text="The EU imposed new sanctions on Russia, while China increased its purchases of Russian oil.")])[0]
-    from monitor.detect import assess
+    from monitor.relevance.rules import assess
 
     assert assess(tagged, tagger.watchlist.rules).relevant is False

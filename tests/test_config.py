@@ -4,7 +4,7 @@ from click.testing import CliRunner
 
 from monitor.cli import cli
 from monitor.configfile import ConfigError
-from monitor.feeds import load_feeds
+from monitor.ingest.feedlist import load_feeds
 from monitor.watchlist import load_watchlist
 from tests.support.paths import CONFIG
 

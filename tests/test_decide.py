@@ -4,9 +4,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from monitor.decide import Policy, decide
+from monitor.relevance.decision import Policy, decide
 from monitor.models import Article
-from monitor.stories import StoryBook, title_key
+from monitor.relevance.stories import StoryBook, title_key
 
 WHEN = datetime(2022, 3, 14, 9, tzinfo=timezone.utc)
 RELEVANT = "US officials say Russia asked China for military equipment and drones."

@@ -2,10 +2,10 @@
 
 import csv
 
-from monitor.evaluate import Counts, baseline_topics, format_report, load_labels, pairwise, run, shared_paths
+from monitor.offline.evaluate import Counts, baseline_topics, format_report, load_labels, pairwise, run, shared_paths
 from monitor.models import Article
-from monitor.readers import read_articles
-from monitor.replay import Replayer
+from monitor.offline.readers import read_articles
+from monitor.offline.replay import Replayer
 from tests.support.paths import PROJECT, SHARED
 
 

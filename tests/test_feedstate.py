@@ -1,6 +1,6 @@
 """Per-feed state survives a restart; remembered ids are bounded."""
 
-from monitor.feedstate import FeedState, FeedStateStore
+from monitor.ingest.pollstate import FeedState, FeedStateStore
 
 
 def test_state_and_sent_ids_survive_reopening(tmp_path):

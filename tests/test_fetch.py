@@ -6,7 +6,7 @@ import time
 
 from werkzeug import Response
 
-from monitor.fetch import fetch, make_session
+from monitor.ingest.fetch import fetch, make_session
 
 
 def run_fetch(settings, url, **kwargs):

@@ -10,8 +10,8 @@ import html
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from monitor.feeds import FeedConfig
-from monitor.fulltext import extract_text
+from monitor.ingest.feedlist import FeedConfig
+from monitor.ingest.fulltext import extract_text
 from monitor.models import Article
 from tests.support.loopback import LoopbackServer
 from tests.support.paths import seed
@@ -83,7 +83,7 @@ def test_summary_only_items_get_their_page_text_within_the_limits(broker_setting
 
 
 def test_full_text_is_not_fetched_for_feeds_without_the_option_or_items_with_text():
-    from monitor.fulltext import needs_full_text
+    from monitor.ingest.fulltext import needs_full_text
 
     assert needs_full_text(Article(id="a", summary="s", url="https://e.org/a"))
     assert not needs_full_text(Article(id="b", summary="s", text="full body", url="https://e.org/b"))

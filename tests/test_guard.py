@@ -13,8 +13,8 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver
 
-from monitor.fetch import fetch, make_session
-from monitor.guard import Allowlist, GuardedSocketFactory, address_refusal, literal_address, refusal_in, url_refusal
+from monitor.ingest.fetch import fetch, make_session
+from monitor.net.guard import Allowlist, GuardedSocketFactory, address_refusal, literal_address, refusal_in, url_refusal
 from tests.support.loopback import LoopbackServer
 
 

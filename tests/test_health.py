@@ -9,8 +9,8 @@ import urllib.request
 import pytest
 from prometheus_client import CollectorRegistry
 
-from monitor.health import Health
-from monitor.metrics import Metrics
+from monitor.runtime.health import Health
+from monitor.runtime.metrics import Metrics
 from tests.support.prometheus import free_port
 
 

@@ -1,6 +1,6 @@
 """Article identity: cosmetic URL variants keep the id; different articles do not share one."""
 
-from monitor.identity import article_id, canonical_url, content_hash
+from monitor.ingest.identity import article_id, canonical_url, content_hash
 
 
 def test_scheme_host_case_www_and_default_port_do_not_change_the_canonical_url():

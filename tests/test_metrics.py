@@ -2,8 +2,8 @@
 
 from prometheus_client import CollectorRegistry
 
-from monitor.metrics import FeedFreshness, Metrics
-from monitor.novelty import KIND_ESCALATION, KIND_NEW
+from monitor.runtime.metrics import FeedFreshness, Metrics
+from monitor.relevance.novelty import KIND_ESCALATION, KIND_NEW
 
 
 def test_bundle_registers_on_the_given_registry_only():
@@ -75,7 +75,7 @@ def test_embedded_broker_memory_is_read_at_scrape_time_and_absent_when_the_proce
     import subprocess
     import sys
 
-    from monitor.metrics import EmbeddedBrokerMemory
+    from monitor.runtime.metrics import EmbeddedBrokerMemory
 
     registry = CollectorRegistry()
     registry.register(EmbeddedBrokerMemory(os.getpid()))
@@ -89,7 +89,7 @@ def test_embedded_broker_memory_is_read_at_scrape_time_and_absent_when_the_proce
 def test_the_supervisor_warns_once_an_hour_when_the_broker_outgrows_its_limit(caplog):
     import os
 
-    from monitor.supervise import _check_broker_memory
+    from monitor.runtime.supervise import _check_broker_memory
 
     with caplog.at_level("WARNING", logger="newsmon.run"):
         warned = _check_broker_memory(os.getpid(), 1, 0.0)

@@ -7,10 +7,10 @@ from io import StringIO
 
 import pytest
 
-from monitor.decide import Policy, decide
+from monitor.relevance.decision import Policy, decide
 from monitor.models import Article
-from monitor.replay import Replayer, replay
-from monitor.stories import MAX_STORIES, JOIN_DUPLICATE, StoryBook
+from monitor.offline.replay import Replayer, replay
+from monitor.relevance.stories import MAX_STORIES, JOIN_DUPLICATE, StoryBook
 from tests.support.paths import SEEDS
 
 WHEN = datetime(2022, 3, 14, 9, tzinfo=timezone.utc)

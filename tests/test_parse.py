@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.parse import html_to_text, parse_feed
+from monitor.ingest.parse import html_to_text, parse_feed
 from tests.support.paths import FEEDS
 
 NEWS = sorted((FEEDS / "news").glob("*.xml"))
@@ -61,7 +61,7 @@ def test_charset_from_response_headers_is_honoured():
 
 # --- hostile XML: the DOCTYPE filter on its own ------------------------------------------------
 
-from monitor.parse import expat_status, replace_doctype  # noqa: E402
+from monitor.ingest.parse import expat_status, replace_doctype  # noqa: E402
 from tests.support import hostile  # noqa: E402
 
 
@@ -102,7 +102,7 @@ def test_the_expat_version_is_known_and_recent_enough_here():
 
 # --- parsing only what changed ---------------------------------------------------------------
 
-from monitor.parse import item_digest, item_spans, without_spans  # noqa: E402
+from monitor.ingest.parse import item_digest, item_spans, without_spans  # noqa: E402
 
 
 @pytest.mark.parametrize("path", NEWS, ids=lambda p: p.name.split("__")[0])
@@ -143,8 +143,8 @@ def test_the_poller_logs_the_expat_version_at_start_up(caplog):
     import logging
     import pyexpat
 
-    from monitor.poll import log_parser_safety
+    from monitor.ingest.poll import log_parser_safety
 
-    with caplog.at_level(logging.INFO, logger="monitor.poll"):
+    with caplog.at_level(logging.INFO, logger="monitor.ingest.poll"):
         log_parser_safety()
     assert pyexpat.EXPAT_VERSION in caplog.text and "amplification limits present" in caplog.text

@@ -4,12 +4,12 @@ import asyncio
 
 from prometheus_client import CollectorRegistry
 
-from monitor.feeds import FeedConfig
-from monitor.feedstate import FeedStateStore
-from monitor.metrics import Metrics
+from monitor.ingest.feedlist import FeedConfig
+from monitor.ingest.pollstate import FeedStateStore
+from monitor.runtime.metrics import Metrics
 from monitor.models import Article
-from monitor.poll import KafkaPublisher, Poller
-from monitor.topics import TopicNames, ensure_topics, make_producer
+from monitor.ingest.poll import KafkaPublisher, Poller
+from monitor.runtime.kafka_topics import TopicNames, ensure_topics, make_producer
 from tests.support.kafka import read_topic
 
 ITEM = "<item><title>{title}</title><link>https://e.org/{n}</link><description>{body}</description></item>"

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from monitor.readers import UnreadableInput, parse_date, read_articles
+from monitor.offline.readers import UnreadableInput, parse_date, read_articles
 from tests.support.paths import CORPUS, seed
 
 

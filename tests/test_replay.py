@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 
-from monitor.replay import Replayer, replay
+from monitor.offline.replay import Replayer, replay
 from tests.support.paths import CORPUS, SEEDS, seed
 
 CONTRACT = {"id", "relevant", "alert", "topics", "story", "actors", "evidence"}

@@ -5,7 +5,7 @@ from email.utils import formatdate
 
 import pytest
 
-from monitor.schedule import (
+from monitor.ingest.schedule import (
     ACTIVE, BROKEN, GONE, WEEK_S, Policy, Signals, cache_lifetime_s, jittered, plan_next, retry_after_s, weekly_items,
 )
 

@@ -3,10 +3,10 @@
 import asyncio
 import time
 
-import monitor.tagpool as tagpool
+import monitor.nlp.pool as tagpool
 from monitor.models import Article
-from monitor.readers import read_articles
-from monitor.tagpool import TagPool
+from monitor.offline.readers import read_articles
+from monitor.nlp.pool import TagPool
 from tests.support.paths import SEEDS
 
 

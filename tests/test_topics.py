@@ -1,6 +1,6 @@
 """Topic creation with kafka-python's admin: all newsmon topics, configured partitions, idempotent."""
 
-from monitor.topics import TopicNames, admin_client, ensure_topics
+from monitor.runtime.kafka_topics import TopicNames, admin_client, ensure_topics
 
 
 def test_creates_every_topic_once_with_the_configured_partitions(broker_settings):

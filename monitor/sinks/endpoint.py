@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from monitor.guard import NOTHING_ALLOWED, Allowlist, guarded_connector, refusal_in, url_refusal
+from monitor.net.guard import NOTHING_ALLOWED, Allowlist, guarded_connector, refusal_in, url_refusal
 from monitor.sinks.base import DeliveryError, EndpointThrottled
 
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from monitor.models import Alert
-from monitor.replay import plain
+from monitor.offline.replay import plain
 from monitor.sinks.base import DeliveryError, Sink, SinkConfig, register
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import Field, SecretStr, model_validator
 
 from monitor.models import Alert
-from monitor.guard import allowlist
+from monitor.net.guard import allowlist
 from monitor.sinks.base import DeliveryError, Sink, SinkConfig, register
 from monitor.sinks.endpoint import Endpoint, Response, retry_after_s
 from monitor.sinks.slack_message import alert_message, digest_messages

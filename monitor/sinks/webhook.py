@@ -23,8 +23,8 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from monitor.models import Alert
-from monitor.replay import plain
-from monitor.guard import allowlist
+from monitor.offline.replay import plain
+from monitor.net.guard import allowlist
 from monitor.sinks.base import DeliveryError, Sink, SinkConfig, register
 from monitor.sinks.endpoint import Endpoint, Response, retry_after_s
 

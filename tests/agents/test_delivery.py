@@ -9,9 +9,9 @@ import time
 import pytest
 from prometheus_client import CollectorRegistry
 
-from monitor.deliver import Deliverer, decode_task
-from monitor.metrics import Metrics
-from monitor.retry import GiveUp, Retry, after_failure, backoff_s, digest_due, partition_for_sink
+from monitor.sinks.deliverer import Deliverer, decode_task
+from monitor.runtime.metrics import Metrics
+from monitor.sinks.backoff import GiveUp, Retry, after_failure, backoff_s, digest_due, partition_for_sink
 from monitor.sinks import Sink, SinkConfig
 from monitor.sinks.memory import MemorySink
 from monitor.sinks.webhook import WebhookConfig, WebhookSink

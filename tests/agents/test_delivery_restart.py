@@ -8,7 +8,7 @@ import time
 import pytest
 from kafka import KafkaProducer, TopicPartition
 
-from monitor.topics import TopicNames, admin_client, ensure_topics
+from monitor.runtime.kafka_topics import TopicNames, admin_client, ensure_topics
 from tests.agents.alerts import make_alerts, write_sinks_yaml
 from tests.sinks.receivers import SlackReceiver, WebhookReceiver
 from tests.support.worker import running

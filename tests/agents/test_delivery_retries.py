@@ -11,7 +11,7 @@ import time
 import pytest
 from kafka import KafkaProducer
 
-from monitor.topics import TopicNames, ensure_topics
+from monitor.runtime.kafka_topics import TopicNames, ensure_topics
 from tests.agents.alerts import make_alerts, write_sinks_yaml
 from tests.agents.test_delivery_restart import SECRET, wait_for
 from tests.sinks.receivers import SlackReceiver, WebhookReceiver

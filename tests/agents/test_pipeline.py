@@ -8,12 +8,12 @@ import json
 import pytest
 from prometheus_client import CollectorRegistry
 
-from monitor.feeds import FeedConfig
-from monitor.feedstate import FeedStateStore
-from monitor.metrics import Metrics
+from monitor.ingest.feedlist import FeedConfig
+from monitor.ingest.pollstate import FeedStateStore
+from monitor.runtime.metrics import Metrics
 from monitor.models import Alert, Decision
-from monitor.poll import KafkaPublisher, Poller
-from monitor.topics import TopicNames, ensure_topics, make_producer
+from monitor.ingest.poll import KafkaPublisher, Poller
+from monitor.runtime.kafka_topics import TopicNames, ensure_topics, make_producer
 from tests.support.feedbuild import rss_from_files
 from tests.support.kafka import read_topic
 from tests.support.paths import SEEDS, seed
@@ -75,7 +75,7 @@ def test_poison_message_is_dead_lettered_and_the_stream_goes_on(broker_settings,
     """Bytes that are not an article go to the dead-letter topic with the cause; the next article is processed."""
     from kafka import KafkaProducer
 
-    from monitor.readers import read_articles
+    from monitor.offline.readers import read_articles
 
     ensure_topics(broker_settings)
     names = TopicNames.for_settings(broker_settings)

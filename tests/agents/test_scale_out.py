@@ -10,8 +10,8 @@ import pytest
 from kafka import KafkaProducer
 
 from monitor.models import Alert, Decision
-from monitor.readers import read_articles
-from monitor.topics import TopicNames, ensure_topics
+from monitor.offline.readers import read_articles
+from monitor.runtime.kafka_topics import TopicNames, ensure_topics
 from tests.support.kafka import read_topic
 from tests.support.paths import seed
 

@@ -9,7 +9,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from agents.vitals import partition_lag
-from monitor.topics import TopicNames, ensure_topics, make_producer
+from monitor.runtime.kafka_topics import TopicNames, ensure_topics, make_producer
 from tests.support.kafka import read_topic
 from tests.support.paths import SEEDS
 from tests.support.prometheus import free_port
@@ -45,7 +45,7 @@ def _lag_by_topic(url: str) -> dict[str, float]:
 
 def test_worker_reports_the_backlog_as_lag_and_zero_once_it_caught_up(broker_settings, start_worker):
     """30 articles produced at once show as lag on the articles topic; it drains to 0."""
-    from monitor.readers import read_articles
+    from monitor.offline.readers import read_articles
 
     settings = broker_settings.with_overrides(worker_metrics_port=free_port(), metrics_host="127.0.0.1", lag_interval_s=0.3)
     ensure_topics(settings)

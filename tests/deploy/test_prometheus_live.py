@@ -37,7 +37,7 @@ def pipeline(broker, tmp_path_factory):
     from kafka import KafkaProducer
     from pytest_httpserver import HTTPServer
 
-    from monitor.topics import TopicNames, ensure_topics
+    from monitor.runtime.kafka_topics import TopicNames, ensure_topics
 
     tmp_path = tmp_path_factory.mktemp("observability")
     feed_server = HTTPServer(host="127.0.0.1", port=0)

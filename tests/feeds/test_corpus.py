@@ -2,7 +2,7 @@
 
 feedparser's own corpus (well-formed, ill-formed, encoding) and the 25 real news
 snapshots are served over HTTP (with the ``Header:`` lines a file asks for) and fetched
-concurrently with ``monitor.fetch``; every body goes through ``monitor.parse.parse_feed``.
+concurrently with ``monitor.ingest.fetch``; every body goes through ``monitor.ingest.parse.parse_feed``.
 Each feedparser file states an ``Expect:`` expression over feedparser's result; we check
 the ones about fields we use (title, link, id, dates, content, summary) and require every
 expectation the installed feedparser meets by itself (its own test harness call, made
@@ -24,8 +24,8 @@ import feedparser
 import pytest
 from aiohttp import web
 
-from monitor.fetch import fetch, make_session
-from monitor.parse import parse_feed
+from monitor.ingest.fetch import fetch, make_session
+from monitor.ingest.parse import parse_feed
 from tests.support.loopback import LoopbackServer
 from tests.support.paths import FEEDS
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 from prometheus_client import CollectorRegistry
 
-from monitor.deliver import Deliverer
-from monitor.metrics import Metrics
+from monitor.sinks.deliverer import Deliverer
+from monitor.runtime.metrics import Metrics
 from monitor.models import Alert, Evidence
 from monitor.sinks.base import DeliveryError
 from monitor.sinks.slack import SlackConfig, SlackSink

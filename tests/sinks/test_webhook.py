@@ -12,9 +12,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from monitor.deliver import Deliverer
-from monitor.metrics import Metrics
-from monitor.guard import address_refusal, allowlist
+from monitor.sinks.deliverer import Deliverer
+from monitor.runtime.metrics import Metrics
+from monitor.net.guard import address_refusal, allowlist
 from monitor.sinks.base import DeliveryError, EndpointThrottled
 from monitor.sinks.webhook import WebhookConfig, WebhookSink, sign
 from tests.agents.alerts import make_alerts

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 
-from monitor.readers import read_articles
+from monitor.offline.readers import read_articles
 
 
 def rss_from_files(paths: list[Path], *, base_url: str = "https://news.example.org", start: datetime | None = None) -> bytes:

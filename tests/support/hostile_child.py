@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from monitor.fetch import fetch, make_session
-from monitor.parse import parse_feed
+from monitor.ingest.fetch import fetch, make_session
+from monitor.ingest.parse import parse_feed
 from monitor.settings import Settings
 
 WARM_UP = b'<rss version="2.0"><channel><title>w</title><item><title>x</title><link>https://e.org/x</link></item></channel></rss>'

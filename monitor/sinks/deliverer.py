@@ -25,9 +25,9 @@ import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable, MutableMapping
 
-from monitor.metrics import Metrics
+from monitor.runtime.metrics import Metrics
 from monitor.models import Alert, DeliveryTask
-from monitor.retry import GiveUp, after_failure, digest_due, partition_for_sink
+from monitor.sinks.backoff import GiveUp, after_failure, digest_due, partition_for_sink
 from monitor.sinks.base import DeliveryError, EndpointThrottled, Sink
 
 log = logging.getLogger(__name__)

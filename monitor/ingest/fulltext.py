@@ -1,7 +1,7 @@
 """Full text: when a feed item carries only a summary, read the article page itself.
 
 Only for feeds configured with ``full_text: true``. The page is fetched by
-``monitor.fetch`` (same deadline, body cap, redirect checks and address guard as a feed)
+``monitor.ingest.fetch`` (same deadline, body cap, redirect checks and address guard as a feed)
 and its main text is extracted by trafilatura from the bytes we hand it — trafilatura
 never fetches anything itself. The article keeps its summary; the page's text goes into
 ``text``. A feed's full-text work is bounded (pages per poll, pages at once, one time
@@ -15,8 +15,8 @@ import asyncio
 import logging
 from typing import Sequence
 
-from monitor.fetch import PAGE_ACCEPT, fetch
-from monitor.metrics import Metrics
+from monitor.ingest.fetch import PAGE_ACCEPT, fetch
+from monitor.runtime.metrics import Metrics
 from monitor.models import Article
 from monitor.settings import Settings
 

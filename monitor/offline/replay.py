@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, TextIO
 
-from monitor.decide import Policy, Verdict, decide
+from monitor.relevance.decision import Policy, Verdict, decide
 from monitor.models import Article, Decision, TaggedArticle
-from monitor.readers import read_articles
+from monitor.offline.readers import read_articles
 from monitor.settings import Settings
-from monitor.stories import StoryBook
-from monitor.tag import Tagger
+from monitor.relevance.stories import StoryBook
+from monitor.nlp.tag import Tagger
 from monitor.watchlist import Watchlist
 
 

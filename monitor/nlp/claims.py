@@ -43,7 +43,7 @@ MAX_CLAIMS_PER_SENTENCE = 8
 
 
 class ClaimExtractor:
-    """Callable the Tagger runs on each evidence sentence (see ``monitor.tag.ClaimExtractor``)."""
+    """Callable the Tagger runs on each evidence sentence (see ``monitor.nlp.tag.ClaimExtractor``)."""
 
     def __init__(self, watchlist: Watchlist):
         self.watchlist = watchlist

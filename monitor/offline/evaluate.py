@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Iterable
 
 from monitor.models import Article, Decision
-from monitor.readers import read_articles
-from monitor.stories import title_key
+from monitor.offline.readers import read_articles
+from monitor.relevance.stories import title_key
 
 SPLITS = ("dev", "heldout", "all")
 TOPICS = ("military_aid", "sanctions")

@@ -1,7 +1,7 @@
 """Tagging: spaCy finds entities, the watchlist links them to actors, triggers mark topics.
 
 This is the CPU-bound stage. It works on micro-batches with ``nlp.pipe`` and is run off
-the event loop by ``monitor.tagpool``. Everything after it works on the small records it
+the event loop by ``monitor.nlp.pool``. Everything after it works on the small records it
 emits, never on a spaCy ``Doc``.
 """
 
@@ -26,7 +26,7 @@ MAX_MENTIONS = 300
 TITLE_END = tuple(".!?:;\"'”’)")
 
 #: Called per sentence that carries evidence with (sentence, token index → actor, evidence);
-#: returns the claims it finds (see monitor.claims). The trigger positions the tagger found
+#: returns the claims it finds (see monitor.nlp.claims). The trigger positions the tagger found
 #: are on the sentence as ``sentence._.trigger_topics`` (token index → topic).
 ClaimExtractor = Callable[[Span, dict[int, str], Evidence], list[Claim]]
 TRIGGER_EXTENSION = "trigger_topics"

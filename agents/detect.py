@@ -11,10 +11,10 @@ import logging
 import faust
 
 from agents.context import WorkerContext
-from agents.deadletters import dead_letter_event
-from monitor.decide import Policy, decide
+from agents.dead_letter import dead_letter_event
+from monitor.relevance.decision import Policy, decide
 from monitor.models import TaggedArticle, utcnow
-from monitor.stories import StoryBook
+from monitor.relevance.stories import StoryBook
 
 log = logging.getLogger(__name__)
 

@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from monitor import similarity
-from monitor.identity import short_hash
+from monitor.relevance import similarity
+from monitor.ingest.identity import short_hash
 from monitor.models import Claim, TaggedArticle
 
 MAX_STORIES = 40

@@ -3,8 +3,8 @@
 A standalone process producing with kafka-python. Each round asks the state store for
 the due feeds in one query, interleaves them by host, and polls them concurrently
 within a global limit and a per-host limit. When to poll a feed next is decided by
-``monitor.schedule`` from what the poll saw. A changed feed is parsed only where its
-items changed (``monitor.parse.item_spans``): feedparser is the dominant cost, and most
+``monitor.ingest.schedule`` from what the poll saw. A changed feed is parsed only where its
+items changed (``monitor.ingest.parse.item_spans``): feedparser is the dominant cost, and most
 of a changed feed is items already sent. One broken feed is counted, logged with its
 cause and rescheduled with back-off; it never stops the others.
 """
@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Protocol, Sequence
 from urllib.parse import urlsplit
 
-from monitor.feeds import FeedConfig, owned_by
-from monitor.feedstate import FeedState, FeedStateStore
-from monitor.fetch import FetchResult, fetch, make_session
-from monitor.fulltext import enrich
-from monitor.metrics import FEED_STATUSES, EmbeddedBrokerMemory, Metrics
+from monitor.ingest.feedlist import FeedConfig, owned_by
+from monitor.ingest.pollstate import FeedState, FeedStateStore
+from monitor.ingest.fetch import FetchResult, fetch, make_session
+from monitor.ingest.fulltext import enrich
+from monitor.runtime.metrics import FEED_STATUSES, EmbeddedBrokerMemory, Metrics
 from monitor.models import Article
-from monitor.parse import expat_status, item_digest, item_spans, parse_feed, without_spans
-from monitor.schedule import (
+from monitor.ingest.parse import expat_status, item_digest, item_spans, parse_feed, without_spans
+from monitor.ingest.schedule import (
     BROKEN, GONE, SUCCESS, Plan, Policy, Signals, cache_lifetime_s, jittered, plan_next, retry_after_s, weekly_items,
 )
 from monitor.settings import Settings
@@ -321,10 +321,10 @@ async def run_poller(settings: Settings, *, once: bool = False) -> int:
     """``newsmon poll``: the standalone poller process; returns the exit status."""
     import signal
 
-    from monitor.feeds import load_feeds
-    from monitor.health import beat_forever
-    from monitor.guard import allowlist, describe
-    from monitor.topics import TopicNames, ensure_topics, make_producer
+    from monitor.ingest.feedlist import load_feeds
+    from monitor.runtime.health import beat_forever
+    from monitor.net.guard import allowlist, describe
+    from monitor.runtime.kafka_topics import TopicNames, ensure_topics, make_producer
 
     feeds = load_feeds(settings.config_file("feeds.yaml")).enabled
     if not settings.bootstrap_servers:

@@ -25,7 +25,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 import feedparser.api
 
-from monitor.identity import article_id, content_hash
+from monitor.ingest.identity import article_id, content_hash
 from monitor.models import Article, utcnow
 
 BLOCK_TAGS = frozenset(

@@ -17,10 +17,10 @@ import time
 from dataclasses import dataclass, field
 
 from agents.worker import WORKER_READY
-from monitor.broker import EmbeddedBroker, die_with_parent
-from monitor.metrics import process_rss_bytes
+from monitor.runtime.broker import EmbeddedBroker, die_with_parent
+from monitor.runtime.metrics import process_rss_bytes
 from monitor.settings import Settings
-from monitor.topics import ensure_topics
+from monitor.runtime.kafka_topics import ensure_topics
 
 log = logging.getLogger("newsmon.run")
 

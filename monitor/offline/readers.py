@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from monitor.identity import article_id, content_hash
+from monitor.ingest.identity import article_id, content_hash
 from monitor.models import Article
 
 TEXT_FIELDS = ("text", "content", "articles", "article", "body")
@@ -121,7 +121,7 @@ def _read_text(path: Path) -> Iterator[Article]:
 
 
 def _read_feed(path: Path) -> Iterator[Article]:
-    from monitor.parse import parse_feed
+    from monitor.ingest.parse import parse_feed
 
     parsed = parse_feed(path.read_bytes(), feed_name=path.stem, source=path.stem)
     yield from parsed.articles

@@ -22,10 +22,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Sequence
 
-from monitor.claims import ClaimExtractor
+from monitor.nlp.claims import ClaimExtractor
 from monitor.models import Article, TaggedArticle
 from monitor.settings import Settings
-from monitor.tag import Tagger, build_nlp
+from monitor.nlp.tag import Tagger, build_nlp
 from monitor.watchlist import Watchlist
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ Every fetch has a total deadline (plus connect and read timeouts), a User-Agent,
 conditional GET when we have an ETag or Last-Modified, a cap on the body (counted after
 decompression, so a gzip bomb stops at the cap too), and redirects followed by hand so
 each hop is checked by the address guard and a permanent move is recognised. Every
-connection goes through ``monitor.guard``: private, loopback and link-local addresses
+connection goes through ``monitor.net.guard``: private, loopback and link-local addresses
 are refused unless allowlisted.
 """
 
@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 import aiohttp
 from aiohttp.abc import AbstractResolver
 
-from monitor.guard import allowlist, guarded_connector, refusal_in, url_refusal
+from monitor.net.guard import allowlist, guarded_connector, refusal_in, url_refusal
 from monitor.settings import Settings
 
 MAX_REDIRECTS = 5
@@ -31,7 +31,7 @@ PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 @dataclass
 class FetchResult:
-    """What one fetch produced; ``outcome`` is one of ``monitor.metrics.POLL_OUTCOMES``."""
+    """What one fetch produced; ``outcome`` is one of ``monitor.runtime.metrics.POLL_OUTCOMES``."""
 
     outcome: str
     url: str

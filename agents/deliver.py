@@ -8,7 +8,7 @@
   deliver the entries that are due.
 * A timer sends a tick to each partition this worker owns whose entries are due.
 
-The logic is ``monitor.deliver.Deliverer``; this module only wires it to Faust.
+The logic is ``monitor.sinks.deliverer.Deliverer``; this module only wires it to Faust.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from types import SimpleNamespace
 import faust
 
 from agents.context import WorkerContext
-from agents.deadletters import dead_letter_event
-from monitor.deadletter import dead_letter
-from monitor.deliver import Deliverer
+from agents.dead_letter import dead_letter_event
+from monitor.sinks.deadletters import dead_letter
+from monitor.sinks.deliverer import Deliverer
 from monitor.models import Alert, DeliveryTask
 from monitor.sinks import Sink
 

@@ -8,7 +8,7 @@ import time
 import faust
 
 from agents.context import WorkerContext
-from agents.deadletters import dead_letter_event, dead_letter_record
+from agents.dead_letter import dead_letter_event, dead_letter_record
 from monitor.models import Article
 
 log = logging.getLogger(__name__)

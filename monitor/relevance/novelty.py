@@ -16,10 +16,10 @@ after a crash yields the same id and sinks deliver it once.
 
 from __future__ import annotations
 
-from monitor.detect import Assessment
-from monitor.identity import short_hash
+from monitor.relevance.rules import Assessment
+from monitor.ingest.identity import short_hash
 from monitor.models import Alert, Claim, TaggedArticle, utcnow
-from monitor.stories import Placement, Story, claim_kind, source_of
+from monitor.relevance.stories import Placement, Story, claim_kind, source_of
 
 KIND_NEW = "new"
 KIND_ESCALATION = "escalation"

@@ -22,7 +22,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.registry import Collector
 
-from monitor.health import Health
+from monitor.runtime.health import Health
 
 POLL_OUTCOMES = (
     "ok", "not_modified", "http_error", "network_error", "parse_error", "timeout", "too_large", "blocked",
@@ -39,7 +39,7 @@ DEAD_LETTER_CAUSES = (
     ("deliver", "undecodable"), ("deliver", "rejected"), ("deliver", "retries_exhausted"),
     ("deliver", "sink_error"), ("deliver", "sink_removed"),
 )
-#: monitor.novelty's alert kinds (not imported: it would pull the story code into every process).
+#: monitor.relevance.novelty's alert kinds (not imported: it would pull the story code into every process).
 ALERT_KINDS = ("new", "escalation")
 DELIVERY_OUTCOMES = ("delivered", "duplicate_skipped", "retry_scheduled", "digest_queued", "dead_lettered")
 #: Faust's sensor names its metrics after this prefix, never after the app id (which

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from agents.context import WorkerContext
-from monitor.deadletter import dead_letter
+from monitor.sinks.deadletters import dead_letter
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from typing import Iterable, Iterator
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from monitor.models import Alert, DeadLetter, DeliveryTask
-from monitor.retry import partition_for_sink
+from monitor.sinks.backoff import partition_for_sink
 from monitor.settings import Settings
-from monitor.topics import TopicNames
+from monitor.runtime.kafka_topics import TopicNames
 
 
 @dataclass(frozen=True)
