@@ -146,11 +146,11 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=40)
     args = parser.parse_args()
 
-    from monitor.runtime.broker import EmbeddedBroker
     from monitor.models import utcnow
     from monitor.offline.readers import read_articles
-    from monitor.settings import Settings
+    from monitor.runtime.broker import EmbeddedBroker
     from monitor.runtime.kafka_topics import TopicNames, ensure_topics, make_producer
+    from monitor.settings import Settings
 
     articles = list(read_articles(CORPUS))[: args.articles]
     floor = baseline(Settings().spacy_model)

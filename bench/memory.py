@@ -25,10 +25,10 @@ from kafka import KafkaProducer
 
 from bench.pipeline import SOURCES
 from bench.resources import ResourceSampler, mib
-from monitor.runtime.broker import EmbeddedBroker
 from monitor.offline.readers import read_articles
-from monitor.settings import Settings
+from monitor.runtime.broker import EmbeddedBroker
 from monitor.runtime.kafka_topics import TopicNames, ensure_topics
+from monitor.settings import Settings
 from tests.support.kafka import read_topic
 from tests.support.paths import CONFIG, PROJECT
 from tests.support.worker import WorkerProcess

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -28,11 +27,11 @@ from kafka import KafkaProducer
 
 from bench.developments import development_articles
 from bench.resources import ResourceSampler, mib
-from monitor.runtime.broker import EmbeddedBroker
 from monitor.models import Article
 from monitor.offline.readers import read_articles
-from monitor.settings import Settings
+from monitor.runtime.broker import EmbeddedBroker
 from monitor.runtime.kafka_topics import TopicNames, ensure_topics
+from monitor.settings import Settings
 from tests.support.kafka import read_topic
 from tests.support.paths import CONFIG, CORPUS
 from tests.support.worker import WorkerProcess

@@ -28,13 +28,13 @@ import feedparser
 from prometheus_client import CollectorRegistry
 
 from bench.feedserver import FeedBodies, serve
-from monitor.runtime.broker import EmbeddedBroker
 from monitor.ingest.feedlist import FeedConfig
-from monitor.ingest.pollstate import FeedStateStore
-from monitor.runtime.metrics import Metrics
 from monitor.ingest.poll import KafkaPublisher, Poller
-from monitor.settings import Settings
+from monitor.ingest.pollstate import FeedStateStore
+from monitor.runtime.broker import EmbeddedBroker
 from monitor.runtime.kafka_topics import TopicNames, ensure_topics, make_producer
+from monitor.runtime.metrics import Metrics
+from monitor.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 NEWS = Path(os.environ.get("NEWSMON_SHARED_DIR", ROOT.parent / "shared")) / "feeds" / "news"

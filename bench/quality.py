@@ -22,12 +22,12 @@ import json
 import statistics
 import time
 
-from monitor.relevance.decision import Policy, decide
-from monitor.offline.readers import read_articles
-from monitor.settings import Settings
-from monitor.relevance.stories import StoryBook
-from monitor.nlp.tag import Tagger
 from monitor.nlp.pool import make_tagger
+from monitor.nlp.tag import Tagger
+from monitor.offline.readers import read_articles
+from monitor.relevance.decision import Policy, decide
+from monitor.relevance.stories import StoryBook
+from monitor.settings import Settings
 from monitor.watchlist import load_watchlist
 from tests.support.paths import CONFIG, CORPUS
 

@@ -36,15 +36,15 @@ from kafka import KafkaProducer
 
 from bench.developments import development_articles
 from bench.pipeline import SOURCES
-from monitor.runtime.broker import EmbeddedBroker
 from monitor.models import Alert, Article, Decision
 from monitor.offline.readers import read_articles
-from monitor.settings import Settings
+from monitor.runtime.broker import EmbeddedBroker
 from monitor.runtime.kafka_topics import TopicNames, ensure_topics
+from monitor.settings import Settings
 from monitor.watchlist import load_watchlist
-from tests.sinks.receivers import WebhookReceiver
 from tests.support.kafka import read_topic
 from tests.support.paths import CONFIG, PROJECT
+from tests.support.receivers import WebhookReceiver
 from tests.support.worker import WorkerProcess
 
 SECRET = "whsec_c29hay1iZW5jaC1zaWduaW5nLWtleS0xMjM0NTY="

@@ -13,7 +13,7 @@ import pytest
 from monitor.runtime.broker import EmbeddedBroker
 from monitor.settings import Settings
 from monitor.watchlist import load_watchlist
-from tests.support.paths import CONFIG, SHARED
+from tests.support.paths import CONFIG, MISSING_SHARED, SHARED
 from tests.support.worker import WorkerProcess
 
 _counter = itertools.count()
@@ -21,10 +21,11 @@ _counter = itertools.count()
 LOOPBACK_ALLOWLIST = "127.0.0.0/8,::1"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # The shared data is part of the test setup, not optional: fail loudly, never skip.
-    if not SHARED.is_dir():
-        raise pytest.UsageError(f"shared test data not found at {SHARED} (set NEWSMON_SHARED_DIR)")
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Tests marked `shared` read ../shared; without it they fail with a clear message (never
+    # skip). Every other test runs without it.
+    if item.get_closest_marker("shared") and not SHARED.is_dir():
+        pytest.fail(MISSING_SHARED, pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """Config files: the shipped ones load; a broken one is reported with file, line and problem."""
 
+import pytest
 from click.testing import CliRunner
 
 from monitor.cli import cli
@@ -7,8 +8,6 @@ from monitor.configfile import ConfigError
 from monitor.ingest.feedlist import load_feeds
 from monitor.watchlist import load_watchlist
 from tests.support.paths import CONFIG
-
-import pytest
 
 
 def test_shipped_config_is_valid():

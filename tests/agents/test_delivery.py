@@ -9,14 +9,21 @@ import time
 import pytest
 from prometheus_client import CollectorRegistry
 
-from monitor.sinks.deliverer import Deliverer, decode_task
 from monitor.runtime.metrics import Metrics
-from monitor.sinks.backoff import GiveUp, Retry, after_failure, backoff_s, digest_due, partition_for_sink
 from monitor.sinks import Sink, SinkConfig
+from monitor.sinks.backoff import (
+    GiveUp,
+    Retry,
+    after_failure,
+    backoff_s,
+    digest_due,
+    partition_for_sink,
+)
+from monitor.sinks.deliverer import Deliverer, decode_task
 from monitor.sinks.memory import MemorySink
 from monitor.sinks.webhook import WebhookConfig, WebhookSink
-from tests.agents.alerts import make_alerts
-from tests.sinks.receivers import WebhookReceiver
+from tests.support.alerts import make_alerts
+from tests.support.receivers import WebhookReceiver
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 DELAYS = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0)

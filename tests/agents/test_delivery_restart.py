@@ -9,22 +9,13 @@ import pytest
 from kafka import KafkaProducer, TopicPartition
 
 from monitor.runtime.kafka_topics import TopicNames, admin_client, ensure_topics
-from tests.agents.alerts import make_alerts, write_sinks_yaml
-from tests.sinks.receivers import SlackReceiver, WebhookReceiver
+from tests.support.alerts import make_alerts, write_sinks_yaml
+from tests.support.receivers import SlackReceiver, WebhookReceiver
 from tests.support.worker import running
 
 pytestmark = pytest.mark.timeout(280)
 
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-
-
-def wait_for(condition, timeout_s: float, what) -> None:
-    """Poll ``condition``; ``what`` (a string or a callable giving one) explains a timeout."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
-        time.sleep(0.1)
+from tests.support.waiting import SECRET, wait_for
 
 
 def committed(admin, group: str, topic: str, partitions: int) -> int:

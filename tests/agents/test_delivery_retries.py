@@ -6,16 +6,15 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 from kafka import KafkaProducer
 
 from monitor.runtime.kafka_topics import TopicNames, ensure_topics
-from tests.agents.alerts import make_alerts, write_sinks_yaml
-from tests.agents.test_delivery_restart import SECRET, wait_for
-from tests.sinks.receivers import SlackReceiver, WebhookReceiver
+from tests.support.alerts import make_alerts, write_sinks_yaml
 from tests.support.kafka import read_topic
+from tests.support.receivers import SlackReceiver, WebhookReceiver
+from tests.support.waiting import SECRET, wait_for
 
 pytestmark = pytest.mark.timeout(240)
 

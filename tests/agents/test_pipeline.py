@@ -9,14 +9,17 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from monitor.ingest.feedlist import FeedConfig
-from monitor.ingest.pollstate import FeedStateStore
-from monitor.runtime.metrics import Metrics
-from monitor.models import Alert, Decision
 from monitor.ingest.poll import KafkaPublisher, Poller
+from monitor.ingest.pollstate import FeedStateStore
+from monitor.models import Alert, Decision
 from monitor.runtime.kafka_topics import TopicNames, ensure_topics, make_producer
+from monitor.runtime.metrics import Metrics
 from tests.support.feedbuild import rss_from_files
 from tests.support.kafka import read_topic
 from tests.support.paths import SEEDS, seed
+
+#: Reads ../shared (real seeds, corpus or feed snapshots): fails clearly when it is missing.
+pytestmark = pytest.mark.shared
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -15,6 +15,9 @@ from monitor.runtime.kafka_topics import TopicNames, ensure_topics
 from tests.support.kafka import read_topic
 from tests.support.paths import seed
 
+#: Reads ../shared (real seeds, corpus or feed snapshots): fails clearly when it is missing.
+pytestmark = pytest.mark.shared
+
 pytestmark = pytest.mark.timeout(240)
 
 

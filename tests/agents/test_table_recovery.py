@@ -12,9 +12,9 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
 from monitor.runtime.kafka_topics import TopicNames, admin_client, ensure_topics
-from tests.agents.alerts import make_alerts, write_sinks_yaml
-from tests.agents.test_delivery_restart import SECRET, wait_for
-from tests.sinks.receivers import SlackReceiver, WebhookReceiver
+from tests.support.alerts import make_alerts, write_sinks_yaml
+from tests.support.receivers import SlackReceiver, WebhookReceiver
+from tests.support.waiting import SECRET, wait_for
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -14,6 +14,9 @@ from tests.support.kafka import read_topic
 from tests.support.paths import SEEDS
 from tests.support.prometheus import free_port
 
+#: Reads ../shared (real seeds, corpus or feed snapshots): fails clearly when it is missing.
+pytestmark = pytest.mark.shared
+
 pytestmark = pytest.mark.timeout(240)
 
 

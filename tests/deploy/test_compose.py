@@ -11,7 +11,6 @@ import fnmatch
 import re
 import shutil
 import subprocess
-import sys
 
 import pytest
 import yaml

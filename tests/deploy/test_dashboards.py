@@ -7,7 +7,13 @@ import re
 import pytest
 import yaml
 
-from tests.deploy.queries import DASHBOARDS, DEPLOY, expand_macros, load_dashboard, panel_queries
+from tests.deploy.queries import (
+    DASHBOARDS,
+    DEPLOY,
+    expand_macros,
+    load_dashboard,
+    panel_queries,
+)
 
 GRAFANA = DEPLOY / "grafana"
 PANEL_TYPES = {"timeseries", "stat", "bargauge", "table", "gauge"}

@@ -17,14 +17,17 @@ import uuid
 import pytest
 import yaml
 
+from monitor.settings import Settings
 from tests.conftest import LOOPBACK_ALLOWLIST
 from tests.deploy.queries import RULE_FILES, expand_macros, panel_queries, rule_queries
 from tests.support.feedbuild import rss_from_files
 from tests.support.kafka import read_topic
-from monitor.settings import Settings
 from tests.support.paths import CONFIG, SEEDS
 from tests.support.prometheus import PrometheusServer, free_port, tool, wait_http_ok
 from tests.support.worker import WorkerProcess
+
+#: Reads ../shared (real seeds, corpus or feed snapshots): fails clearly when it is missing.
+pytestmark = pytest.mark.shared
 
 pytestmark = pytest.mark.timeout(300)
 

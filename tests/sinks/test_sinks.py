@@ -10,8 +10,8 @@ import pytest
 from monitor.configfile import ConfigError
 from monitor.models import Alert, Evidence
 from monitor.sinks import SINK_TYPES, Sink, load_sinks, register
-from monitor.sinks.console import ConsoleSink, render
 from monitor.sinks.base import SinkConfig
+from monitor.sinks.console import ConsoleSink, render
 from monitor.sinks.jsonl import JsonlSink
 
 

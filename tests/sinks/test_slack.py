@@ -5,22 +5,28 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 
-from monitor.sinks.deliverer import Deliverer
-from monitor.runtime.metrics import Metrics
 from monitor.models import Alert, Evidence
+from monitor.runtime.metrics import Metrics
 from monitor.sinks.base import DeliveryError
+from monitor.sinks.deliverer import Deliverer
 from monitor.sinks.slack import SlackConfig, SlackSink
 from monitor.sinks.slack_message import (
-    HEADER_CHARS, alert_message, digest_messages, limit_problems, texts, units,
+    HEADER_CHARS,
+    alert_message,
+    digest_messages,
+    limit_problems,
+    texts,
+    units,
 )
-from tests.agents.alerts import make_alerts
-from tests.sinks.receivers import SlackReceiver
+from tests.support.alerts import make_alerts
+from tests.support.receivers import SlackReceiver
 
 LOOPBACK = ("127.0.0.0/8",)
 SECRET_PATH = "/services/T0000/B0000/sEcReTtOkEn"

@@ -12,13 +12,13 @@ import pytest
 from prometheus_client import CollectorRegistry
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from monitor.sinks.deliverer import Deliverer
-from monitor.runtime.metrics import Metrics
 from monitor.net.guard import address_refusal, allowlist
+from monitor.runtime.metrics import Metrics
 from monitor.sinks.base import DeliveryError, EndpointThrottled
+from monitor.sinks.deliverer import Deliverer
 from monitor.sinks.webhook import WebhookConfig, WebhookSink, sign
-from tests.agents.alerts import make_alerts
-from tests.sinks.receivers import WebhookReceiver
+from tests.support.alerts import make_alerts
+from tests.support.receivers import WebhookReceiver
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 LOOPBACK = ("127.0.0.0/8",)

@@ -19,3 +19,16 @@ def seed(prefix: str) -> Path:
     """The seed article whose file name starts with ``prefix`` ("000")."""
     (match,) = sorted(SEEDS.glob(f"{prefix}_*.txt"))
     return match
+
+
+def shared_glob(directory: Path, pattern: str) -> list[Path]:
+    """The files under ``directory`` matching ``pattern``; when the shared data is missing, one
+    placeholder path, so a parametrised test still runs and fails (never an empty, skipped set)."""
+    found = sorted(path for path in directory.glob(pattern) if path.is_file())
+    return found or [directory / pattern]
+
+
+MISSING_SHARED = (
+    f"this test reads the shared real data, not found at {SHARED}: put shared/ beside the project root "
+    "or set NEWSMON_SHARED_DIR"
+)

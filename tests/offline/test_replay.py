@@ -1,4 +1,6 @@
+import pytest
 """``newsmon replay``: one JSON object per input article, in input order, with the documented fields."""
+
 
 import io
 import json
@@ -7,6 +9,9 @@ import sys
 
 from monitor.offline.replay import Replayer, replay
 from tests.support.paths import CORPUS, SEEDS, seed
+
+#: Reads ../shared (real seeds, corpus or feed snapshots): fails clearly when it is missing.
+pytestmark = pytest.mark.shared
 
 CONTRACT = {"id", "relevant", "alert", "topics", "story", "actors", "evidence"}
 

@@ -1,3 +1,5 @@
+import pytest
+
 """Full text on real components: a summary-only feed item gets its page's main text.
 
 The article pages are built at test time from the shared seed articles, wrapped in the
@@ -15,7 +17,10 @@ from monitor.ingest.fulltext import extract_text
 from monitor.models import Article
 from tests.support.loopback import LoopbackServer
 from tests.support.paths import seed
-from tests.test_poll import articles_on_topic, make_poller
+from tests.support.poller import articles_on_topic, make_poller
+
+#: Reads ../shared (real seeds, corpus or feed snapshots): fails clearly when it is missing.
+pytestmark = pytest.mark.shared
 
 BOILERPLATE = "Subscribe to our newsletter for the best stories every morning"
 

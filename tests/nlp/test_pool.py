@@ -1,13 +1,18 @@
+import pytest
 """The tag pool: spaCy runs off the event loop, and one poison article does not sink its batch."""
+
 
 import asyncio
 import time
 
 import monitor.nlp.pool as tagpool
 from monitor.models import Article
-from monitor.offline.readers import read_articles
 from monitor.nlp.pool import TagPool
+from monitor.offline.readers import read_articles
 from tests.support.paths import SEEDS
+
+#: Reads ../shared (real seeds, corpus or feed snapshots): fails clearly when it is missing.
+pytestmark = pytest.mark.shared
 
 
 def test_tagging_in_a_process_keeps_the_event_loop_responsive(settings, watchlist):

@@ -13,6 +13,9 @@ import pytest
 from tests.support.feedbuild import rss_from_files
 from tests.support.paths import SEEDS
 
+#: Reads ../shared (real seeds, corpus or feed snapshots): fails clearly when it is missing.
+pytestmark = pytest.mark.shared
+
 pytestmark = pytest.mark.timeout(240)
 
 

@@ -1,12 +1,25 @@
+import pytest
 """The evaluation: metrics, the keyword baseline, the label file, and a run over the seeds."""
+
 
 import csv
 
-from monitor.offline.evaluate import Counts, baseline_topics, format_report, load_labels, pairwise, run, shared_paths
 from monitor.models import Article
+from monitor.offline.evaluate import (
+    Counts,
+    baseline_topics,
+    format_report,
+    load_labels,
+    pairwise,
+    run,
+    shared_paths,
+)
 from monitor.offline.readers import read_articles
 from monitor.offline.replay import Replayer
 from tests.support.paths import PROJECT, SHARED
+
+#: Reads ../shared (real seeds, corpus or feed snapshots): fails clearly when it is missing.
+pytestmark = pytest.mark.shared
 
 
 def test_counts_give_precision_recall_and_f1():

@@ -6,7 +6,17 @@ from email.utils import formatdate
 import pytest
 
 from monitor.ingest.schedule import (
-    ACTIVE, BROKEN, GONE, WEEK_S, Policy, Signals, cache_lifetime_s, jittered, plan_next, retry_after_s, weekly_items,
+    ACTIVE,
+    BROKEN,
+    GONE,
+    WEEK_S,
+    Policy,
+    Signals,
+    cache_lifetime_s,
+    jittered,
+    plan_next,
+    retry_after_s,
+    weekly_items,
 )
 
 NOW = 1_700_000_000.0

@@ -14,8 +14,16 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver
 
 from monitor.ingest.fetch import fetch, make_session
-from monitor.net.guard import Allowlist, GuardedSocketFactory, address_refusal, literal_address, refusal_in, url_refusal
+from monitor.net.guard import (
+    Allowlist,
+    GuardedSocketFactory,
+    address_refusal,
+    literal_address,
+    refusal_in,
+    url_refusal,
+)
 from tests.support.loopback import LoopbackServer
+
 
 
 class FakeDNS(AbstractResolver):

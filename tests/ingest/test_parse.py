@@ -4,10 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from monitor.ingest.parse import html_to_text, parse_feed
-from tests.support.paths import FEEDS
+from monitor.ingest.parse import html_to_text, item_digest, item_spans, parse_feed, without_spans
+from tests.support.paths import FEEDS, shared_glob
 
-NEWS = sorted((FEEDS / "news").glob("*.xml"))
+#: Reads ../shared (real feed snapshots): fails clearly when it is missing.
+pytestmark = pytest.mark.shared
+
+NEWS = shared_glob(FEEDS / "news", "*.xml")
 
 
 def test_the_25_news_snapshots_are_present():
@@ -102,7 +105,7 @@ def test_the_expat_version_is_known_and_recent_enough_here():
 
 # --- parsing only what changed ---------------------------------------------------------------
 
-from monitor.ingest.parse import item_digest, item_spans, without_spans  # noqa: E402
+
 
 
 @pytest.mark.parametrize("path", NEWS, ids=lambda p: p.name.split("__")[0])

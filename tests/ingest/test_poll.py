@@ -5,31 +5,13 @@ import asyncio
 from prometheus_client import CollectorRegistry
 
 from monitor.ingest.feedlist import FeedConfig
-from monitor.ingest.pollstate import FeedStateStore
-from monitor.runtime.metrics import Metrics
-from monitor.models import Article
-from monitor.ingest.poll import KafkaPublisher, Poller
-from monitor.runtime.kafka_topics import TopicNames, ensure_topics, make_producer
-from tests.support.kafka import read_topic
+from tests.support.poller import articles_on_topic, make_poller
 
 ITEM = "<item><title>{title}</title><link>https://e.org/{n}</link><description>{body}</description></item>"
 
 
 def rss(*items: str) -> bytes:
     return f'<rss version="2.0"><channel><title>Test</title>{"".join(items)}</channel></rss>'.encode()
-
-
-def make_poller(settings, feeds, registry=None):
-    ensure_topics(settings)
-    store = FeedStateStore(settings.data_dir / "state.sqlite3")
-    publisher = KafkaPublisher(make_producer(settings), TopicNames.for_settings(settings).articles)
-    return Poller(settings, feeds, publisher, store, Metrics(registry or CollectorRegistry())), store
-
-
-def articles_on_topic(settings, expected: int):
-    records = read_topic(settings.bootstrap_servers[0], TopicNames.for_settings(settings).articles,
-                         until=lambda r: len(r) >= expected, timeout_s=10, settle_s=1)
-    return [Article.loads(r.value, serializer="json") for r in records]
 
 
 def test_items_are_sent_once_and_survive_a_poller_restart(broker_settings, httpserver):

@@ -7,6 +7,9 @@ import pytest
 from monitor.offline.readers import UnreadableInput, parse_date, read_articles
 from tests.support.paths import CORPUS, seed
 
+#: Reads ../shared (real seeds, corpus or feed snapshots): fails clearly when it is missing.
+pytestmark = pytest.mark.shared
+
 
 def test_jsonl_json_and_csv_records_become_articles(tmp_path):
     (tmp_path / "a.jsonl").write_text(

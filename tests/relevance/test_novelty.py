@@ -7,11 +7,14 @@ from io import StringIO
 
 import pytest
 
-from monitor.relevance.decision import Policy, decide
 from monitor.models import Article
 from monitor.offline.replay import Replayer, replay
-from monitor.relevance.stories import MAX_STORIES, JOIN_DUPLICATE, StoryBook
+from monitor.relevance.decision import Policy, decide
+from monitor.relevance.stories import JOIN_DUPLICATE, MAX_STORIES, StoryBook
 from tests.support.paths import SEEDS
+
+#: Reads ../shared (real seeds, corpus or feed snapshots): fails clearly when it is missing.
+pytestmark = pytest.mark.shared
 
 WHEN = datetime(2022, 3, 14, 9, tzinfo=timezone.utc)
 ROME = " Jake Sullivan meets Yang Jiechi in Rome on Monday to discuss the request."

@@ -27,12 +27,13 @@ from aiohttp import web
 from monitor.ingest.fetch import fetch, make_session
 from monitor.ingest.parse import parse_feed
 from tests.support.loopback import LoopbackServer
-from tests.support.paths import FEEDS
+from tests.support.paths import FEEDS, shared_glob
 
-pytestmark = pytest.mark.timeout(600)
+#: Reads ../shared (real seeds, corpus or feed snapshots): fails clearly when it is missing.
+pytestmark = [pytest.mark.shared, pytest.mark.timeout(600)]
 
-CORPUS = sorted(p for p in (FEEDS / "feedparser").rglob("*") if p.is_file())
-NEWS = sorted((FEEDS / "news").glob("*.xml"))
+CORPUS = shared_glob(FEEDS / "feedparser", "**/*")
+NEWS = shared_glob(FEEDS / "news", "*.xml")
 HEADER = re.compile(rb"^Header:\s+([^:]+):(.+)$", re.MULTILINE)
 EXPECT = re.compile(r"Description:\s*(.*?)\s*Expect:\s*(.*)\s*-->")
 # The fields newsmon reads from a feed: a check that names none of them is not ours to make.

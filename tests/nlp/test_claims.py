@@ -2,10 +2,13 @@
 
 import pytest
 
-from monitor.offline.evaluate import check_claims, load_expected_claims, shared_paths
 from monitor.models import Article
+from monitor.offline.evaluate import check_claims, load_expected_claims, shared_paths
 from monitor.offline.readers import read_articles
 from tests.support.paths import PROJECT, SHARED
+
+#: Reads ../shared (real seeds, corpus or feed snapshots): fails clearly when it is missing.
+pytestmark = pytest.mark.shared
 
 
 def claims_of(tagger, text: str):

@@ -4,8 +4,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from monitor.relevance.decision import Policy, decide
 from monitor.models import Article
+from monitor.relevance.decision import Policy, decide
 from monitor.relevance.stories import StoryBook, title_key
 
 WHEN = datetime(2022, 3, 14, 9, tzinfo=timezone.utc)

@@ -2,8 +2,8 @@
 
 from prometheus_client import CollectorRegistry
 
-from monitor.runtime.metrics import FeedFreshness, Metrics
 from monitor.relevance.novelty import KIND_ESCALATION, KIND_NEW
+from monitor.runtime.metrics import FeedFreshness, Metrics
 
 
 def test_bundle_registers_on_the_given_registry_only():
