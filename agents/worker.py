@@ -8,8 +8,8 @@ import time
 import faust
 
 from agents.context import WorkerContext
+from monitor.runtime.health import WORKER_READY
 
-WORKER_READY = "newsmon worker ready"
 
 
 class NewsmonWorker(faust.Worker):

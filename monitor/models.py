@@ -7,11 +7,13 @@ is not a Faust process, serialises them with the same classes.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import faust
 from faust.models.fields import StringField
+from faust.utils.json import on_default
 
 TOPIC_LABELS = ("military_aid", "sanctions")
 
@@ -23,6 +25,25 @@ def Text(default: str = "") -> StringField:
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def plain(value: Any) -> Any:
+    """A record (or a list or dict of them) as plain JSON data, without faust's ``__faust``
+    type markers; dates as faust writes them (ISO 8601, UTC as ``Z``)."""
+    if isinstance(value, faust.Record):
+        value = value.to_representation()
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items() if k != "__faust"}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, datetime):
+        return on_default(value)
+    return value
+
+
+def record_json(value: Any) -> str:
+    """One line of JSON for a record: what ``newsmon replay`` prints and sinks write."""
+    return json.dumps(plain(value), ensure_ascii=False)
 
 
 class Article(faust.Record, namespace="newsmon.article", isodates=True, validation=True, serializer="json"):

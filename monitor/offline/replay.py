@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, TextIO
 
 from monitor.relevance.decision import Policy, Verdict, decide
-from monitor.models import Article, Decision, TaggedArticle
+from monitor.models import Article, Decision, TaggedArticle, record_json
 from monitor.offline.readers import read_articles
 from monitor.settings import Settings
 from monitor.relevance.stories import StoryBook
@@ -23,17 +23,6 @@ from monitor.nlp.tag import Tagger
 from monitor.watchlist import Watchlist
 
 
-def plain(value: Any) -> Any:
-    """A record as plain JSON data: faust's ``__faust`` type markers removed."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items() if k != "__faust"}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
-
-
-def decision_json(decision: Decision) -> str:
-    return json.dumps(plain(json.loads(decision.dumps(serializer="json"))), ensure_ascii=False)
 
 
 @dataclass
@@ -104,6 +93,6 @@ def replay(paths: list[Path], replayer: Replayer, out: TextIO) -> ReplayStats:
             continue
         stats.relevant += decision.relevant
         stats.alerts += decision.alert
-        out.write(decision_json(decision) + "\n")
+        out.write(record_json(decision) + "\n")
     stats.seconds = time.perf_counter() - started
     return stats

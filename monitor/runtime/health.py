@@ -20,6 +20,11 @@ BEAT_INTERVAL_S = 5.0
 STALE_AFTER_S = 60.0
 
 
+#: The line a worker prints on its real stdout once it can take articles (the supervisor and
+#: tests wait for it).
+WORKER_READY = "newsmon worker ready"
+
+
 class Health:
     """Heartbeat and readiness of one process, read from the metrics server's thread."""
 

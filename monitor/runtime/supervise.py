@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from agents.worker import WORKER_READY
+from monitor.runtime.health import WORKER_READY
 from monitor.runtime.broker import EmbeddedBroker, die_with_parent
 from monitor.runtime.metrics import process_rss_bytes
 from monitor.settings import Settings

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
-from monitor.models import Alert
-from monitor.offline.replay import plain
+from monitor.models import Alert, record_json
 from monitor.sinks.base import DeliveryError, Sink, SinkConfig, register
 
 
@@ -28,7 +26,7 @@ class JsonlSink(Sink):
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
     async def send(self, alert: Alert) -> None:
-        line = json.dumps(plain(json.loads(alert.dumps(serializer="json"))), ensure_ascii=False) + "\n"
+        line = record_json(alert) + "\n"
         try:
             await asyncio.to_thread(self._append, line)
         except OSError as exc:

@@ -22,8 +22,7 @@ from typing import Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from monitor.models import Alert
-from monitor.offline.replay import plain
+from monitor.models import Alert, plain
 from monitor.net.guard import allowlist
 from monitor.sinks.base import DeliveryError, Sink, SinkConfig, register
 from monitor.sinks.endpoint import Endpoint, Response, retry_after_s
@@ -55,7 +54,7 @@ def sign(key: bytes, msg_id: str, timestamp: int, body: bytes) -> str:
 
 
 def alert_data(alert: Alert) -> dict[str, Any]:
-    return plain(json.loads(alert.dumps(serializer="json")))
+    return plain(alert)
 
 
 def alert_body(alert: Alert) -> tuple[str, bytes]:

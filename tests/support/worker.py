@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from agents.worker import WORKER_READY
+from monitor.runtime.health import WORKER_READY
 
 
 class WorkerProcess:
