@@ -12,10 +12,10 @@ import faust
 
 from agents import at_least_once, deliver, detect, tag, vitals
 from agents.context import WorkerContext
+from monitor.runtime.kafka_topics import TopicNames
 from monitor.runtime.metrics import Metrics
 from monitor.settings import Settings
 from monitor.sinks import Sink, load_sinks
-from monitor.runtime.kafka_topics import TopicNames
 from monitor.watchlist import Watchlist, load_watchlist
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def create_app(
     vitals.register(app, topics, ctx)
 
     @app.on_before_shutdown.connect
-    async def _stop_pool(app: faust.App, **kwargs) -> None:  # noqa: ARG001 - signal signature
+    async def _stop_pool(app: faust.App, **kwargs) -> None:
         ctx.tagpool.stop()
         for sink in ctx.sinks:
             await sink.close()

@@ -227,5 +227,5 @@ def _fetch_highwater(consumer: Consumer, tp) -> int | None:
     """The next offset to be written, per the last fetch response (None before any fetch)."""
     try:
         return consumer.highwater(tp)
-    except Exception:  # noqa: BLE001 - not assigned or not started yet: no fetch to trust
+    except Exception:
         return None

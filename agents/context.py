@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from monitor.nlp.pool import TagPool
+from monitor.runtime.kafka_topics import TopicNames
 from monitor.runtime.metrics import Metrics
 from monitor.settings import Settings
 from monitor.sinks import Sink
-from monitor.nlp.pool import TagPool
-from monitor.runtime.kafka_topics import TopicNames
 from monitor.watchlist import Watchlist
 
 

@@ -21,10 +21,10 @@ import faust
 
 from agents.context import WorkerContext
 from agents.dead_letter import dead_letter_event
-from monitor.sinks.deadletters import dead_letter
-from monitor.sinks.deliverer import Deliverer
 from monitor.models import Alert, DeliveryTask
 from monitor.sinks import Sink
+from monitor.sinks.deadletters import dead_letter
+from monitor.sinks.deliverer import Deliverer
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
             partition = event.message.partition
             try:
                 task = DeliveryTask.loads(event.value, serializer="json")
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 await dead_letter_event(topics, ctx, "deliver", "undecodable", exc, event)
                 continue
             if task.op == "tick":
@@ -92,7 +92,7 @@ def _register_lane(app: faust.App, topics, ctx: WorkerContext, deliverer: Delive
         async for event in stream.events():
             try:
                 alert = Alert.loads(event.value, serializer="json")
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 if reports_poison:  # one dead letter per poison message, not one per sink
                     await dead_letter_event(topics, ctx, "deliver", "undecodable", exc, event)
                 continue

@@ -12,8 +12,8 @@ import faust
 
 from agents.context import WorkerContext
 from agents.dead_letter import dead_letter_event
-from monitor.relevance.decision import Policy, decide
 from monitor.models import TaggedArticle, utcnow
+from monitor.relevance.decision import Policy, decide
 from monitor.relevance.stories import StoryBook
 
 log = logging.getLogger(__name__)
@@ -28,14 +28,14 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
         async for event in stream.events():
             try:
                 tagged = TaggedArticle.loads(event.value, serializer="json")
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 await dead_letter_event(topics, ctx, "detect", "undecodable", exc, event)
                 continue
             route = tagged.route
             book = StoryBook.from_state(route, books.get(route), ctx.settings.story_window_s) if route else None
             try:
                 verdict = decide(book, tagged, policy)
-            except Exception as exc:  # noqa: BLE001 - one bad article must not stall its pair
+            except Exception as exc:
                 log.exception("detect failed for article %s", tagged.article.id)
                 await dead_letter_event(topics, ctx, "detect", "detect_failed", exc, event)
                 continue

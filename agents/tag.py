@@ -25,7 +25,7 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
             for event in events:
                 try:
                     articles.append(Article.loads(event.value, serializer="json"))
-                except Exception as exc:  # noqa: BLE001 - a poison message must not stop the stream
+                except Exception as exc:
                     await dead_letter_event(topics, ctx, "tag", "undecodable", exc, event)
                     metrics.articles.labels("failed").inc()
             if not articles:

@@ -39,12 +39,12 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
         owned = [tp for tp in consumer.assignment() if tp.topic in sources]
         # Faust's own record of what it committed (also read by its livelock detector);
         # after a rebalance it holds the group's committed offsets it sought to.
-        committed = {tp: consumer._committed_offset.get(tp) for tp in owned}  # noqa: SLF001
+        committed = {tp: consumer._committed_offset.get(tp) for tp in owned}
         try:
             log_ends = await consumer.highwaters(*owned) if owned else {}
             never = [tp for tp in owned if committed[tp] is None]
             log_starts = await consumer.earliest_offsets(*never) if never else {}
-        except Exception as exc:  # noqa: BLE001 - a rebalance or a broker hiccup: measure next time
+        except Exception as exc:
             log.warning("consumer lag not measured: %s: %s", type(exc).__name__, exc)
             return
         lag = {}

@@ -11,7 +11,6 @@ from agents.context import WorkerContext
 from monitor.runtime.health import WORKER_READY
 
 
-
 class NewsmonWorker(faust.Worker):
     """A faust Worker that warms the tag pool up and announces readiness on stdout."""
 

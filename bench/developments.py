@@ -7,7 +7,7 @@ and people, so the story a re-report joins does not depend on the order of arriv
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from monitor.models import Article
 
@@ -83,7 +83,7 @@ def development_articles(start: datetime | None = None, reports: int = 3) -> lis
     All are dated within two days (inside one story window, so no story expires mid-run);
     re-reports carry the same wire headline and text from other outlets.
     """
-    start = start or datetime(2031, 3, 2, 8, 0, tzinfo=timezone.utc)
+    start = start or datetime(2031, 3, 2, 8, 0, tzinfo=UTC)
     out = []
     for index, (title, body) in enumerate(DEVELOPMENTS):
         published = start + timedelta(minutes=90 * index)

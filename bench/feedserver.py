@@ -39,7 +39,7 @@ class FeedBodies:
             return TINY % (index, index)
         return self._changed(index, round_)
 
-    @lru_cache(maxsize=2048)
+    @lru_cache(maxsize=2048)  # noqa: B019 - one server per benchmark process; bounded cache
     def _changed(self, index: int, round_: int) -> bytes:
         snapshot = self.snapshots[(index // self.every) % len(self.snapshots)]
         fresh = b"".join(  # every round adds three items on top of the earlier rounds' ones

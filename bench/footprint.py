@@ -174,7 +174,7 @@ def main() -> None:
         feed_items = sum(len(items) for items in slices.values())
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's name
+            def do_GET(self):
                 body = bodies.get(self.path, b"")
                 self.send_response(200 if body else 404)
                 self.send_header("Content-Type", "application/rss+xml")

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from kafka import KafkaProducer
@@ -50,7 +50,7 @@ def with_developments(articles: list[Article], phase: int = 0) -> list[Article]:
     latency would rest on one sample. They replace corpus articles, keeping the count.
     Each ``phase`` dates them a month later under new ids, so they open new stories.
     """
-    start = datetime(2031, 3, 2, 8, 0, tzinfo=timezone.utc) + timedelta(days=30 * phase)
+    start = datetime(2031, 3, 2, 8, 0, tzinfo=UTC) + timedelta(days=30 * phase)
     developments = [article.derive(id=f"p{phase}-{article.id}")
                     for _, article in development_articles(start=start, reports=1)]
     if not developments or len(articles) < 2 * len(developments):

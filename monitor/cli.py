@@ -94,9 +94,10 @@ def replay(ctx: click.Context, files: tuple[Path, ...], output) -> None:
     Reads .jsonl and .json (objects with id, text or content, title, published, source, url),
     .csv with a header (a text or content column), .txt (one article) and RSS/Atom files.
     """
-    from monitor.offline.readers import UnreadableInput
-    from monitor.offline.replay import Replayer, replay as run_replay
     from monitor.nlp.pool import make_tagger
+    from monitor.offline.readers import UnreadableInput
+    from monitor.offline.replay import Replayer
+    from monitor.offline.replay import replay as run_replay
     from monitor.watchlist import load_watchlist
 
     setup_logging("WARNING" if ctx.obj["log_level"] == "INFO" else ctx.obj["log_level"])
@@ -131,9 +132,9 @@ def evaluate(labels: Path, claims: Path, shared: Path | None, json_out) -> None:
     import json
     import os
 
+    from monitor.nlp.pool import make_tagger
     from monitor.offline.evaluate import format_report, run
     from monitor.offline.replay import Replayer
-    from monitor.nlp.pool import make_tagger
     from monitor.watchlist import load_watchlist
 
     setup_logging("WARNING")
@@ -251,8 +252,8 @@ def dlq_list(stage, reason, sink, refs, as_json) -> None:
 @click.option("--dry-run", is_flag=True, help="Show what would be resent.")
 def dlq_replay(stage, reason, sink, refs, everything, dry_run) -> None:
     """Resend dead letters: failed deliveries to their sink, other letters to their topic."""
-    from monitor.sinks.redrive import line, read_letters, replay, select
     from monitor.sinks import load_sinks
+    from monitor.sinks.redrive import line, read_letters, replay, select
 
     setup_logging("WARNING")
     if not (stage or reason or sink or refs or everything):

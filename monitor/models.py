@@ -8,8 +8,8 @@ is not a Faust process, serialises them with the same classes.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-from typing import Any, List, Optional
+from datetime import UTC, datetime
+from typing import Any
 
 import faust
 from faust.models.fields import StringField
@@ -24,7 +24,7 @@ def Text(default: str = "") -> StringField:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def plain(value: Any) -> Any:
@@ -60,8 +60,8 @@ class Article(faust.Record, namespace="newsmon.article", isodates=True, validati
     url: str = Text()
     feed: str = Text()
     source: str = Text()
-    published: Optional[datetime] = None
-    fetched_at: Optional[datetime] = None
+    published: datetime | None = None
+    fetched_at: datetime | None = None
     #: Hash of title and text: the same id with another hash is an update of the article.
     content_hash: str = Text()
     #: True when this is a changed version of an article already sent.
@@ -83,7 +83,7 @@ class Mention(faust.Record, namespace="newsmon.mention", validation=True):
 
     text: str
     label: str
-    actor: Optional[str] = None
+    actor: str | None = None
     sentence: int = 0
 
 
@@ -92,9 +92,9 @@ class Evidence(faust.Record, namespace="newsmon.evidence", validation=True):
 
     sentence: str
     index: int
-    actors: List[str] = []
-    topics: List[str] = []
-    triggers: List[str] = []
+    actors: list[str] = []
+    topics: list[str] = []
+    triggers: list[str] = []
 
 
 class Claim(faust.Record, namespace="newsmon.claim", validation=True):
@@ -119,14 +119,14 @@ class TaggedArticle(faust.Record, namespace="newsmon.tagged", isodates=True, val
     """An article after NLP: its actors, topics, evidence and claims."""
 
     article: Article
-    mentions: List[Mention] = []
-    actors: List[str] = []
-    topics: List[str] = []
-    evidence: List[Evidence] = []
-    claims: List[Claim] = []
+    mentions: list[Mention] = []
+    actors: list[str] = []
+    topics: list[str] = []
+    evidence: list[Evidence] = []
+    claims: list[Claim] = []
     #: Partition key for story state: the watched actor pair the article is about, or "".
     route: str = Text()
-    tagged_at: Optional[datetime] = None
+    tagged_at: datetime | None = None
 
 
 class Alert(faust.Record, namespace="newsmon.alert", isodates=True, validation=True, serializer="json"):
@@ -140,10 +140,10 @@ class Alert(faust.Record, namespace="newsmon.alert", isodates=True, validation=T
     story_id: str
     kind: str  # "new" or "escalation"
     headline: str
-    topics: List[str] = []
-    actors: List[str] = []
-    evidence: List[Evidence] = []
-    claims: List[Claim] = []
+    topics: list[str] = []
+    actors: list[str] = []
+    evidence: list[Evidence] = []
+    claims: list[Claim] = []
     rule: str = Text()
     severity: str = Text("medium")
     article_id: str = Text()
@@ -151,10 +151,10 @@ class Alert(faust.Record, namespace="newsmon.alert", isodates=True, validation=T
     url: str = Text()
     first_source: str = Text()
     corroboration: int = 1
-    first_seen: Optional[datetime] = None
-    published: Optional[datetime] = None
-    fetched_at: Optional[datetime] = None
-    created_at: Optional[datetime] = None
+    first_seen: datetime | None = None
+    published: datetime | None = None
+    fetched_at: datetime | None = None
+    created_at: datetime | None = None
     #: For an escalation: the id of the story's first alert, so sinks can thread it.
     updates: str = Text()
 
@@ -168,18 +168,18 @@ class Decision(faust.Record, namespace="newsmon.decision", isodates=True, valida
     id: str
     relevant: bool
     alert: bool
-    topics: List[str] = []
-    story: Optional[str] = None
-    actors: List[str] = []
-    evidence: List[str] = []
-    claims: List[Claim] = []
+    topics: list[str] = []
+    story: str | None = None
+    actors: list[str] = []
+    evidence: list[str] = []
+    claims: list[Claim] = []
     new_story: bool = False
     escalation: bool = False
     corroboration: int = 0
     title: str = Text()
     source: str = Text()
     url: str = Text()
-    alert_id: Optional[str] = None
+    alert_id: str | None = None
 
 
 class DeadLetter(faust.Record, namespace="newsmon.deadletter", isodates=True, validation=True, serializer="json"):
@@ -194,7 +194,7 @@ class DeadLetter(faust.Record, namespace="newsmon.deadletter", isodates=True, va
     partition: int = -1
     offset: int = -1
     attempts: int = 1
-    failed_at: Optional[datetime] = None
+    failed_at: datetime | None = None
     #: For a failed delivery: the sink it could not reach (``newsmon dlq replay`` resends to it only).
     sink: str = Text()
 
@@ -209,7 +209,7 @@ class DeliveryTask(faust.Record, namespace="newsmon.deliverytask", validation=Tr
 
     op: str
     sink: str = Text()
-    alert: Optional[Alert] = None
+    alert: Alert | None = None
     #: Attempts made so far (a digest entry starts at 0).
     attempt: int = 0
     #: Unix time before which nothing is sent.

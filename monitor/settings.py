@@ -120,7 +120,7 @@ class Settings(BaseSettings):
         return value.removeprefix("kafka://")
 
     @model_validator(mode="after")
-    def _poller_bounds(self) -> "Settings":
+    def _poller_bounds(self) -> Settings:
         if self.poller_replica >= self.poller_replicas:
             raise ValueError(f"poller_replica {self.poller_replica} must be below poller_replicas {self.poller_replicas}")
         if self.poll_min_interval_s > self.poll_max_interval_s:
@@ -150,7 +150,7 @@ class Settings(BaseSettings):
     def config_file(self, name: str) -> Path:
         return self.config_dir / name
 
-    def with_overrides(self, **changes: object) -> "Settings":
+    def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (the object itself is frozen)."""
         return self.model_copy(update=changes)
 

@@ -181,7 +181,7 @@ class Watchlist(_Strict):
         return topics
 
     @model_validator(mode="after")
-    def _references_resolve(self) -> "Watchlist":
+    def _references_resolve(self) -> Watchlist:
         for pair in self.watch_pairs:
             for actor_id in pair:
                 if actor_id not in self.actors:

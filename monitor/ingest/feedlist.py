@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -50,7 +50,7 @@ class FeedList(BaseModel):
     feeds: list[FeedConfig] = []
 
     @model_validator(mode="after")
-    def _unique_names(self) -> "FeedList":
+    def _unique_names(self) -> FeedList:
         names = [feed.name for feed in self.feeds]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 from monitor.ingest.fetch import PAGE_ACCEPT, fetch
-from monitor.runtime.metrics import Metrics
 from monitor.models import Article
+from monitor.runtime.metrics import Metrics
 from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def extract_text(page: bytes, url: str = "") -> str:
             favor_precision=True,
             with_metadata=False,
         )
-    except Exception as exc:  # noqa: BLE001 - a page the extractor chokes on loses only its text
+    except Exception as exc:
         log.warning("full text of %s: extractor failed: %s: %s", url, type(exc).__name__, exc)
         return ""
     return (text or "").strip()

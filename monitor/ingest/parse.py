@@ -15,11 +15,12 @@ import html
 import io
 import pyexpat
 import re
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
@@ -323,7 +324,7 @@ def _when(entry: Mapping[str, Any], *keys: str) -> datetime | None:
         value = entry.get(key)
         if value:
             try:
-                return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)
+                return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
             except (OverflowError, ValueError, TypeError):
                 continue
     return None
@@ -382,7 +383,7 @@ def parse_feed(
     token = _refused_entities.set(refused)
     try:
         result = feedparser.parse(io.BytesIO(body), response_headers=response_headers)
-    except Exception as exc:  # noqa: BLE001 - feedparser's own bugs must not kill the poller
+    except Exception as exc:
         return ParsedFeed(bozo=True, error=f"{type(exc).__name__}: {exc}", refused_entities=sum(refused))
     finally:
         _refused_entities.reset(token)

@@ -16,20 +16,31 @@ import logging
 import random
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, Protocol, Sequence
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from monitor.ingest.feedlist import FeedConfig, owned_by
-from monitor.ingest.pollstate import FeedState, FeedStateStore
 from monitor.ingest.fetch import FetchResult, fetch, make_session
 from monitor.ingest.fulltext import enrich
-from monitor.runtime.metrics import FEED_STATUSES, EmbeddedBrokerMemory, Metrics
-from monitor.models import Article
 from monitor.ingest.parse import expat_status, item_digest, item_spans, parse_feed, without_spans
+from monitor.ingest.pollstate import FeedState, FeedStateStore
 from monitor.ingest.schedule import (
-    BROKEN, GONE, SUCCESS, Plan, Policy, Signals, cache_lifetime_s, jittered, plan_next, retry_after_s, weekly_items,
+    BROKEN,
+    GONE,
+    SUCCESS,
+    Plan,
+    Policy,
+    Signals,
+    cache_lifetime_s,
+    jittered,
+    plan_next,
+    retry_after_s,
+    weekly_items,
 )
+from monitor.models import Article
+from monitor.runtime.metrics import FEED_STATUSES, EmbeddedBrokerMemory, Metrics
 from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -128,7 +139,7 @@ class Poller:
     def interval(self, feed: FeedConfig) -> float:
         return feed.interval_s or self.settings.poll_interval_s
 
-    async def __aenter__(self) -> "Poller":
+    async def __aenter__(self) -> Poller:
         if self._session is None:
             self._session = make_session(self.settings, resolver=self.resolver)
         return self
@@ -191,7 +202,7 @@ class Poller:
         hints: dict[str, float | None] = {}
         try:
             report = await self._poll(session, feed, state, hints)
-        except Exception as exc:  # noqa: BLE001 - the last line of defence for other feeds
+        except Exception as exc:
             log.exception("feed %s: unexpected error", feed.name)
             report = PollReport(feed.name, "network_error", error=f"{type(exc).__name__}: {exc}")
         now = self.clock()
@@ -280,7 +291,7 @@ class Poller:
         if outgoing:
             try:
                 await self.publisher.publish(outgoing)
-            except Exception as exc:  # noqa: BLE001 - the broker refused; retry the feed later
+            except Exception as exc:
                 return PollReport(feed.name, "publish_error", error=f"broker did not take the items: {exc}")
             # content_hash is what the feed said (full text does not enter it), so the next
             # poll compares like with like.
@@ -322,8 +333,8 @@ async def run_poller(settings: Settings, *, once: bool = False) -> int:
     import signal
 
     from monitor.ingest.feedlist import load_feeds
-    from monitor.runtime.health import beat_forever
     from monitor.net.guard import allowlist, describe
+    from monitor.runtime.health import beat_forever
     from monitor.runtime.kafka_topics import TopicNames, ensure_topics, make_producer
 
     feeds = load_feeds(settings.config_file("feeds.yaml")).enabled

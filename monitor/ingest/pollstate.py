@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feeds (
@@ -80,7 +80,7 @@ class FeedState:
     item_digests: frozenset[bytes] | None = None
 
     @classmethod
-    def from_row(cls, row: tuple) -> "FeedState":
+    def from_row(cls, row: tuple) -> FeedState:
         state = cls(*row[:-2])
         state.item_times = json.loads(row[-2]) if row[-2] else []
         blob = row[-1]

@@ -16,9 +16,9 @@ Kept free of I/O so every rule is tested with plain values. The rules, after min
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Mapping, Sequence
 
 WEEK_S = 7 * 24 * 3600.0
 ACTIVE, BROKEN, GONE = "active", "broken", "gone"
@@ -38,7 +38,7 @@ class Policy:
     broken_retry_s: float = 24 * 3600.0
 
     @classmethod
-    def from_settings(cls, settings) -> "Policy":
+    def from_settings(cls, settings) -> Policy:
         return cls(
             min_interval_s=settings.poll_min_interval_s,
             max_interval_s=settings.poll_max_interval_s,

@@ -23,9 +23,9 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -60,7 +60,7 @@ class Allowlist:
     entries: tuple[AllowEntry, ...] = ()
 
     @classmethod
-    def parse(cls, spec: str) -> "Allowlist":
+    def parse(cls, spec: str) -> Allowlist:
         """``"127.0.0.0/8, ::1, 127.0.0.1:8080, [::1]:8080"``: networks, addresses, address:port."""
         entries = []
         for item in (part.strip() for part in spec.split(",")):

@@ -22,7 +22,7 @@ USA→CHN impose_sanctions about RUS (and the firms' supply, CHN→RUS).
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from spacy.tokens import Span, Token
 

@@ -17,15 +17,15 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Sequence
 
-from monitor.nlp.claims import ClaimExtractor
 from monitor.models import Article, TaggedArticle
-from monitor.settings import Settings
+from monitor.nlp.claims import ClaimExtractor
 from monitor.nlp.tag import Tagger, build_nlp
+from monitor.settings import Settings
 from monitor.watchlist import Watchlist
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def _tag_payloads(payloads: list[bytes]) -> list[tuple[bool, bytes | str]]:
     for article in articles:
         try:
             results.append((True, _TAGGER.tag([article])[0].dumps(serializer="json")))
-        except Exception as exc:  # noqa: BLE001 - isolating a poison article is the point
+        except Exception as exc:
             results.append((False, f"{type(exc).__name__}: {exc}"))
     return results
 
@@ -151,7 +151,7 @@ class TagPool:
         except BrokenProcessPool:
             self._restart()
             outcomes = [await self._tag_alone(loop, payload) for payload in payloads]
-        except Exception as exc:  # noqa: BLE001 - a single-article batch that raised
+        except Exception as exc:
             outcomes = [(False, f"{type(exc).__name__}: {exc}")]
         finally:
             self.busy_seconds += time.perf_counter() - started
@@ -169,5 +169,5 @@ class TagPool:
         except BrokenProcessPool:
             self._restart()
             return (False, "the tagging process died on this article (crash or out of memory)")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return (False, f"{type(exc).__name__}: {exc}")

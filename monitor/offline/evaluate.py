@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import itertools
+import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from monitor.models import Article, Decision
 from monitor.offline.readers import read_articles
@@ -263,7 +263,7 @@ def run(replayer, labels_path: Path, claims_path: Path | None, shared: Path, pro
     tagged_by_id: dict = {}
     pairs = []
     for n, (article, tagged, verdict, _error) in enumerate(
-        replayer.verdicts(read_articles(shared_paths((l.file for l in labels.values()), shared))), 1
+        replayer.verdicts(read_articles(shared_paths((label.file for label in labels.values()), shared))), 1
     ):
         pairs.append((article, verdict.decision if verdict else None))
         if tagged is not None and article.id in wanted:

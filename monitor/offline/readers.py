@@ -10,10 +10,11 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from datetime import datetime, timezone
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from monitor.ingest.identity import article_id, content_hash
 from monitor.models import Article
@@ -50,7 +51,7 @@ def parse_date(value: Any) -> datetime | None:
                 continue
         if parsed is None:
             return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _first(record: dict[str, Any], names: Iterable[str]) -> str:

@@ -10,19 +10,17 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, TextIO
+from typing import TextIO
 
-from monitor.relevance.decision import Policy, Verdict, decide
 from monitor.models import Article, Decision, TaggedArticle, record_json
-from monitor.offline.readers import read_articles
-from monitor.settings import Settings
-from monitor.relevance.stories import StoryBook
 from monitor.nlp.tag import Tagger
-from monitor.watchlist import Watchlist
-
-
+from monitor.offline.readers import read_articles
+from monitor.relevance.decision import Policy, Verdict, decide
+from monitor.relevance.stories import StoryBook
+from monitor.settings import Settings
 
 
 @dataclass
@@ -65,7 +63,7 @@ class Replayer:
         while batch := list(itertools.islice(remaining, self.settings.nlp_batch_size)):
             try:
                 tagged_batch = self.tagger.tag(batch)
-            except Exception:  # noqa: BLE001 - find the poison article, keep the rest
+            except Exception:
                 tagged_batch = [self._tag_one(article) for article in batch]
             for article, tagged in zip(batch, tagged_batch):
                 if isinstance(tagged, str):
@@ -77,7 +75,7 @@ class Replayer:
     def _tag_one(self, article: Article):
         try:
             return self.tagger.tag([article])[0]
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return f"{type(exc).__name__}: {exc}"
 
 

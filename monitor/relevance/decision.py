@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.relevance.rules import assess
 from monitor.models import Alert, Decision, TaggedArticle
 from monitor.relevance.novelty import FIRM, KIND_ESCALATION, new_alert, replayed_alert
+from monitor.relevance.rules import assess
 from monitor.relevance.stories import Fingerprint, Placement, StoryBook
 from monitor.watchlist import Watchlist
 

@@ -16,9 +16,9 @@ after a crash yields the same id and sinks deliver it once.
 
 from __future__ import annotations
 
-from monitor.relevance.rules import Assessment
 from monitor.ingest.identity import short_hash
 from monitor.models import Alert, Claim, TaggedArticle, utcnow
+from monitor.relevance.rules import Assessment
 from monitor.relevance.stories import Placement, Story, claim_kind, source_of
 
 KIND_NEW = "new"

@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from monitor.relevance import similarity
 from monitor.ingest.identity import short_hash
 from monitor.models import Claim, TaggedArticle
+from monitor.relevance import similarity
 
 MAX_STORIES = 40
 MAX_ARTICLE_IDS = 60
@@ -91,7 +91,7 @@ class Fingerprint:
     claim_kinds: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
-    def of(cls, tagged: TaggedArticle, route_names: frozenset[str], topics: list[str], claims: list[Claim]) -> "Fingerprint":
+    def of(cls, tagged: TaggedArticle, route_names: frozenset[str], topics: list[str], claims: list[Claim]) -> Fingerprint:
         text = f"{tagged.article.title}\n{tagged.article.body}"
         # Only the lede's claims say which development this is; background paragraphs repeat
         # the beat's old claims in every article.
@@ -188,7 +188,7 @@ class StoryBook:
         self.created = 0
 
     @classmethod
-    def from_state(cls, route: str, state: dict[str, Any] | None, window_s: float) -> "StoryBook":
+    def from_state(cls, route: str, state: dict[str, Any] | None, window_s: float) -> StoryBook:
         return cls(route, [_story_from(item) for item in (state or {}).get("stories", [])], window_s)
 
     def state(self) -> dict[str, Any]:

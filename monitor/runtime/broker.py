@@ -19,8 +19,9 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +102,9 @@ class EmbeddedBroker:
         """``host:port`` for kafka-python and ``MONITOR_BROKER_URL``."""
         return f"127.0.0.1:{self.port}"
 
-    def start(self) -> "EmbeddedBroker":
+    def start(self) -> EmbeddedBroker:
         """Start and wait until it accepts connections; retries once on a port race."""
-        for attempt in range(3):
+        for _attempt in range(3):
             port = self.port or free_port()
             if self._start_on(port):
                 self.port = port
@@ -164,7 +165,7 @@ class EmbeddedBroker:
             self._log.close()
             self._log = None
 
-    def __enter__(self) -> "EmbeddedBroker":
+    def __enter__(self) -> EmbeddedBroker:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 #: Seconds between heartbeats of an event loop.
 BEAT_INTERVAL_S = 5.0

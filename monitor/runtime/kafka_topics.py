@@ -31,7 +31,7 @@ class TopicNames:
     delivery_retries: str = ""
 
     @classmethod
-    def for_settings(cls, settings: Settings) -> "TopicNames":
+    def for_settings(cls, settings: Settings) -> TopicNames:
         prefix = settings.topic_prefix
         return cls(
             articles=f"{prefix}-articles",

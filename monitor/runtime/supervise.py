@@ -16,11 +16,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from monitor.runtime.health import WORKER_READY
 from monitor.runtime.broker import EmbeddedBroker, die_with_parent
+from monitor.runtime.health import WORKER_READY
+from monitor.runtime.kafka_topics import ensure_topics
 from monitor.runtime.metrics import process_rss_bytes
 from monitor.settings import Settings
-from monitor.runtime.kafka_topics import ensure_topics
 
 log = logging.getLogger("newsmon.run")
 

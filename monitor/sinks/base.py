@@ -8,8 +8,9 @@ a dispatcher.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -70,7 +71,7 @@ class Sink(abc.ABC):
         #: Where relative file paths in the sink's options resolve (MONITOR_DATA_DIR).
         self.data_dir = data_dir or Path(".")
 
-    async def start(self) -> None:
+    async def start(self) -> None:  # noqa: B027 - optional hook: most sinks open nothing
         """Open connections or files; called once before the first ``send``."""
 
     @property
@@ -94,7 +95,7 @@ class Sink(abc.ABC):
         for alert in alerts:
             await self.send(alert)
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional hook: most sinks hold nothing
         """Release what ``start`` opened."""
 
 

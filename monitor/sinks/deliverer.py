@@ -22,11 +22,11 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Awaitable, Callable, MutableMapping
 
-from monitor.runtime.metrics import Metrics
 from monitor.models import Alert, DeliveryTask
+from monitor.runtime.metrics import Metrics
 from monitor.sinks.backoff import GiveUp, after_failure, digest_due, partition_for_sink
 from monitor.sinks.base import DeliveryError, EndpointThrottled, Sink
 
@@ -206,7 +206,7 @@ class Deliverer:
             self.metrics.delivery_attempts.labels(kind, "retryable" if exc.retryable else "rejected").inc()
             self.metrics.delivery_seconds.labels(kind).observe(time.perf_counter() - began)
             return Outcome(error=exc)
-        except Exception as exc:  # noqa: BLE001 - a sink bug or an alert it cannot handle: poison
+        except Exception as exc:
             log.exception("sink %s failed on alert %s", sink.name, alerts[0].id if alerts else "-")
             self.metrics.delivery_attempts.labels(kind, "error").inc()
             return Outcome(poison=exc)
@@ -217,7 +217,7 @@ class Deliverer:
     async def _settle(self, sink: Sink, entries: list[tuple[str, DeliveryTask]], outcome: Outcome, *, in_table: bool) -> None:
         now = self.clock()
         if outcome.ok:
-            for key, task in entries:
+            for key, _task in entries:
                 self.ledger[key] = {"state": DELIVERED, "at": now, "ref": outcome.ref}
             # Durable before the next send: a crash after this re-sends nothing delivered.
             await self._persist()

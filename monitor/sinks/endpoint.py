@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -145,7 +145,7 @@ class Endpoint:
             async with self.session.post(self.url, data=body, headers=sent_headers, allow_redirects=False) as resp:
                 text = await resp.text(errors="replace")
                 return Response(resp.status, dict(resp.headers), text[:2000])
-        except asyncio.TimeoutError:  # an OSError too: it must come first
+        except TimeoutError:  # an OSError too: it must come first
             raise DeliveryError(f"{self.host} did not answer within {self.timeout_s:g} s") from None
         except (OSError, aiohttp.ClientConnectorError) as exc:
             refusal = refusal_in(exc)

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from monitor.models import Alert, DeadLetter, DeliveryTask
-from monitor.sinks.backoff import partition_for_sink
-from monitor.settings import Settings
 from monitor.runtime.kafka_topics import TopicNames
+from monitor.settings import Settings
+from monitor.sinks.backoff import partition_for_sink
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def read_letters(settings: Settings, timeout_s: float = 10.0) -> Iterator[Letter
         for record in sorted(records, key=lambda r: (r.partition, r.offset)):
             try:
                 letter = DeadLetter.loads(record.value, serializer="json")
-            except Exception:  # noqa: BLE001 - show what is there rather than stop
+            except Exception:
                 letter = DeadLetter(stage="?", reason="unreadable", error="not a DeadLetter record",
                                     payload=record.value.decode("utf-8", "replace"))
             yield Letter(record.partition, record.offset, letter)

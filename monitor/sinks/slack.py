@@ -66,7 +66,7 @@ class SlackConfig(SinkConfig):
         return data
 
     @model_validator(mode="after")
-    def _one_mode(self) -> "SlackConfig":
+    def _one_mode(self) -> SlackConfig:
         if bool(self.webhook_url) == bool(self.bot_token):
             raise ValueError("give either webhook_url (incoming webhook) or bot_token with channel")
         if self.bot_token and not self.channel:

@@ -10,7 +10,8 @@ titles cannot slip past a limit that Python's ``len`` would have passed.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,

@@ -113,7 +113,7 @@ class WebhookConfig(SinkConfig):
         return data
 
     @model_validator(mode="after")
-    def _valid_secret(self) -> "WebhookConfig":
+    def _valid_secret(self) -> WebhookConfig:
         if self.secret is None:
             raise ValueError("a webhook needs a whsec_ secret (secret or secret_env)")
         secret_key(self.secret.get_secret_value())

@@ -11,11 +11,10 @@ from kafka import KafkaProducer, TopicPartition
 from monitor.runtime.kafka_topics import TopicNames, admin_client, ensure_topics
 from tests.support.alerts import make_alerts, write_sinks_yaml
 from tests.support.receivers import SlackReceiver, WebhookReceiver
+from tests.support.waiting import SECRET, wait_for
 from tests.support.worker import running
 
 pytestmark = pytest.mark.timeout(280)
-
-from tests.support.waiting import SECRET, wait_for
 
 
 def committed(admin, group: str, topic: str, partitions: int) -> int:

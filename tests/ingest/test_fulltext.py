@@ -1,5 +1,3 @@
-import pytest
-
 """Full text on real components: a summary-only feed item gets its page's main text.
 
 The article pages are built at test time from the shared seed articles, wrapped in the
@@ -9,6 +7,7 @@ navigation, scripts and footers a real page has, and served on loopback next to 
 import asyncio
 import html
 
+import pytest
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 

@@ -25,7 +25,6 @@ from monitor.net.guard import (
 from tests.support.loopback import LoopbackServer
 
 
-
 class FakeDNS(AbstractResolver):
     """Maps public-looking names to loopback, as a hostile DNS answer would."""
 

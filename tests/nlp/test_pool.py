@@ -1,9 +1,10 @@
-import pytest
 """The tag pool: spaCy runs off the event loop, and one poison article does not sink its batch."""
 
 
 import asyncio
 import time
+
+import pytest
 
 import monitor.nlp.pool as tagpool
 from monitor.models import Article

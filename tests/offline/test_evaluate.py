@@ -1,8 +1,9 @@
-import pytest
 """The evaluation: metrics, the keyword baseline, the label file, and a run over the seeds."""
 
 
 import csv
+
+import pytest
 
 from monitor.models import Article
 from monitor.offline.evaluate import (
@@ -58,8 +59,8 @@ def test_the_label_file_holds_ids_and_labels_only_and_every_id_exists():
     labels = load_labels(path)
     positives = [label for label in labels.values() if label.relevant]
     assert len(labels) >= 120 and len(positives) >= 8
-    assert all(label.story for label in positives) and {"dev", "heldout"} == {l.split for l in labels.values()}
-    ids = {a.id for a in read_articles(shared_paths({l.file for l in labels.values()}, SHARED))}
+    assert all(label.story for label in positives) and {"dev", "heldout"} == {label.split for label in labels.values()}
+    ids = {a.id for a in read_articles(shared_paths({label.file for label in labels.values()}, SHARED))}
     assert set(labels) <= ids
 
 

@@ -1,4 +1,3 @@
-import pytest
 """``newsmon replay``: one JSON object per input article, in input order, with the documented fields."""
 
 
@@ -6,6 +5,8 @@ import io
 import json
 import subprocess
 import sys
+
+import pytest
 
 from monitor.offline.replay import Replayer, replay
 from tests.support.paths import CORPUS, SEEDS, seed

@@ -1,6 +1,6 @@
 """Decisions over story state: first relevant article alerts, repeats and near-duplicates do not."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -8,7 +8,7 @@ from monitor.models import Article
 from monitor.relevance.decision import Policy, decide
 from monitor.relevance.stories import StoryBook, title_key
 
-WHEN = datetime(2022, 3, 14, 9, tzinfo=timezone.utc)
+WHEN = datetime(2022, 3, 14, 9, tzinfo=UTC)
 RELEVANT = "US officials say Russia asked China for military equipment and drones."
 BACKGROUND = "Putin and Xi will hold a video call on Wednesday to discuss relations."
 

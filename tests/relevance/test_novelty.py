@@ -2,7 +2,7 @@
 the seeds group as labelled in either order, and story state stays bounded."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -16,7 +16,7 @@ from tests.support.paths import SEEDS
 #: Reads ../shared (real seeds, corpus or feed snapshots): fails clearly when it is missing.
 pytestmark = pytest.mark.shared
 
-WHEN = datetime(2022, 3, 14, 9, tzinfo=timezone.utc)
+WHEN = datetime(2022, 3, 14, 9, tzinfo=UTC)
 ROME = " Jake Sullivan meets Yang Jiechi in Rome on Monday to discuss the request."
 
 

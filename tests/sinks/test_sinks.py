@@ -3,7 +3,7 @@
 import asyncio
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -20,7 +20,7 @@ def sample_alert() -> Alert:
         id="a1", story_id="s1", kind="new", headline="Russia asks China for drones",
         topics=["military_aid"], actors=["CHN", "RUS"], rule="pair-sentence-trigger",
         evidence=[Evidence(sentence="Russia asked China for drones.", index=0, actors=["CHN", "RUS"], topics=["military_aid"])],
-        source="Wire", url="https://e.org/1", first_seen=datetime(2022, 3, 14, tzinfo=timezone.utc),
+        source="Wire", url="https://e.org/1", first_seen=datetime(2022, 3, 14, tzinfo=UTC),
     )
 
 

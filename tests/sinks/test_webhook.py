@@ -6,7 +6,7 @@ import asyncio
 import base64
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -258,7 +258,7 @@ def test_a_digest_is_one_signed_request_with_every_alert():
 def test_our_signature_is_the_reference_librarys():
     """Our runtime signer (no test dependency) signs exactly as the standardwebhooks library."""
     key = base64.b64decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
-    stamp = int(datetime(2022, 1, 1, tzinfo=timezone.utc).timestamp())
+    stamp = int(datetime(2022, 1, 1, tzinfo=UTC).timestamp())
     body = b'{"test": 2432232314}'
-    expected = Webhook(SECRET).sign("msg_p5jXN8AQM9LWM0D4loKWxJek", datetime.fromtimestamp(stamp, tz=timezone.utc), body.decode())
+    expected = Webhook(SECRET).sign("msg_p5jXN8AQM9LWM0D4loKWxJek", datetime.fromtimestamp(stamp, tz=UTC), body.decode())
     assert sign(key, "msg_p5jXN8AQM9LWM0D4loKWxJek", stamp, body) == expected

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -12,7 +12,7 @@ from monitor.offline.readers import read_articles
 
 def rss_from_files(paths: list[Path], *, base_url: str = "https://news.example.org", start: datetime | None = None) -> bytes:
     """An RSS 2.0 document with one item per article file (title, link, guid, date, full text)."""
-    start = start or datetime(2022, 3, 14, 9, 0, tzinfo=timezone.utc)
+    start = start or datetime(2022, 3, 14, 9, 0, tzinfo=UTC)
     items = []
     for index, (path, article) in enumerate(zip(paths, read_articles(paths))):
         paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in article.text.splitlines() if line.strip())

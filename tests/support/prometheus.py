@@ -51,7 +51,7 @@ class PrometheusServer:
         self.log_path = workdir / "prometheus.log"
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout_s: float = 30.0) -> "PrometheusServer":
+    def start(self, timeout_s: float = 30.0) -> PrometheusServer:
         self.process = subprocess.Popen(
             [
                 tool("prometheus"),

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -42,7 +42,7 @@ class _Server:
         self.lock = threading.Lock()
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
+            def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 request = Request(time.monotonic(), self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
                 time.sleep(getattr(outer, "delay_s", 0.0))  # a slow receiver keeps deliveries in flight

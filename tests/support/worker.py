@@ -22,7 +22,7 @@ class WorkerProcess:
         self.ready = threading.Event()
         self.lines: list[str] = []
 
-    def start(self, timeout_s: float = 90.0) -> "WorkerProcess":
+    def start(self, timeout_s: float = 90.0) -> WorkerProcess:
         self.ready.clear()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "monitor", "worker"],
