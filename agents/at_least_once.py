@@ -188,7 +188,10 @@ def _report_withheld(consumer: Consumer, tp, head: int) -> None:
         log.warning(
             "not committing %s[%d] past offset %d: an agent got that event and never finished it "
             "(first acked offset %d); it is read again after the next restart or rebalance",
-            tp.topic, tp.partition, head, min(consumer._acked[tp]),
+            tp.topic,
+            tp.partition,
+            head,
+            min(consumer._acked[tp]),
         )
 
 

@@ -20,7 +20,9 @@ async def dead_letter_event(topics, ctx: WorkerContext, stage: str, reason: str,
     await topics.deadletter.send(key=event.key, value=letter.dumps(serializer="json"))
 
 
-async def dead_letter_record(topics, ctx: WorkerContext, stage: str, reason: str, error: str, *, key: str, payload, message=None) -> None:
+async def dead_letter_record(
+    topics, ctx: WorkerContext, stage: str, reason: str, error: str, *, key: str, payload, message=None
+) -> None:
     """Send a decoded record that failed processing, with the cause, to the dead-letter topic."""
     log.error("%s: dead-lettering %s (%s): %s", stage, key, reason, error)
     letter = dead_letter(stage, reason, error, key=key, payload=payload, message=message)

@@ -40,7 +40,9 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
 
     async def schedule(task: DeliveryTask) -> None:
         await topics.delivery_retries.send(
-            key=task.alert.id.encode(), value=task.dumps(serializer="json"), partition=task.partition,
+            key=task.alert.id.encode(),
+            value=task.dumps(serializer="json"),
+            partition=task.partition,
         )
 
     async def give_up(reason: str, error: str, alert: Alert, sink: str, attempts: int, partition: int) -> None:
@@ -51,8 +53,14 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
         await topics.deadletter.send(key=alert.id.encode(), value=letter.dumps(serializer="json"))
 
     deliverer = Deliverer(
-        ctx.sinks, ledger, pending, ctx.metrics, partitions=settings.partitions,
-        schedule=schedule, dead_letter=give_up, tick_budget_s=settings.delivery_tick_budget_s,
+        ctx.sinks,
+        ledger,
+        pending,
+        ctx.metrics,
+        partitions=settings.partitions,
+        schedule=schedule,
+        dead_letter=give_up,
+        tick_budget_s=settings.delivery_tick_budget_s,
         persist=lambda: app.producer.flush(),
     )
     for index, sink in enumerate(ctx.sinks):
@@ -80,7 +88,9 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
         for partition in sorted(deliverer.due_partitions() & owned):
             if now - ticks_sent.get(partition, -TICK_RESEND_S) >= TICK_RESEND_S:
                 ticks_sent[partition] = now
-                await topics.delivery_retries.send(key=b"tick", value=DeliveryTask(op="tick").dumps(serializer="json"), partition=partition)
+                await topics.delivery_retries.send(
+                    key=b"tick", value=DeliveryTask(op="tick").dumps(serializer="json"), partition=partition
+                )
         for kind, count in deliverer.pending_by_type().items():
             ctx.metrics.deliveries_pending.labels(kind).set(count)
 

@@ -17,6 +17,7 @@ from monitor.runtime.health import BEAT_INTERVAL_S
 
 log = logging.getLogger(__name__)
 
+
 def partition_lag(log_end: int | None, committed: int | None, log_start: int | None) -> int | None:
     """Messages not processed yet: from the committed offset (or the log start, if the group
     committed nothing) up to the log end; None when the log end is unknown."""

@@ -29,7 +29,10 @@ import yaml
 
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NEWSMON_SHARED_DIR", PROJECT.parent / "shared"))
-CORPUS = [SHARED / "corpus" / "subina-maharjan_Guardians_Russia_Ukraine.csv", SHARED / "corpus" / "subina-maharjan_NYT_Russia_Ukraine.csv"]
+CORPUS = [
+    SHARED / "corpus" / "subina-maharjan_Guardians_Russia_Ukraine.csv",
+    SHARED / "corpus" / "subina-maharjan_NYT_Russia_Ukraine.csv",
+]
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -89,8 +92,13 @@ class Sampler:
         self.sample()
         seconds = time.monotonic() - self.t0
         cpu = cpu_s(self.pid) - self.cpu0
-        return {"peak_rss_mib": round(self.peak, 1), "rss_now_mib": round(rss_mib(self.pid), 1),
-                "cpu_s": round(cpu, 2), "wall_s": round(seconds, 1), "cores": round(cpu / seconds, 3)}
+        return {
+            "peak_rss_mib": round(self.peak, 1),
+            "rss_now_mib": round(rss_mib(self.pid), 1),
+            "cpu_s": round(cpu, 2),
+            "wall_s": round(seconds, 1),
+            "cores": round(cpu / seconds, 3),
+        }
 
 
 def watch(pid: int, seconds: float, until=None) -> dict:
@@ -134,7 +142,7 @@ class RecordCounter:
 def rss_feed(articles) -> bytes:
     items = "".join(
         f"<item><title>{html.escape(a.title)}</title><link>https://bench.example.org/{a.id}</link>"
-        f"<guid isPermaLink=\"false\">{a.id}</guid><description>{html.escape(a.text[:4000])}</description></item>"
+        f'<guid isPermaLink="false">{a.id}</guid><description>{html.escape(a.text[:4000])}</description></item>'
         for a in articles
     )
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>bench</title>{items}</channel></rss>'.encode()
@@ -163,13 +171,21 @@ def main() -> None:
         config.mkdir(parents=True, exist_ok=True)
         for name in ("watchlist.yaml", "sinks.yaml"):
             (config / name).write_text((PROJECT / "config" / name).read_text())
-        settings = Settings(broker_url=broker.url, embedded_broker=True, data_dir=workdir / "data", config_dir=config,
-                            topic_prefix=f"fp{os.getpid()}", app_id=f"fp{os.getpid()}", poller_metrics_port=0, worker_metrics_port=0,
-                            fetch_allowlist="127.0.0.0/8")
+        settings = Settings(
+            broker_url=broker.url,
+            embedded_broker=True,
+            data_dir=workdir / "data",
+            config_dir=config,
+            topic_prefix=f"fp{os.getpid()}",
+            app_id=f"fp{os.getpid()}",
+            poller_metrics_port=0,
+            worker_metrics_port=0,
+            fetch_allowlist="127.0.0.0/8",
+        )
 
         # Feeds: --feeds loopback feeds sharing the articles, 20 items each.
         per_feed = 20
-        slices = {f"/f{i}.xml": articles[(i * per_feed) % len(articles):][:per_feed] for i in range(args.feeds)}
+        slices = {f"/f{i}.xml": articles[(i * per_feed) % len(articles) :][:per_feed] for i in range(args.feeds)}
         bodies = {path: rss_feed(items) for path, items in slices.items()}
         feed_items = sum(len(items) for items in slices.values())
 
@@ -187,15 +203,24 @@ def main() -> None:
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        feeds = [{"name": f"bench-{i}", "url": f"http://127.0.0.1:{server.server_port}{path}", "source": f"Bench {i}", "interval_s": 600}
-                 for i, path in enumerate(bodies)]
+        feeds = [
+            {
+                "name": f"bench-{i}",
+                "url": f"http://127.0.0.1:{server.server_port}{path}",
+                "source": f"Bench {i}",
+                "interval_s": 600,
+            }
+            for i, path in enumerate(bodies)
+        ]
         (config / "feeds.yaml").write_text(yaml.safe_dump({"feeds": feeds}))
 
         ensure_topics(settings)
         names = TopicNames.for_settings(settings)
         env = {**os.environ, **settings.as_env()}
 
-        worker = subprocess.Popen([sys.executable, "-m", "monitor", "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         started = time.monotonic()
         for line in worker.stdout:
             if "newsmon worker ready" in line:
@@ -208,7 +233,9 @@ def main() -> None:
 
         producer = make_producer(settings)
         for article in articles:
-            producer.send(names.articles, key=article.id.encode(), value=article.derive(fetched_at=utcnow()).dumps(serializer="json"))
+            producer.send(
+                names.articles, key=article.id.encode(), value=article.derive(fetched_at=utcnow()).dumps(serializer="json")
+            )
         producer.flush()
         decisions = RecordCounter(broker.url, names.decisions)
         busy = watch(worker.pid, 600, until=lambda: decisions.at_least(len(articles)))
@@ -220,7 +247,9 @@ def main() -> None:
         print(f"worker peak RSS / baseline: {busy['peak_rss_mib'] / floor['rss_mib']:.2f}x", flush=True)
         print(f"worker idle after load (10 s): {watch(worker.pid, 10)}", flush=True)
 
-        poller = subprocess.Popen([sys.executable, "-m", "monitor", "poll"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        poller = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "poll"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         produced = RecordCounter(broker.url, names.articles)
         polled = watch(poller.pid, 120, until=lambda: produced.at_least(len(articles) + feed_items))
         polled["feeds"] = args.feeds

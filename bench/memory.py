@@ -55,8 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     corpus = [a for name in ("nyt", "guardian", "cnn") for a in read_articles([SOURCES[name]])]
     print(f"memory run: {args.minutes:g} min at {args.rate:g} articles/s, warm-up {args.warmup:g} min", flush=True)
     with tempfile.TemporaryDirectory(prefix="memory-") as tmp, EmbeddedBroker(log_path=Path(tmp) / "broker.log") as broker:
-        settings = Settings(broker_url=broker.url, embedded_broker=True, config_dir=CONFIG, data_dir=Path(tmp) / "data",
-                            poller_metrics_port=0, worker_metrics_port=0)
+        settings = Settings(
+            broker_url=broker.url,
+            embedded_broker=True,
+            config_dir=CONFIG,
+            data_dir=Path(tmp) / "data",
+            poller_metrics_port=0,
+            worker_metrics_port=0,
+        )
         ensure_topics(settings)
         names = TopicNames.for_settings(settings)
         out = PROJECT / "bench" / "out"
@@ -75,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
             if due > time.monotonic():
                 time.sleep(due - time.monotonic())
             article = next(source)
-            producer.send(names.articles, key=f"m{sent:06d}".encode(),
-                          value=article.derive(id=f"mem-{sent:06d}").dumps(serializer="json"))
+            producer.send(
+                names.articles, key=f"m{sent:06d}".encode(), value=article.derive(id=f"mem-{sent:06d}").dumps(serializer="json")
+            )
             sent += 1
             if sent % 500 == 0:
                 print(f"  [{(time.monotonic() - began) / 60:5.1f} min] {sent} articles sent", flush=True)
@@ -113,8 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         "broker_bytes_per_article": round((broker_end - broker_start) / max(1, sent)),
     }
     print(json.dumps(report, indent=2))
-    print(f"worker: {mib(warm)} after warm-up -> {mib(end)} at the end ({report['worker_growth_after_warmup_pct']:+.1f} %, "
-          f"target < 10 %); broker grows {report['broker_bytes_per_article'] / 1024:.1f} KiB per article")
+    print(
+        f"worker: {mib(warm)} after warm-up -> {mib(end)} at the end ({report['worker_growth_after_warmup_pct']:+.1f} %, "
+        f"target < 10 %); broker grows {report['broker_bytes_per_article'] / 1024:.1f} KiB per article"
+    )
     (PROJECT / "bench" / "out" / "memory.json").write_text(json.dumps(report, indent=2))
     return 0 if report["worker_growth_after_warmup_pct"] < 10 else 1
 

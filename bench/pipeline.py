@@ -51,8 +51,7 @@ def with_developments(articles: list[Article], phase: int = 0) -> list[Article]:
     Each ``phase`` dates them a month later under new ids, so they open new stories.
     """
     start = datetime(2031, 3, 2, 8, 0, tzinfo=UTC) + timedelta(days=30 * phase)
-    developments = [article.derive(id=f"p{phase}-{article.id}")
-                    for _, article in development_articles(start=start, reports=1)]
+    developments = [article.derive(id=f"p{phase}-{article.id}") for _, article in development_articles(start=start, reports=1)]
     if not developments or len(articles) < 2 * len(developments):
         return articles
     every = len(articles) // len(developments)
@@ -125,7 +124,9 @@ def raw_spacy_parallel(articles: list[Article], settings: Settings, processes: i
     pipes, children = [], []
     for index in range(processes):
         parent, child = context.Pipe()
-        proc = context.Process(target=_raw_share, args=(texts[index::processes], settings.nlp_batch_size, settings.spacy_model, child))
+        proc = context.Process(
+            target=_raw_share, args=(texts[index::processes], settings.nlp_batch_size, settings.spacy_model, child)
+        )
         proc.start()
         pipes.append(parent)
         children.append(proc)
@@ -189,7 +190,9 @@ def _latencies(url: str, topic: str, sent: dict[str, float], id_of, expected: in
 def run_pipeline(articles: list[Article], paced: list[Article], workers: int, partitions: int, base: Settings) -> RunResult:
     """Bulk phase (all articles queued at once), then a paced phase at half that capacity."""
     with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker(log_path=Path(tmp) / "broker.log") as broker:
-        settings = base.with_overrides(broker_url=broker.url, embedded_broker=True, partitions=partitions, data_dir=Path(tmp) / "data")
+        settings = base.with_overrides(
+            broker_url=broker.url, embedded_broker=True, partitions=partitions, data_dir=Path(tmp) / "data"
+        )
         ensure_topics(settings)
         names = TopicNames.for_settings(settings)
         sampler = ResourceSampler()
@@ -215,8 +218,9 @@ def run_pipeline(articles: list[Article], paced: list[Article], workers: int, pa
         if paced:
             paced_sent = _produce(producer, names.articles, paced, rate=max(0.5, len(articles) / elapsed / 2))
             read_topic(broker.url, names.decisions, until=lambda r: len(r) >= len(articles) + len(paced), timeout_s=3600)
-            paced_tagged = _latencies(broker.url, names.tagged, paced_sent, lambda v: v["article"]["id"],
-                                      expected=len(articles) + len(paced))
+            paced_tagged = _latencies(
+                broker.url, names.tagged, paced_sent, lambda v: v["article"]["id"], expected=len(articles) + len(paced)
+            )
             paced_alert = _latencies(broker.url, names.alerts, paced_sent, lambda v: v["article_id"])
         producer.close()
         for proc in procs:
@@ -253,24 +257,36 @@ def main(argv: list[str] | None = None) -> int:
     base = Settings(config_dir=CONFIG, poller_metrics_port=0, worker_metrics_port=0)
     corpus = load_articles(args.articles + args.paced, args.sources)
     articles, paced = with_developments(corpus[: args.articles]), with_developments(corpus[args.articles :], phase=1)
-    print(f"newsmon pipeline benchmark: {len(articles)} articles from {', '.join(args.sources)}; "
-          f"{os.cpu_count()} cores; batch {base.nlp_batch_size}, {base.nlp_processes} NLP process(es) per worker",
-          flush=True)
+    print(
+        f"newsmon pipeline benchmark: {len(articles)} articles from {', '.join(args.sources)}; "
+        f"{os.cpu_count()} cores; batch {base.nlp_batch_size}, {base.nlp_processes} NLP process(es) per worker",
+        flush=True,
+    )
     raw_rate, raw_cpu = raw_spacy(articles, base)
-    print(f"raw spaCy nlp.pipe (same texts, same components, 1 process): {raw_rate:.2f} articles/s, "
-          f"{raw_cpu * 1000:.0f} ms CPU/article", flush=True)
+    print(
+        f"raw spaCy nlp.pipe (same texts, same components, 1 process): {raw_rate:.2f} articles/s, "
+        f"{raw_cpu * 1000:.0f} ms CPU/article",
+        flush=True,
+    )
     parallel = {n: raw_spacy_parallel(articles, base, n) for n in args.workers if n > 1}
     for n, rate in parallel.items():
-        print(f"raw spaCy nlp.pipe in {n} processes at once: {rate:.2f} articles/s = {rate / raw_rate:.2f} x 1 process "
-              f"(what {os.cpu_count()} cores give spaCy alone)", flush=True)
+        print(
+            f"raw spaCy nlp.pipe in {n} processes at once: {rate:.2f} articles/s = {rate / raw_rate:.2f} x 1 process "
+            f"(what {os.cpu_count()} cores give spaCy alone)",
+            flush=True,
+        )
     results = []
     for workers in args.workers:
         result = run_pipeline(articles, paced, workers, args.partitions, base)
         results.append(result)
-        print(f"\n{workers} worker(s), {args.partitions} partitions: {result.per_second:.2f} articles/s "
-              f"= {result.per_second / raw_rate:.2f} x raw spaCy; {result.decisions} decisions")
-        print(f"  CPU per article (all worker processes): {result.cpu_per_article * 1000:.0f} ms "
-              f"(raw spaCy {raw_cpu * 1000:.0f} ms)")
+        print(
+            f"\n{workers} worker(s), {args.partitions} partitions: {result.per_second:.2f} articles/s "
+            f"= {result.per_second / raw_rate:.2f} x raw spaCy; {result.decisions} decisions"
+        )
+        print(
+            f"  CPU per article (all worker processes): {result.cpu_per_article * 1000:.0f} ms "
+            f"(raw spaCy {raw_cpu * 1000:.0f} ms)"
+        )
         print(f"  latency produce->tagged p50/p95/p99, bulk:   {_p(result.tagged_latency)}")
         print(f"  latency produce->alert  p50/p95/p99, bulk:   {_p(result.alert_latency)}")
         print(f"  latency produce->tagged p50/p95/p99, paced:  {_p(result.paced_tagged)}")

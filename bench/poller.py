@@ -98,8 +98,14 @@ async def run(args) -> dict:
     try:
         with EmbeddedBroker(log_path=data / "tansu.log") as broker:
             settings = Settings(
-                data_dir=data, broker_url=broker.url, embedded_broker=True, topic_prefix="bench", app_id="bench",
-                fetch_allowlist="127.0.0.0/8", poll_concurrency=args.concurrency, poller_metrics_port=0,
+                data_dir=data,
+                broker_url=broker.url,
+                embedded_broker=True,
+                topic_prefix="bench",
+                app_id="bench",
+                fetch_allowlist="127.0.0.0/8",
+                poll_concurrency=args.concurrency,
+                poller_metrics_port=0,
             )
             ensure_topics(settings)
             feeds = [
@@ -108,10 +114,21 @@ async def run(args) -> dict:
             ]
             producer = make_producer(settings)
             store = FeedStateStore(data / "state.sqlite3", keep_per_feed=settings.seen_ids_per_feed)
-            poller = Poller(settings, feeds, KafkaPublisher(producer, TopicNames.for_settings(settings).articles), store, Metrics(CollectorRegistry()))
+            poller = Poller(
+                settings,
+                feeds,
+                KafkaPublisher(producer, TopicNames.for_settings(settings).articles),
+                store,
+                Metrics(CollectorRegistry()),
+            )
             changed = [i for i in range(args.feeds) if bodies.changes(i)]
-            results: dict = {"machine_cores": os.cpu_count(), "feeds": args.feeds, "changed_per_round": len(changed),
-                             "hosts": args.hosts, "concurrency": args.concurrency}
+            results: dict = {
+                "machine_cores": os.cpu_count(),
+                "feeds": args.feeds,
+                "changed_per_round": len(changed),
+                "hosts": args.hosts,
+                "concurrency": args.concurrency,
+            }
             async with poller:
                 warm, _ = await poll_round(poller)  # first poll of everything: validators and seen ids
                 results["warm_up"] = warm

@@ -127,18 +127,36 @@ def _write_config(directory: Path, webhook_url: str) -> Path:
     config.mkdir(parents=True)
     for name in ("watchlist.yaml", "feeds.yaml"):
         (config / name).write_text((CONFIG / name).read_text())
-    sinks = [{"type": "webhook", "name": "hook", "url": webhook_url, "secret": SECRET,
-              "allow_networks": ["127.0.0.0/8"], "retry_delays_s": [1, 2, 4, 8, 16, 32]}]
+    sinks = [
+        {
+            "type": "webhook",
+            "name": "hook",
+            "url": webhook_url,
+            "secret": SECRET,
+            "allow_networks": ["127.0.0.0/8"],
+            "retry_delays_s": [1, 2, 4, 8, 16, 32],
+        }
+    ]
     (config / "sinks.yaml").write_text(yaml.safe_dump({"sinks": sinks}))
     return config
 
 
 def run(name: str, articles: list[Article], *, workers: int, partitions: int, minutes: float, kill: bool, log) -> RunOutcome:
-    with tempfile.TemporaryDirectory(prefix=f"soak-{name}-") as tmp, \
-            WebhookReceiver(SECRET) as hook, EmbeddedBroker(log_path=Path(tmp) / "broker.log") as broker:
+    with (
+        tempfile.TemporaryDirectory(prefix=f"soak-{name}-") as tmp,
+        WebhookReceiver(SECRET) as hook,
+        EmbeddedBroker(log_path=Path(tmp) / "broker.log") as broker,
+    ):
         config = _write_config(Path(tmp), f"{hook.url}/newsmon")
-        settings = Settings(broker_url=broker.url, embedded_broker=True, partitions=partitions, config_dir=config,
-                            data_dir=Path(tmp) / "data", poller_metrics_port=0, worker_metrics_port=0)
+        settings = Settings(
+            broker_url=broker.url,
+            embedded_broker=True,
+            partitions=partitions,
+            config_dir=config,
+            data_dir=Path(tmp) / "data",
+            poller_metrics_port=0,
+            worker_metrics_port=0,
+        )
         ensure_topics(settings)
         names = TopicNames.for_settings(settings)
         env = settings.as_env()
@@ -180,8 +198,12 @@ def run(name: str, articles: list[Article], *, workers: int, partitions: int, mi
             stop_killing.set()
             thread.join()
         wanted = {a.id for a in articles}
-        records = read_topic(broker.url, names.decisions, timeout_s=3600,
-                             until=lambda r: len(r) >= len(wanted) and wanted <= {rec.key.decode() for rec in r})
+        records = read_topic(
+            broker.url,
+            names.decisions,
+            timeout_s=3600,
+            until=lambda r: len(r) >= len(wanted) and wanted <= {rec.key.decode() for rec in r},
+        )
         outcome.decisions = [Decision.loads(r.value, serializer="json") for r in records]
         alerts = [Alert.loads(r.value, serializer="json") for r in read_topic(broker.url, names.alerts, timeout_s=5)]
         outcome.alerts = alerts
@@ -212,8 +234,10 @@ def main(argv: list[str] | None = None) -> int:
         print(message, flush=True)
 
     articles, development_of = build_articles(args.articles)
-    log(f"crash soak: {len(articles)} articles ({len(development_of)} development reports of "
-        f"{len(set(development_of.values()))} developments), {args.workers} workers, {args.partitions} partitions")
+    log(
+        f"crash soak: {len(articles)} articles ({len(development_of)} development reports of "
+        f"{len(set(development_of.values()))} developments), {args.workers} workers, {args.partitions} partitions"
+    )
     log("chaos run (SIGKILL a random worker every 1-30 s):")
     chaos = run("chaos", articles, workers=args.workers, partitions=args.partitions, minutes=args.minutes, kill=True, log=log)
     log(f"  done in {chaos.seconds:.0f} s after {chaos.kills} kills")
@@ -259,8 +283,12 @@ def main(argv: list[str] | None = None) -> int:
     out = PROJECT / "bench" / "out" / "soak.json"
     out.write_text(json.dumps(report, indent=2))
     ok = (
-        report["chaos"]["gaps"] == 0 and same_stories and same_alerts and lost == 0
-        and report["chaos"]["alerts_not_delivered"] == 0 and report["chaos"]["webhook_rejected"] == 0
+        report["chaos"]["gaps"] == 0
+        and same_stories
+        and same_alerts
+        and lost == 0
+        and report["chaos"]["alerts_not_delivered"] == 0
+        and report["chaos"]["webhook_rejected"] == 0
     )
     log(f"soak {'PASSED' if ok else 'FAILED'}; report in {out}")
     return 0 if ok else 1

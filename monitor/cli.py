@@ -119,12 +119,26 @@ def replay(ctx: click.Context, files: tuple[Path, ...], output) -> None:
 
 
 @cli.command("eval")
-@click.option("--labels", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=Path("eval/labels.csv"),
-              show_default=True, help="Labelled articles (file, id, relevant, topics, story, split).")
-@click.option("--claims", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=Path("eval/claims.csv"),
-              show_default=True, help="Hand-checked claims (file, id, sentence hash, subject, action, object).")
-@click.option("--shared", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Directory with corpus/ and seeds/ (default: $NEWSMON_SHARED_DIR or ../shared).")
+@click.option(
+    "--labels",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=Path("eval/labels.csv"),
+    show_default=True,
+    help="Labelled articles (file, id, relevant, topics, story, split).",
+)
+@click.option(
+    "--claims",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=Path("eval/claims.csv"),
+    show_default=True,
+    help="Hand-checked claims (file, id, sentence hash, subject, action, object).",
+)
+@click.option(
+    "--shared",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Directory with corpus/ and seeds/ (default: $NEWSMON_SHARED_DIR or ../shared).",
+)
 @click.option("--json", "json_out", type=click.File("w", encoding="utf-8"), default=None, help="Also write the figures as JSON.")
 def evaluate(labels: Path, claims: Path, shared: Path | None, json_out) -> None:
     """Score relevance, topics, stories and claims on the labelled set, beside the keyword baseline."""

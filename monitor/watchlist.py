@@ -106,15 +106,61 @@ class ModalityCues(_Strict):
     negations: list[str] = ["not", "never", "no", "n't", "neither", "nor"]
     denials: list[str] = ["deny", "refute", "dismiss", "reject"]
     conditionals: list[str] = ["if", "unless", "whether", "should"]
-    hedges: list[str] = ["may", "might", "could", "reportedly", "allegedly", "possibly", "likely",
-                         "perhaps", "apparently", "potentially", "probably", "appear", "seem",
-                         "suspect", "fear", "speculate"]
+    hedges: list[str] = [
+        "may",
+        "might",
+        "could",
+        "reportedly",
+        "allegedly",
+        "possibly",
+        "likely",
+        "perhaps",
+        "apparently",
+        "potentially",
+        "probably",
+        "appear",
+        "seem",
+        "suspect",
+        "fear",
+        "speculate",
+    ]
     #: Verbs and nouns that report someone else's statement ("US officials said…").
-    reporting: list[str] = ["say", "tell", "report", "claim", "accuse", "allege", "believe", "state",
-                            "announce", "add", "according", "note", "insist", "assert", "argue",
-                            "suggest", "agree", "accusation", "allegation", "charge", "report", "claim",
-                            "statement", "assessment", "intelligence", "show", "reveal", "cite", "write",
-                            "mention", "describe", "label", "declaration", "concern"]
+    reporting: list[str] = [
+        "say",
+        "tell",
+        "report",
+        "claim",
+        "accuse",
+        "allege",
+        "believe",
+        "state",
+        "announce",
+        "add",
+        "according",
+        "note",
+        "insist",
+        "assert",
+        "argue",
+        "suggest",
+        "agree",
+        "accusation",
+        "allegation",
+        "charge",
+        "report",
+        "claim",
+        "statement",
+        "assessment",
+        "intelligence",
+        "show",
+        "reveal",
+        "cite",
+        "write",
+        "mention",
+        "describe",
+        "label",
+        "declaration",
+        "concern",
+    ]
 
 
 class Rule(_Strict):

@@ -116,12 +116,18 @@ def test_a_rule_naming_an_unknown_actor_action_or_modality_is_reported_with_its_
     path.write_text(path.read_text().replace("modalities: [asserted]\n  - name: bad", "modalities: [rumoured]\n  - name: bad"))
     with pytest.raises(ConfigError) as error:
         load_watchlist(path)
-    assert any(p.startswith(f"{path}:13: rules.0.modalities") and "unknown modality 'rumoured'" in p for p in error.value.problems)
+    assert any(
+        p.startswith(f"{path}:13: rules.0.modalities") and "unknown modality 'rumoured'" in p for p in error.value.problems
+    )
 
 
 def test_check_config_prints_rule_problems_with_their_line(config_dir, monkeypatch):
     watchlist = config_dir / "watchlist.yaml"
-    watchlist.write_text(watchlist.read_text().replace("about: RUS\n    topics: [sanctions, military_aid]", "about: XXX\n    topics: [sanctions, military_aid]", 1))
+    watchlist.write_text(
+        watchlist.read_text().replace(
+            "about: RUS\n    topics: [sanctions, military_aid]", "about: XXX\n    topics: [sanctions, military_aid]", 1
+        )
+    )
     monkeypatch.setenv("MONITOR_CONFIG_DIR", str(config_dir))
     result = CliRunner().invoke(cli, ["check-config"])
     assert result.exit_code == 1

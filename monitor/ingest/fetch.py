@@ -65,9 +65,7 @@ def make_session(settings: Settings, *, resolver: AbstractResolver | None = None
         limit_per_host=settings.http_per_host_limit,
         ttl_dns_cache=300,
     )
-    timeout = aiohttp.ClientTimeout(
-        total=None, connect=settings.http_connect_timeout_s, sock_read=settings.http_read_timeout_s
-    )
+    timeout = aiohttp.ClientTimeout(total=None, connect=settings.http_connect_timeout_s, sock_read=settings.http_read_timeout_s)
     return aiohttp.ClientSession(
         connector=connector,
         timeout=timeout,

@@ -30,7 +30,25 @@ from monitor.ingest.identity import article_id, content_hash
 from monitor.models import Article, utcnow
 
 BLOCK_TAGS = frozenset(
-    {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "section", "article", "figcaption"}
+    {
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "tr",
+        "section",
+        "article",
+        "figcaption",
+    }
 )
 SKIP_TAGS = frozenset({"script", "style", "noscript", "template"})
 

@@ -60,9 +60,7 @@ class KafkaPublisher:
         self.topic = topic
 
     async def publish(self, articles: Sequence[Article]) -> None:
-        futures = [
-            self.producer.send(self.topic, key=a.id.encode(), value=a.dumps(serializer="json")) for a in articles
-        ]
+        futures = [self.producer.send(self.topic, key=a.id.encode(), value=a.dumps(serializer="json")) for a in articles]
         loop = asyncio.get_running_loop()
         # flush() blocks until the broker acknowledged everything; keep it off the loop.
         await loop.run_in_executor(None, self.producer.flush)
@@ -243,7 +241,9 @@ class Poller:
 
     def _note_status(self, feed: FeedConfig, state: FeedState, plan: Plan, report: PollReport) -> None:
         if report.outcome not in SUCCESS:
-            log.warning("feed %s: %s: %s (next try in %.0f s: %s)", feed.name, report.outcome, report.error, plan.delay_s, plan.reason)
+            log.warning(
+                "feed %s: %s: %s (next try in %.0f s: %s)", feed.name, report.outcome, report.error, plan.delay_s, plan.reason
+            )
         if plan.status != state.status:
             if plan.status == BROKEN:
                 log.error("feed %s marked broken: %s; retried every %.0f s", feed.name, plan.reason, plan.delay_s)
@@ -253,9 +253,7 @@ class Poller:
                 log.info("feed %s is %s again", feed.name, plan.status)
 
     async def _poll(self, session, feed: FeedConfig, state: FeedState, hints: dict) -> PollReport:
-        result: FetchResult = await fetch(
-            session, state.url, self.settings, etag=state.etag, last_modified=state.last_modified
-        )
+        result: FetchResult = await fetch(session, state.url, self.settings, etag=state.etag, last_modified=state.last_modified)
         self.metrics.fetch_seconds.observe(result.seconds)
         now = self.clock()
         hints["retry_after_s"] = retry_after_s(result.headers.get("retry-after"), now)
@@ -304,14 +302,14 @@ class Poller:
         state.item_digests = None if digests is None else frozenset(digests)
         return PollReport(feed.name, "ok", new=len(fresh), updated=len(changed))
 
-
     def _parse(self, feed: FeedConfig, result: FetchResult, body: bytes):
         parsed = parse_feed(body, feed_name=feed.name, source=feed.source, headers=result.headers, url=result.url)
         if parsed.refused_entities:
             self.metrics.entities_refused.inc(parsed.refused_entities)
             log.warning(
                 "feed %s: %d entity declarations removed before parsing (external, nested or too large to expand)",
-                feed.name, parsed.refused_entities,
+                feed.name,
+                parsed.refused_entities,
             )
         return parsed
 
@@ -324,7 +322,8 @@ def log_parser_safety() -> None:
     else:
         log.warning(
             "XML parser: %s lacks the entity amplification limits of expat >= 2.4.1; "
-            "newsmon's DOCTYPE filter is the only defence against entity bombs", version,
+            "newsmon's DOCTYPE filter is the only defence against entity bombs",
+            version,
         )
 
 
@@ -359,7 +358,10 @@ async def run_poller(settings: Settings, *, once: bool = False) -> int:
     poller = Poller(settings, feeds, KafkaPublisher(producer, TopicNames.for_settings(settings).articles), store, metrics)
     log.info(
         "polling %d of %d feeds (replica %d of %d)",
-        len(poller.feeds), len(feeds), settings.poller_replica, settings.poller_replicas,
+        len(poller.feeds),
+        len(feeds),
+        settings.poller_replica,
+        settings.poller_replicas,
     )
     try:
         if once:

@@ -48,8 +48,21 @@ ADDED_COLUMNS = {
     "assigned": "INTEGER NOT NULL DEFAULT 1",
 }
 COLUMNS = (
-    "name", "url", "etag", "last_modified", "last_attempt", "last_success", "next_due",
-    "consecutive_errors", "status", "last_error", "config_url", "parse_errors", "ttl_s", "item_times", "item_digests",
+    "name",
+    "url",
+    "etag",
+    "last_modified",
+    "last_attempt",
+    "last_success",
+    "next_due",
+    "consecutive_errors",
+    "status",
+    "last_error",
+    "config_url",
+    "parse_errors",
+    "ttl_s",
+    "item_times",
+    "item_digests",
 )
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM feeds"
 #: Item times remembered per feed to estimate how often it publishes.
@@ -90,9 +103,20 @@ class FeedState:
     def to_row(self) -> tuple:
         times = json.dumps(sorted(self.item_times, reverse=True)[:KEEP_ITEM_TIMES]) if self.item_times else None
         return (
-            self.name, self.url, self.etag, self.last_modified, self.last_attempt, self.last_success,
-            self.next_due, self.consecutive_errors, self.status, self.last_error, self.config_url,
-            self.parse_errors, self.ttl_s, times,
+            self.name,
+            self.url,
+            self.etag,
+            self.last_modified,
+            self.last_attempt,
+            self.last_success,
+            self.next_due,
+            self.consecutive_errors,
+            self.status,
+            self.last_error,
+            self.config_url,
+            self.parse_errors,
+            self.ttl_s,
+            times,
             None if self.item_digests is None else b"".join(sorted(self.item_digests)),
         )
 
@@ -115,8 +139,7 @@ class FeedStateStore:
         self._db.execute("CREATE INDEX IF NOT EXISTS feeds_due ON feeds (assigned, next_due)")
         self._upsert = (
             f"INSERT INTO feeds ({', '.join(COLUMNS)}) VALUES ({','.join('?' * len(COLUMNS))})"
-            " ON CONFLICT(name) DO UPDATE SET "
-            + ", ".join(f"{c}=excluded.{c}" for c in COLUMNS if c != "name")
+            " ON CONFLICT(name) DO UPDATE SET " + ", ".join(f"{c}=excluded.{c}" for c in COLUMNS if c != "name")
         )
 
     def close(self) -> None:
@@ -160,16 +183,12 @@ class FeedStateStore:
 
     def due(self, now: float) -> list[FeedState]:
         """Every assigned feed whose next poll is due, soonest first, in one query."""
-        rows = self._db.execute(
-            f"{SELECT} WHERE assigned = 1 AND status != 'gone' AND next_due <= ? ORDER BY next_due", (now,)
-        )
+        rows = self._db.execute(f"{SELECT} WHERE assigned = 1 AND status != 'gone' AND next_due <= ? ORDER BY next_due", (now,))
         return [FeedState.from_row(row) for row in rows]
 
     def next_due(self) -> float | None:
         """When the next assigned feed falls due (None: nothing left to poll)."""
-        (when,) = self._db.execute(
-            "SELECT MIN(next_due) FROM feeds WHERE assigned = 1 AND status != 'gone'"
-        ).fetchone()
+        (when,) = self._db.execute("SELECT MIN(next_due) FROM feeds WHERE assigned = 1 AND status != 'gone'").fetchone()
         return when
 
     def status_counts(self) -> dict[str, int]:

@@ -148,4 +148,3 @@ def plan_next(signals: Signals, policy: Policy) -> Plan:
 def jittered(delay_s: float, jitter: float, rng: random.Random | None = None) -> float:
     """``delay_s`` spread by ±``jitter`` so feeds sharing an interval do not fire together."""
     return max(1.0, delay_s * (1 + (rng or random).uniform(-jitter, jitter)))
-

@@ -106,8 +106,13 @@ class ClaimExtractor:
 
     # --- one predicate -------------------------------------------------------------------
     def _claims_at(
-        self, token: Token, action_id: str, sentence: Span, actors: dict[int, str],
-        evidence: Evidence, triggers: dict[int, str],
+        self,
+        token: Token,
+        action_id: str,
+        sentence: Span,
+        actors: dict[int, str],
+        evidence: Evidence,
+        triggers: dict[int, str],
     ) -> Iterable[Claim]:
         action = self.actions[action_id]
         topic = self._topic(token, action, evidence, triggers)
@@ -142,8 +147,14 @@ class ClaimExtractor:
                     continue
                 claims.append(
                     Claim(
-                        subject=subject, action=action_id, object=obj, topic=topic, modality=modality,
-                        cameo=action.cameo_for(topic), sentence=text, index=evidence.index,
+                        subject=subject,
+                        action=action_id,
+                        object=obj,
+                        topic=topic,
+                        modality=modality,
+                        cameo=action.cameo_for(topic),
+                        sentence=text,
+                        index=evidence.index,
                         about=self._about(subject, obj, token, actors),
                         marked=mark(sentence, actors, {subject, obj}, token, action_id),
                     )
@@ -170,7 +181,7 @@ class ClaimExtractor:
         return topics[0] if len(topics) == 1 else None
 
     def _helps_evasion(self, token: Token) -> bool:
-        """"helped Russia evade sanctions" is one claim, made at the evasion verb."""
+        """ "helped Russia evade sanctions" is one claim, made at the evasion verb."""
         return self.action_of(token) == "provide" and any(
             child.dep_ in ("ccomp", "xcomp") and self.action_of(child) == "evade_sanctions" for child in token.children
         )
@@ -283,7 +294,7 @@ class ClaimExtractor:
         return present[0] if present else ""
 
     def _denies_a_charge(self, verb: Token) -> bool:
-        """"…, a charge Beijing denies": the denial answers the charge; the clause stays reported."""
+        """ "…, a charge Beijing denies": the denial answers the charge; the clause stays reported."""
         nouns = {o.lower() for o in self.actions["deny"].objects} if "deny" in self.actions else set()
         return any(c.dep_ == "dobj" and c.lemma_.lower() in nouns for c in verb.children)
 
@@ -299,7 +310,13 @@ class ClaimExtractor:
                 found.add("denied")
             if any(c.dep_ == "mark" and c.lower_ in self._conditionals for c in children):
                 found.add("conditional")
-            if any(c.dep_ == "advcl" and any(m.dep_ == "mark" and m.lower_ in ("if", "unless") for m in c.children) for c in children) and i == 0:
+            if (
+                any(
+                    c.dep_ == "advcl" and any(m.dep_ == "mark" and m.lower_ in ("if", "unless") for m in c.children)
+                    for c in children
+                )
+                and i == 0
+            ):
                 found.add("conditional")
             if any(c.dep_ in ("aux", "advmod") and c.lower_ in self._hedges for c in children):
                 found.add("hedged")
@@ -411,9 +428,7 @@ def _own_clause(token: Token) -> Iterable[Token]:
         own_subject = any(c.dep_ in ("nsubj", "nsubjpass") for c in child.children)
         if own_subject and child.dep_ in ("conj", "parataxis"):
             continue
-        if own_subject and child.dep_ == "advcl" and any(
-            c.dep_ == "mark" and c.lower_ in SIDE_MARKS for c in child.children
-        ):
+        if own_subject and child.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in SIDE_MARKS for c in child.children):
             continue
         yield from _own_clause(child)
 
@@ -449,8 +464,10 @@ def _antecedent(pronoun: Token, actors: dict[int, str]) -> str | None:
     """Crude coreference: "Beijing faces allegations that it is aiding…" — the nearest
     earlier actor of the sentence that is itself a grammatical subject."""
     for token in reversed(list(pronoun.sent[: pronoun.i - pronoun.sent.start])):
-        if token.i in actors and token.dep_ in ("nsubj", "nsubjpass", "compound", "poss") and (
-            token.dep_ in ("nsubj", "nsubjpass") or token.head.dep_ in ("nsubj", "nsubjpass")
+        if (
+            token.i in actors
+            and token.dep_ in ("nsubj", "nsubjpass", "compound", "poss")
+            and (token.dep_ in ("nsubj", "nsubjpass") or token.head.dep_ in ("nsubj", "nsubjpass"))
         ):
             return actors[token.i]
     return None
@@ -467,7 +484,7 @@ def _trigger_tokens(sentence: Span, evidence: Evidence) -> dict[int, str]:
     for trigger in evidence.triggers:
         parts = trigger.split()
         for start in range(len(words) - len(parts) + 1):
-            if words[start:start + len(parts)] == parts:
+            if words[start : start + len(parts)] == parts:
                 for k in range(len(parts)):
                     out[sentence[start + k].i] = topic or ("sanctions" if "sanction" in trigger else "military_aid")
     return out

@@ -37,7 +37,10 @@ def make_tagger(settings: Settings, watchlist: Watchlist) -> Tagger:
     """The one way a Tagger is built, in the worker, in replay and in benchmarks."""
     nlp = build_nlp(settings.spacy_model, watchlist)
     return Tagger(
-        nlp, watchlist, max_chars=settings.max_text_chars, batch_size=settings.nlp_batch_size,
+        nlp,
+        watchlist,
+        max_chars=settings.max_text_chars,
+        batch_size=settings.nlp_batch_size,
         claim_extractor=ClaimExtractor(watchlist),
     )
 

@@ -98,9 +98,7 @@ class Tagger:
         if not Span.has_extension(TRIGGER_EXTENSION):
             Span.set_extension(TRIGGER_EXTENSION, default=None)
         self._aliases = {
-            _key(phrase): actor_id
-            for actor_id, actor in watchlist.actors.items()
-            for phrase, _kind in actor.surface_forms()
+            _key(phrase): actor_id for actor_id, actor in watchlist.actors.items() for phrase, _kind in actor.surface_forms()
         }
         self._not_actors = {_key(phrase) for phrase in watchlist.not_actors}
         self._pairs = [frozenset(pair) for pair in watchlist.watch_pairs]

@@ -78,8 +78,12 @@ def load_labels(path: Path) -> dict[str, Label]:
             if BLIND in row["file"]:
                 raise ValueError(f"{path}: the blind evaluation file may not be labelled or read")
             labels[row["id"]] = Label(
-                file=row["file"], id=row["id"], relevant=row["relevant"] == "1",
-                topics=frozenset(t for t in row["topics"].split(";") if t), story=row["story"], split=row["split"],
+                file=row["file"],
+                id=row["id"],
+                relevant=row["relevant"] == "1",
+                topics=frozenset(t for t in row["topics"].split(";") if t),
+                story=row["story"],
+                split=row["split"],
             )
     return labels
 
@@ -291,14 +295,18 @@ def format_report(report: Report) -> str:
         block = report.scores[split]
         n = block["articles"]
         lines.append(f"== {split}: {n['n']} articles, {n['relevant']} relevant by label")
-        lines.append(f"   {'measure':<14}{'system P':>9}{'R':>7}{'F1':>7}   {'baseline P':>10}{'R':>7}{'F1':>7}   (system tp/fp/fn)")
+        lines.append(
+            f"   {'measure':<14}{'system P':>9}{'R':>7}{'F1':>7}   {'baseline P':>10}{'R':>7}{'F1':>7}   (system tp/fp/fn)"
+        )
         for key in ("relevant", *TOPICS, "stories"):
             s, b = block["system"][key], block["baseline"][key]
             lines.append(
                 f"   {key:<14}{s['p']:>9.3f}{s['r']:>7.3f}{s['f1']:>7.3f}   {b['p']:>10.3f}{b['r']:>7.3f}{b['f1']:>7.3f}"
                 f"   ({s['tp']}/{s['fp']}/{s['fn']})"
             )
-    lines.append("   baseline for stories: same normalised title (the spine's rule); stories are pairwise over gold-relevant articles")
+    lines.append(
+        "   baseline for stories: same normalised title (the spine's rule); stories are pairwise over gold-relevant articles"
+    )
     lines.append(f"false positives: {', '.join(report.errors.get('false_positives', [])) or 'none'}")
     lines.append(f"false negatives: {', '.join(report.errors.get('false_negatives', [])) or 'none'}")
     lines.append(f"flagged but unlabelled: {', '.join(report.unlabelled_positives) or 'none'}")

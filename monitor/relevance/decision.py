@@ -93,4 +93,3 @@ def decide(book: StoryBook | None, tagged: TaggedArticle, policy: Policy) -> Ver
     )
     resend = None if alert else replayed_alert(placement, tagged, assessment)
     return Verdict(decision, alert=alert, resend=resend, new_story=placement.new_story, placement=placement)
-

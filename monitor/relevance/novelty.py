@@ -56,7 +56,11 @@ def change_of(claims: list[Claim]) -> str:
 
 
 def make_alert(
-    story: Story, tagged: TaggedArticle, assessment: Assessment, kind: str, change: str = "",
+    story: Story,
+    tagged: TaggedArticle,
+    assessment: Assessment,
+    kind: str,
+    change: str = "",
     claims: list[Claim] | None = None,
 ) -> Alert:
     article = tagged.article

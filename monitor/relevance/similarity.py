@@ -73,7 +73,7 @@ def _template() -> MinHash:
 def signature(text: str) -> np.ndarray:
     """MinHash signature of the text's word 5-shingles (lower-cased words)."""
     words = [w.lower() for w in WORD.findall(text)]
-    shingles = {" ".join(words[i:i + SHINGLE]).encode() for i in range(max(1, len(words) - SHINGLE + 1))}
+    shingles = {" ".join(words[i : i + SHINGLE]).encode() for i in range(max(1, len(words) - SHINGLE + 1))}
     template = _template()
     minhash = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=template.permutations, scheme=SCHEME)
     minhash.update_batch(list(shingles))
@@ -92,7 +92,7 @@ def bands(sig: np.ndarray) -> list[str]:
     """LSH band keys: two signatures sharing one are near-duplicate candidates."""
     raw = sig.astype("<u4").tobytes()
     step = ROWS * 4
-    return [f"{b}:{raw[b * step:(b + 1) * step].hex()}" for b in range(BANDS)]
+    return [f"{b}:{raw[b * step : (b + 1) * step].hex()}" for b in range(BANDS)]
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:

@@ -143,9 +143,9 @@ class Story:
             encoded = similarity.encode(fingerprint.signature)
             if encoded not in self.signatures:
                 # Keep the first article's signature (the original wording) and the latest.
-                self.signatures = (self.signatures[:1] + self.signatures[1:] + [encoded])
+                self.signatures = self.signatures[:1] + self.signatures[1:] + [encoded]
                 if len(self.signatures) > MAX_SIGNATURES:
-                    self.signatures = self.signatures[:1] + self.signatures[-(MAX_SIGNATURES - 1):]
+                    self.signatures = self.signatures[:1] + self.signatures[-(MAX_SIGNATURES - 1) :]
             merged = Counter(self.terms)
             merged.update(fingerprint.terms)
             self.terms = dict(merged.most_common(MAX_TERMS))
@@ -164,7 +164,7 @@ class Story:
         if len(self.alerts) > MAX_ALERTS:
             # The first alert is kept: escalations thread under it.
             first, *rest = list(self.alerts.items())
-            self.alerts = dict([first, *rest[-(MAX_ALERTS - 1):]])
+            self.alerts = dict([first, *rest[-(MAX_ALERTS - 1) :]])
 
 
 @dataclass(frozen=True)

@@ -25,19 +25,45 @@ from prometheus_client.registry import Collector
 from monitor.runtime.health import Health
 
 POLL_OUTCOMES = (
-    "ok", "not_modified", "http_error", "network_error", "parse_error", "timeout", "too_large", "blocked",
-    "publish_error", "gone", "rate_limited",
+    "ok",
+    "not_modified",
+    "http_error",
+    "network_error",
+    "parse_error",
+    "timeout",
+    "too_large",
+    "blocked",
+    "publish_error",
+    "gone",
+    "rate_limited",
 )
 FEED_STATUSES = ("active", "broken", "gone")
-FULLTEXT_OUTCOMES = ("ok", "empty", "skipped", "http_error", "network_error", "timeout", "too_large", "blocked", "gone", "rate_limited")
+FULLTEXT_OUTCOMES = (
+    "ok",
+    "empty",
+    "skipped",
+    "http_error",
+    "network_error",
+    "timeout",
+    "too_large",
+    "blocked",
+    "gone",
+    "rate_limited",
+)
 STAGES = ("polled", "tagged", "decided", "relevant", "failed")
 LATENCY_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
 #: Every (stage, reason) the worker dead-letters with, and every delivery outcome: their
 #: series start at 0, so increase() and rate() also count the first occurrence.
 DEAD_LETTER_CAUSES = (
-    ("tag", "undecodable"), ("tag", "nlp_failed"), ("detect", "undecodable"), ("detect", "detect_failed"),
-    ("deliver", "undecodable"), ("deliver", "rejected"), ("deliver", "retries_exhausted"),
-    ("deliver", "sink_error"), ("deliver", "sink_removed"),
+    ("tag", "undecodable"),
+    ("tag", "nlp_failed"),
+    ("detect", "undecodable"),
+    ("detect", "detect_failed"),
+    ("deliver", "undecodable"),
+    ("deliver", "rejected"),
+    ("deliver", "retries_exhausted"),
+    ("deliver", "sink_error"),
+    ("deliver", "sink_removed"),
 )
 #: monitor.relevance.novelty's alert kinds (not imported: it would pull the story code into every process).
 ALERT_KINDS = ("new", "escalation")
@@ -131,7 +157,8 @@ class EmbeddedBrokerMemory(Collector):
 
     def collect(self):
         family = GaugeMetricFamily(
-            "newsmon_embedded_broker_rss_bytes", "Resident memory of the embedded Tansu broker, bytes.",
+            "newsmon_embedded_broker_rss_bytes",
+            "Resident memory of the embedded Tansu broker, bytes.",
         )
         rss = process_rss_bytes(self.pid)
         if rss is not None:
@@ -150,7 +177,9 @@ class Metrics:
         self.feed_freshness = FeedFreshness()
         r.register(self.feed_freshness)
         self.fetch_seconds = Histogram(
-            "newsmon_feed_fetch_seconds", "Time to fetch one feed, seconds.", registry=r,
+            "newsmon_feed_fetch_seconds",
+            "Time to fetch one feed, seconds.",
+            registry=r,
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30),
         )
         self.feeds = Gauge("newsmon_feeds", "Feeds this poller owns, by status (active, broken, gone).", ["status"], registry=r)
@@ -159,7 +188,8 @@ class Metrics:
         )
         self.entities_refused = Counter(
             "newsmon_feed_entities_refused",
-            "Entity declarations removed from feed DOCTYPEs before parsing (XXE, entity bombs).", registry=r,
+            "Entity declarations removed from feed DOCTYPEs before parsing (XXE, entity bombs).",
+            registry=r,
         )
         self.fulltext = Counter(
             "newsmon_fulltext_fetches", "Article pages fetched for full text, by outcome.", ["outcome"], registry=r
@@ -170,11 +200,15 @@ class Metrics:
             self.articles.labels(stage)
         self.nlp_seconds = Counter("newsmon_nlp_seconds", "Seconds spent in spaCy (wall time of tag batches).", registry=r)
         self.nlp_batch_seconds = Histogram(
-            "newsmon_nlp_batch_seconds", "Wall time of one nlp.pipe micro-batch, seconds.", registry=r,
+            "newsmon_nlp_batch_seconds",
+            "Wall time of one nlp.pipe micro-batch, seconds.",
+            registry=r,
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32),
         )
         self.nlp_batch_size = Histogram(
-            "newsmon_nlp_batch_articles", "Articles per nlp.pipe micro-batch.", registry=r,
+            "newsmon_nlp_batch_articles",
+            "Articles per nlp.pipe micro-batch.",
+            registry=r,
             buckets=(1, 2, 4, 8, 16, 32, 64, 128),
         )
         self.claims = Counter("newsmon_claims", "Claims extracted by topic and actor pair.", ["topic", "pair"], registry=r)
@@ -184,37 +218,59 @@ class Metrics:
             "newsmon_relevant_articles", "Relevant articles by topic and outlet.", ["topic", "source"], registry=r
         )
         self.pair_mentions = Counter(
-            "newsmon_relevant_articles_by_pair", "Relevant articles by topic and watched actor pair.",
-            ["topic", "pair"], registry=r,
+            "newsmon_relevant_articles_by_pair",
+            "Relevant articles by topic and watched actor pair.",
+            ["topic", "pair"],
+            registry=r,
         )
         self.feed_to_alert_seconds = Histogram(
-            "newsmon_feed_to_alert_seconds", "From fetching the article to raising its alert, seconds.",
-            registry=r, buckets=LATENCY_BUCKETS,
+            "newsmon_feed_to_alert_seconds",
+            "From fetching the article to raising its alert, seconds.",
+            registry=r,
+            buckets=LATENCY_BUCKETS,
         )
         self.processing_seconds = Histogram(
-            "newsmon_processing_seconds", "From fetching an article to its decision, seconds.", registry=r,
+            "newsmon_processing_seconds",
+            "From fetching an article to its decision, seconds.",
+            registry=r,
             buckets=LATENCY_BUCKETS,
         )
         # --- delivery ---
-        self.deliveries = Counter("newsmon_deliveries", "Alert deliveries by sink type and outcome.", ["sink", "outcome"], registry=r)
+        self.deliveries = Counter(
+            "newsmon_deliveries", "Alert deliveries by sink type and outcome.", ["sink", "outcome"], registry=r
+        )
         self.delivery_seconds = Histogram(
-            "newsmon_delivery_seconds", "Time to deliver one alert to one sink, seconds.", ["sink"], registry=r,
+            "newsmon_delivery_seconds",
+            "Time to deliver one alert to one sink, seconds.",
+            ["sink"],
+            registry=r,
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 15, 30),
         )
-        self.dead_letters = Counter("newsmon_dead_letters", "Messages routed to the dead-letter topic.", ["stage", "reason"], registry=r)
+        self.dead_letters = Counter(
+            "newsmon_dead_letters", "Messages routed to the dead-letter topic.", ["stage", "reason"], registry=r
+        )
         self.delivery_attempts = Counter(
             "newsmon_delivery_attempts",
             "Delivery attempts by sink type and result (ok, retryable, rejected, throttled: nothing sent, error: sink bug).",
-            ["sink", "outcome"], registry=r,
+            ["sink", "outcome"],
+            registry=r,
         )
         self.delivery_lag_seconds = Histogram(
-            "newsmon_delivery_lag_seconds", "From raising an alert to its delivery (retries included), seconds.",
-            ["sink"], registry=r, buckets=LATENCY_BUCKETS,
+            "newsmon_delivery_lag_seconds",
+            "From raising an alert to its delivery (retries included), seconds.",
+            ["sink"],
+            registry=r,
+            buckets=LATENCY_BUCKETS,
         )
         self.deliveries_pending = Gauge(
-            "newsmon_deliveries_pending", "Deliveries waiting for a retry or a digest, by sink type.", ["sink"], registry=r,
+            "newsmon_deliveries_pending",
+            "Deliveries waiting for a retry or a digest, by sink type.",
+            ["sink"],
+            registry=r,
         )
-        self.up_since = Gauge("newsmon_process_start_time_seconds", "When this newsmon process started (unix time).", ["role"], registry=r)
+        self.up_since = Gauge(
+            "newsmon_process_start_time_seconds", "When this newsmon process started (unix time).", ["role"], registry=r
+        )
         # --- stream internals (worker) ---
         self.consumer_lag = ConsumerLag()
         r.register(self.consumer_lag)

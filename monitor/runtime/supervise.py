@@ -106,7 +106,9 @@ def run_daemon(settings: Settings, *, log_level: str = "INFO") -> int:
         while not stopping.is_set():
             if not announced and worker.ready.is_set():
                 announced = True
-                log.info("newsmon ready in %.1f s (broker %s); Ctrl-C stops everything", time.monotonic() - began, settings.broker_url)
+                log.info(
+                    "newsmon ready in %.1f s (broker %s); Ctrl-C stops everything", time.monotonic() - began, settings.broker_url
+                )
             for child in children:
                 _supervise(child)
             if broker is not None:
@@ -152,7 +154,7 @@ def _check_broker_memory(pid: int, limit: int, warned_at: float) -> float:
     log.warning(
         "the embedded broker holds %.1f GiB (limit %.1f GiB): it keeps every message in memory; "
         "point MONITOR_BROKER_URL at Kafka for a long-running deployment (see the README)",
-        rss / 2**30, limit / 2**30,
+        rss / 2**30,
+        limit / 2**30,
     )
     return now
-

@@ -8,11 +8,17 @@ registered by type name. Importing this package registers every built-in sink ty
 imports the NLP or offline stages (an import-linter contract checks it).
 """
 
-
 from monitor.sinks import console, jsonl, memory, slack, webhook  # noqa: F401 - registration side effect
 from monitor.sinks.base import SINK_TYPES, DeliveryError, EndpointThrottled, Sink, SinkConfig, build_sink, register
 from monitor.sinks.config import load_sinks
 
 __all__ = [
-    "SINK_TYPES", "DeliveryError", "EndpointThrottled", "Sink", "SinkConfig", "build_sink", "register", "load_sinks",
+    "SINK_TYPES",
+    "DeliveryError",
+    "EndpointThrottled",
+    "Sink",
+    "SinkConfig",
+    "build_sink",
+    "register",
+    "load_sinks",
 ]

@@ -146,9 +146,14 @@ class Deliverer:
         if task.op == "schedule" and key in self.pending:
             return  # the same retry scheduled again after a replay: keep the one we have
         entry = DeliveryTask(
-            op="schedule", sink=task.sink, alert=task.alert, attempt=0 if task.op == "replay" else task.attempt,
+            op="schedule",
+            sink=task.sink,
+            alert=task.alert,
+            attempt=0 if task.op == "replay" else task.attempt,
             not_before=self.clock() if task.op == "replay" else task.not_before,
-            first_failed_at=task.first_failed_at, error=task.error, partition=partition,
+            first_failed_at=task.first_failed_at,
+            error=task.error,
+            partition=partition,
         )
         self.pending[key] = encode_task(entry)
 
@@ -166,7 +171,9 @@ class Deliverer:
         sink = self.sinks.get(sink_name)
         if sink is None:
             for key, task in entries:
-                await self._give_up(sink_name, "unknown", key, task, "sink_removed", f"no sink named {sink_name} is configured", task.attempt)
+                await self._give_up(
+                    sink_name, "unknown", key, task, "sink_removed", f"no sink named {sink_name} is configured", task.attempt
+                )
             return
         fresh = []
         for key, task in entries:
@@ -239,26 +246,45 @@ class Deliverer:
                 attempt, not_before = task.attempt, now + (error.retry_after_s or 1.0)
             else:
                 decision = after_failure(
-                    task.attempt + 1, now, retryable=error.retryable, retry_after_s=error.retry_after_s,
-                    delays=sink.config.retry_delays_s, jitter=sink.config.retry_jitter, rand=self.rand,
+                    task.attempt + 1,
+                    now,
+                    retryable=error.retryable,
+                    retry_after_s=error.retry_after_s,
+                    delays=sink.config.retry_delays_s,
+                    jitter=sink.config.retry_jitter,
+                    rand=self.rand,
                 )
                 if isinstance(decision, GiveUp):
                     await self._give_up(sink.name, sink.type_name, key, task, decision.reason, error.reason, decision.attempt)
                     continue
                 attempt, not_before = decision.attempt, decision.not_before
             retry = DeliveryTask(
-                op="schedule", sink=sink.name, alert=task.alert, attempt=attempt, not_before=not_before,
-                first_failed_at=task.first_failed_at or now, error=error.reason, partition=task.partition,
+                op="schedule",
+                sink=sink.name,
+                alert=task.alert,
+                attempt=attempt,
+                not_before=not_before,
+                first_failed_at=task.first_failed_at or now,
+                error=error.reason,
+                partition=task.partition,
             )
-            log.warning("delivery of %s to %s failed (attempt %d): %s; next try in %.1f s",
-                        task.alert.id, sink.name, attempt, error.reason, not_before - now)
+            log.warning(
+                "delivery of %s to %s failed (attempt %d): %s; next try in %.1f s",
+                task.alert.id,
+                sink.name,
+                attempt,
+                error.reason,
+                not_before - now,
+            )
             self.metrics.deliveries.labels(sink.type_name, "retry_scheduled").inc()
             if in_table:
                 self.pending[key] = encode_task(retry)
             else:
                 await self.schedule(retry)
 
-    async def _give_up(self, sink_name: str, kind: str, key: str, task: DeliveryTask, reason: str, error: str, attempts: int) -> None:
+    async def _give_up(
+        self, sink_name: str, kind: str, key: str, task: DeliveryTask, reason: str, error: str, attempts: int
+    ) -> None:
         await self.dead_letter(reason, error, task.alert, sink_name, attempts, task.partition)
         self.ledger[key] = {"state": DEAD, "at": self.clock(), "ref": None}
         await self._persist()

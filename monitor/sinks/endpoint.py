@@ -99,7 +99,8 @@ class Endpoint:
             # The same guard as the poller's: names and literals, checked on the address connected to.
             connector = guarded_connector(self.allow, limit_per_host=4)
             self.session = aiohttp.ClientSession(
-                connector=connector, timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
             )
 
     async def close(self) -> None:
@@ -153,6 +154,8 @@ class Endpoint:
                 raise DeliveryError(f"destination {self.host} blocked: {refusal}", retryable=False) from None
             if not isinstance(exc, aiohttp.ClientConnectorError):
                 raise DeliveryError(f"cannot connect to {self.host}: {type(exc).__name__}") from None
-            raise DeliveryError(f"cannot connect to {self.host}: {exc.os_error.strerror or type(exc.os_error).__name__}") from None
+            raise DeliveryError(
+                f"cannot connect to {self.host}: {exc.os_error.strerror or type(exc.os_error).__name__}"
+            ) from None
         except aiohttp.ClientError as exc:
             raise DeliveryError(f"HTTP error talking to {self.host}: {type(exc).__name__}") from None

@@ -62,18 +62,29 @@ def read_letters(settings: Settings, timeout_s: float = 10.0) -> Iterator[Letter
             try:
                 letter = DeadLetter.loads(record.value, serializer="json")
             except Exception:
-                letter = DeadLetter(stage="?", reason="unreadable", error="not a DeadLetter record",
-                                    payload=record.value.decode("utf-8", "replace"))
+                letter = DeadLetter(
+                    stage="?",
+                    reason="unreadable",
+                    error="not a DeadLetter record",
+                    payload=record.value.decode("utf-8", "replace"),
+                )
             yield Letter(record.partition, record.offset, letter)
     finally:
         consumer.close()
 
 
-def select(letters: Iterable[Letter], *, stage: str | None = None, reason: str | None = None,
-           sink: str | None = None, refs: Iterable[str] = ()) -> list[Letter]:
+def select(
+    letters: Iterable[Letter],
+    *,
+    stage: str | None = None,
+    reason: str | None = None,
+    sink: str | None = None,
+    refs: Iterable[str] = (),
+) -> list[Letter]:
     wanted = set(refs)
     return [
-        letter for letter in letters
+        letter
+        for letter in letters
         if (stage is None or letter.record.stage == stage)
         and (reason is None or letter.record.reason == reason)
         and (sink is None or letter.record.sink == sink)
@@ -84,8 +95,12 @@ def select(letters: Iterable[Letter], *, stage: str | None = None, reason: str |
 def describe(letter: Letter) -> dict:
     record = letter.record
     return {
-        "ref": letter.ref, "stage": record.stage, "reason": record.reason, "sink": record.sink,
-        "key": record.key, "attempts": record.attempts,
+        "ref": letter.ref,
+        "stage": record.stage,
+        "reason": record.reason,
+        "sink": record.sink,
+        "key": record.key,
+        "attempts": record.attempts,
         "failed_at": record.failed_at.isoformat() if record.failed_at else None,
         "source": f"{record.topic}[{record.partition}]@{record.offset}" if record.topic else "",
         "error": record.error,
@@ -98,7 +113,9 @@ def line(letter: Letter) -> str:
     return f"{d['ref']:>8}  {d['failed_at'] or '-':25}  {d['stage']}/{d['reason']}{sink}  key={d['key']}  attempts={d['attempts']}  {d['error'][:160]}"
 
 
-def replay_message(letter: Letter, names: TopicNames, partitions: int, digest_sinks: set[str]) -> tuple[str, bytes | None, bytes, int | None]:
+def replay_message(
+    letter: Letter, names: TopicNames, partitions: int, digest_sinks: set[str]
+) -> tuple[str, bytes | None, bytes, int | None]:
     """(topic, key, value, partition) that resends ``letter``; ValueError if it cannot be."""
     record = letter.record
     if record.stage == "deliver" and record.sink:

@@ -96,8 +96,11 @@ class SlackSink(Sink):
         self.bot = config.bot_token is not None
         url = config.api_url if self.bot else config.webhook_url.get_secret_value()
         self.endpoint = Endpoint(
-            url, timeout_s=config.timeout_s, allow=allowlist(",".join(config.allow_networks)),
-            rate_per_s=config.rate_per_s, max_wait_s=config.max_wait_s,
+            url,
+            timeout_s=config.timeout_s,
+            allow=allowlist(",".join(config.allow_networks)),
+            rate_per_s=config.rate_per_s,
+            max_wait_s=config.max_wait_s,
         )
 
     async def start(self) -> None:

@@ -139,9 +139,13 @@ def alert_blocks(alert: Alert, *, threaded: bool = False) -> list[Block]:
     ]
     url = _safe_url(alert.url)
     if url:
-        blocks.append(ActionsBlock(elements=[
-            ButtonElement(text=PlainTextObject(text="Read the article", emoji=False), url=url, action_id="open_article"),
-        ]))
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    ButtonElement(text=PlainTextObject(text="Read the article", emoji=False), url=url, action_id="open_article"),
+                ]
+            )
+        )
     return blocks
 
 
@@ -169,7 +173,9 @@ def _digest_item(alert: Alert, number: int) -> list[Block]:
     if url:
         section = SectionBlock(
             text=MarkdownTextObject(text=text, verbatim=True),
-            accessory=ButtonElement(text=PlainTextObject(text="Article", emoji=False), url=url, action_id=f"open_article_{number}"),
+            accessory=ButtonElement(
+                text=PlainTextObject(text="Article", emoji=False), url=url, action_id=f"open_article_{number}"
+            ),
         )
     return [section, _context(alert, updates_note=True)]
 

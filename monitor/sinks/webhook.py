@@ -39,7 +39,7 @@ def secret_key(secret: str) -> bytes:
     if not secret.startswith(SECRET_PREFIX):
         raise ValueError(f"a Standard Webhooks secret starts with {SECRET_PREFIX}")
     try:
-        key = base64.b64decode(secret[len(SECRET_PREFIX):], validate=True)
+        key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
     except binascii.Error as exc:
         raise ValueError("the part after whsec_ must be base64") from exc
     if len(key) < 16:
@@ -129,7 +129,9 @@ class WebhookSink(Sink):
         super().__init__(config, **kwargs)
         self.key = secret_key(config.secret.get_secret_value())
         self.endpoint = Endpoint(
-            config.url, timeout_s=config.timeout_s, allow=allowlist(",".join(config.allow_networks)),
+            config.url,
+            timeout_s=config.timeout_s,
+            allow=allowlist(",".join(config.allow_networks)),
             max_wait_s=config.max_wait_s,
         )
 
@@ -170,7 +172,9 @@ class WebhookSink(Sink):
             self.endpoint.throttle(wait if wait is not None else DEFAULT_THROTTLE_S)
             raise DeliveryError(f"{self.endpoint.host} answered {status}: {text}", retry_after_s=wait)
         if 300 <= status < 400:
-            raise DeliveryError(f"{self.endpoint.host} answered a redirect ({status}); redirects are not followed", retryable=False)
+            raise DeliveryError(
+                f"{self.endpoint.host} answered a redirect ({status}); redirects are not followed", retryable=False
+            )
         if status == 408 or status >= 500:
             raise DeliveryError(f"{self.endpoint.host} answered {status}: {text}")
         raise DeliveryError(f"{self.endpoint.host} rejected the alert: {status} {text}", retryable=False)

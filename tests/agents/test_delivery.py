@@ -48,8 +48,17 @@ def deliverer_for(sinks, *, clock=None, partitions=4):
     async def dead_letter(*args):
         letters.append(args)
 
-    holder["d"] = Deliverer(sinks, {}, {}, Metrics(CollectorRegistry()), partitions=partitions,
-                            schedule=schedule, dead_letter=dead_letter, clock=clock or time.time, rand=lambda: 0.5)
+    holder["d"] = Deliverer(
+        sinks,
+        {},
+        {},
+        Metrics(CollectorRegistry()),
+        partitions=partitions,
+        schedule=schedule,
+        dead_letter=dead_letter,
+        clock=clock or time.time,
+        rand=lambda: 0.5,
+    )
     return holder["d"], letters
 
 
@@ -117,8 +126,9 @@ def test_a_failing_endpoint_costs_one_attempt_not_a_sleep():
     """A 503 on the first attempt becomes a table entry due in 5 s (±20 %); on_alert returns at once."""
     clock = Clock()
     with WebhookReceiver(SECRET, fail=lambda r: (503, "busy", {})) as hook:
-        sink = WebhookSink(WebhookConfig(type="webhook", name="hook", url=f"{hook.url}/x", secret=SECRET,
-                                         allow_networks=("127.0.0.0/8",)))
+        sink = WebhookSink(
+            WebhookConfig(type="webhook", name="hook", url=f"{hook.url}/x", secret=SECRET, allow_networks=("127.0.0.0/8",))
+        )
         memory = MemorySink(SinkConfig(type="memory"))
         deliverer, letters = deliverer_for([sink, memory], clock=clock)
         alerts = make_alerts(5)

@@ -31,8 +31,13 @@ def test_kill_9_during_delivery_loses_nothing_and_duplicates_at_most_the_one_in_
     names = TopicNames.for_settings(broker_settings)
     alerts = make_alerts(40)
     with SlackReceiver(min_interval_s=0.2) as slack, WebhookReceiver(SECRET, delay_s=0.1) as hook:
-        write_sinks_yaml(broker_settings.config_dir, slack_url=f"{slack.url}/services/T0/B0/secret", slack_rate=5,
-                         webhook_url=f"{hook.url}/newsmon", secret=SECRET)
+        write_sinks_yaml(
+            broker_settings.config_dir,
+            slack_url=f"{slack.url}/services/T0/B0/secret",
+            slack_rate=5,
+            webhook_url=f"{hook.url}/newsmon",
+            secret=SECRET,
+        )
         worker = start_worker()
         producer = KafkaProducer(bootstrap_servers=broker_settings.bootstrap_servers)
         for alert in alerts:
@@ -50,20 +55,26 @@ def test_kill_9_during_delivery_loses_nothing_and_duplicates_at_most_the_one_in_
         worker.kill()
         at_kill = (len(slack.accepted()), len(hook.delivered()))
         assert children, "the worker runs its tag pool in a child process"
-        wait_for(lambda: not running(children), 10,
-                 lambda: f"the killed worker's children {sorted(children)} to exit")
+        wait_for(lambda: not running(children), 10, lambda: f"the killed worker's children {sorted(children)} to exit")
         start_worker()
         expected = {alert.id for alert in alerts}
-        wait_for(lambda: set(slack.alert_ids()) == expected and hook.unique_ids() == expected, 150,
-                 lambda: f"every alert delivered; missing on Slack {sorted(expected - set(slack.alert_ids()))}, "
-                         f"on the webhook {sorted(expected - hook.unique_ids())}")
+        wait_for(
+            lambda: set(slack.alert_ids()) == expected and hook.unique_ids() == expected,
+            150,
+            lambda: (
+                f"every alert delivered; missing on Slack {sorted(expected - set(slack.alert_ids()))}, "
+                f"on the webhook {sorted(expected - hook.unique_ids())}"
+            ),
+        )
         time.sleep(3)  # catch a late duplicate
 
         slack_ids = slack.alert_ids()
         duplicates = len(slack_ids) - len(set(slack_ids))
-        print(f"kill -9 after {at_kill[0]} Slack / {at_kill[1]} webhook deliveries, {at_commit} alerts committed; "
-              f"Slack {len(slack_ids)} messages for {len(expected)} alerts ({duplicates} duplicate); "
-              f"webhook {len(hook.delivered())} requests, {len(hook.unique_ids())} unique ids")
+        print(
+            f"kill -9 after {at_kill[0]} Slack / {at_kill[1]} webhook deliveries, {at_commit} alerts committed; "
+            f"Slack {len(slack_ids)} messages for {len(expected)} alerts ({duplicates} duplicate); "
+            f"webhook {len(hook.delivered())} requests, {len(hook.unique_ids())} unique ids"
+        )
         assert at_kill[0] < len(alerts), "the kill must happen while alerts are still being delivered"
         assert set(slack_ids) == expected
         assert duplicates <= 1

@@ -21,8 +21,11 @@ pytestmark = pytest.mark.timeout(240)
 
 def newsmon(settings, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "monitor", *args], env={**os.environ, **settings.as_env()},
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "monitor", *args],
+        env={**os.environ, **settings.as_env()},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -49,10 +52,23 @@ def test_retries_dead_letters_digest_and_dlq_replay(broker_settings, start_worke
 
     slack_script = [(429, "rate_limited", {"Retry-After": "2"})]
     with SlackReceiver(min_interval_s=0.2, script=slack_script) as slack, WebhookReceiver(SECRET, fail=fail) as hook:
-        digest = {"type": "webhook", "name": "digest", "url": f"{hook.url}/digest", "secret": SECRET,
-                  "allow_networks": ["127.0.0.0/8"], "digest_minutes": 0.2}
-        write_sinks_yaml(broker_settings.config_dir, slack_url=f"{slack.url}/services/x", slack_rate=5,
-                         webhook_url=f"{hook.url}/hook", secret=SECRET, retry_delays_s=(1, 2, 4), extra=[digest])
+        digest = {
+            "type": "webhook",
+            "name": "digest",
+            "url": f"{hook.url}/digest",
+            "secret": SECRET,
+            "allow_networks": ["127.0.0.0/8"],
+            "digest_minutes": 0.2,
+        }
+        write_sinks_yaml(
+            broker_settings.config_dir,
+            slack_url=f"{slack.url}/services/x",
+            slack_rate=5,
+            webhook_url=f"{hook.url}/hook",
+            secret=SECRET,
+            retry_delays_s=(1, 2, 4),
+            extra=[digest],
+        )
         start_worker()
         producer = KafkaProducer(bootstrap_servers=broker_settings.bootstrap_servers)
         for alert in alerts:
@@ -84,7 +100,9 @@ def test_retries_dead_letters_digest_and_dlq_replay(broker_settings, start_worke
         assert replayed.returncode == 0, replayed.stderr
         wait_for(lambda: any(r.status == 200 for r in hook_requests(refused)), 30, "the replayed delivery")
 
-        wait_for(lambda: sum(len(r.json()["data"]["alerts"]) for r in hook.delivered() if r.path == "/digest") >= 3, 60, "the digest")
+        wait_for(
+            lambda: sum(len(r.json()["data"]["alerts"]) for r in hook.delivered() if r.path == "/digest") >= 3, 60, "the digest"
+        )
         digests = [r.json() for r in hook.delivered() if r.path == "/digest"]
         assert all(d["type"] == "alert.digest" and d["version"] == 1 for d in digests)
         assert sorted(a["id"] for d in digests for a in d["data"]["alerts"]) == sorted(a.id for a in alerts)

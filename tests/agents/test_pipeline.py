@@ -49,8 +49,10 @@ def test_seed_feed_alerts_once_for_000_and_001_not_on_004_and_repoll_sends_nothi
     by_id = {d.title: d for d in (Decision.loads(r.value, serializer="json") for r in decisions)}
     assert len(decisions) == 5, "every polled article gets exactly one decision"
 
-    alerts = [Alert.loads(r.value, serializer="json") for r in read_topic(
-        broker_settings.bootstrap_servers[0], names.alerts, until=lambda r: len(r) >= 1, settle_s=3)]
+    alerts = [
+        Alert.loads(r.value, serializer="json")
+        for r in read_topic(broker_settings.bootstrap_servers[0], names.alerts, until=lambda r: len(r) >= 1, settle_s=3)
+    ]
     rome = [a for a in alerts if a.url.endswith((seed("000").stem, seed("001").stem))]
     assert len(rome) == 1, "000 and 001 report one development: one alert between them"
     (alert,) = rome

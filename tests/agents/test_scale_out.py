@@ -29,9 +29,9 @@ def assigned(worker, topic: str) -> set[int] | None:
     """
     lines = list(worker.lines)
     starts = [i for i, line in enumerate(lines) if "Setting newly assigned partitions" in line]
-    if not starts or not any("Worker ready" in line for line in lines[starts[-1]:]):
+    if not starts or not any("Worker ready" in line for line in lines[starts[-1] :]):
         return None
-    for line in lines[starts[-1]:]:
+    for line in lines[starts[-1] :]:
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if len(cells) == 2 and cells[0] == topic:
             return set(_partitions(cells[1]))
@@ -71,10 +71,14 @@ def test_one_development_tagged_by_two_workers_is_one_story_with_one_alert(broke
     producer.close()
 
     bootstrap = broker_settings.bootstrap_servers[0]
-    decisions = [Decision.loads(r.value, serializer="json")
-                 for r in read_topic(bootstrap, names.decisions, until=lambda r: len(r) >= 2, timeout_s=120)]
+    decisions = [
+        Decision.loads(r.value, serializer="json")
+        for r in read_topic(bootstrap, names.decisions, until=lambda r: len(r) >= 2, timeout_s=120)
+    ]
     assert sorted(d.id for d in decisions) == sorted([a000.id, a001.id])
     assert decisions[0].story and decisions[0].story == decisions[1].story, "one development, one story"
-    alerts = [Alert.loads(r.value, serializer="json")
-              for r in read_topic(bootstrap, names.alerts, until=lambda r: len(r) >= 1, timeout_s=30, settle_s=3)]
+    alerts = [
+        Alert.loads(r.value, serializer="json")
+        for r in read_topic(bootstrap, names.alerts, until=lambda r: len(r) >= 1, timeout_s=30, settle_s=3)
+    ]
     assert len(alerts) == 1 and alerts[0].story_id == decisions[0].story

@@ -41,8 +41,13 @@ def test_a_restarted_worker_recovers_every_ledger_entry_of_a_batch_and_sends_not
     assert end < 12, "premise: the broker reports the end of a multi-record batch short"
 
     with SlackReceiver(min_interval_s=0.05) as slack, WebhookReceiver(SECRET) as hook:
-        write_sinks_yaml(broker_settings.config_dir, slack_url=f"{slack.url}/services/T0/B0/secret", slack_rate=20,
-                         webhook_url=f"{hook.url}/newsmon", secret=SECRET)
+        write_sinks_yaml(
+            broker_settings.config_dir,
+            slack_url=f"{slack.url}/services/T0/B0/secret",
+            slack_rate=20,
+            webhook_url=f"{hook.url}/newsmon",
+            secret=SECRET,
+        )
         start_worker()
         for alert in known + fresh:
             producer.send(names.alerts, key=alert.story_id.encode(), value=alert.dumps(serializer="json"), partition=0)

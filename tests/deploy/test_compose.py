@@ -26,7 +26,9 @@ def _compose_command() -> list[str]:
         return ["docker", "compose"]
     if shutil.which("docker-compose"):
         return ["docker-compose"]
-    raise AssertionError("neither `docker compose` nor docker-compose found: install the Debian package docker-compose (`make test` does)")
+    raise AssertionError(
+        "neither `docker compose` nor docker-compose found: install the Debian package docker-compose (`make test` does)"
+    )
 
 
 def _compose() -> dict:
@@ -34,7 +36,9 @@ def _compose() -> dict:
 
 
 def test_compose_tool_validates_the_file():
-    result = subprocess.run([*_compose_command(), "-f", str(COMPOSE), "config", "-q"], cwd=PROJECT, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [*_compose_command(), "-f", str(COMPOSE), "config", "-q"], cwd=PROJECT, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -46,7 +50,9 @@ def test_compose_tool_rejects_a_broken_file(tmp_path):
         service.pop("build", None)
     path = tmp_path / "docker-compose.yml"
     path.write_text(yaml.safe_dump(broken))
-    result = subprocess.run([*_compose_command(), "-f", str(path), "config", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [*_compose_command(), "-f", str(path), "config", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
 
 
@@ -77,7 +83,9 @@ def test_kafka_runs_in_kraft_mode_on_the_official_image_with_a_data_volume():
     assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
     assert "ZOOKEEPER" not in " ".join(env)
     assert any(m.split(":")[1] == env["KAFKA_LOG_DIRS"] for m in kafka["volumes"])
-    assert _compose()["services"]["worker"]["environment"]["MONITOR_BROKER_URL"] == env["KAFKA_ADVERTISED_LISTENERS"].split("//")[1]
+    assert (
+        _compose()["services"]["worker"]["environment"]["MONITOR_BROKER_URL"] == env["KAFKA_ADVERTISED_LISTENERS"].split("//")[1]
+    )
 
 
 def test_worker_scales_and_every_long_running_service_has_a_health_check():
@@ -98,7 +106,9 @@ def test_prometheus_scrapes_the_ports_the_services_serve():
     assert jobs["newsmon-poller"]["static_configs"][0]["targets"] == [f"poller:{poller_port}"]
     (dns,) = jobs["newsmon-worker"]["dns_sd_configs"]
     assert dns["names"] == ["worker"] and str(dns["port"]) == services["worker"]["environment"]["MONITOR_WORKER_METRICS_PORT"]
-    assert any(m.endswith(":/etc/prometheus:ro") and m.startswith("./deploy/prometheus") for m in services["prometheus"]["volumes"])
+    assert any(
+        m.endswith(":/etc/prometheus:ro") and m.startswith("./deploy/prometheus") for m in services["prometheus"]["volumes"]
+    )
 
 
 def _dockerignore() -> list[str]:

@@ -76,7 +76,9 @@ def test_dashboard_provider_points_where_compose_mounts_the_dashboards():
     provider = yaml.safe_load((GRAFANA / "provisioning" / "dashboards" / "newsmon.yml").read_text())["providers"][0]
     compose = yaml.safe_load((DEPLOY.parent / "docker-compose.yml").read_text())
     mounts = compose["services"]["grafana"]["volumes"]
-    assert any(m.startswith("./deploy/grafana/dashboards:") and m.split(":")[1] == provider["options"]["path"] for m in mounts), mounts
+    assert any(m.startswith("./deploy/grafana/dashboards:") and m.split(":")[1] == provider["options"]["path"] for m in mounts), (
+        mounts
+    )
 
 
 def test_readme_describes_every_panel():

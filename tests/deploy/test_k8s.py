@@ -83,8 +83,11 @@ def test_every_reference_resolves():
             labels = workload["spec"]["template"]["metadata"]["labels"]
             assert selector.items() <= labels.items(), f"{name}: selector does not match its pods"
     for budget in _by_kind("PodDisruptionBudget").values():
-        matches = [d for d in _by_kind("Deployment").values()
-                   if budget["spec"]["selector"]["matchLabels"].items() <= d["spec"]["template"]["metadata"]["labels"].items()]
+        matches = [
+            d
+            for d in _by_kind("Deployment").values()
+            if budget["spec"]["selector"]["matchLabels"].items() <= d["spec"]["template"]["metadata"]["labels"].items()
+        ]
         assert matches, f"PodDisruptionBudget {budget['metadata']['name']} selects no Deployment"
 
 
@@ -121,7 +124,9 @@ def test_config_map_carries_exactly_the_repository_config():
     spec = importlib.util.spec_from_file_location("configmap", K8S / "configmap.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert (K8S / "config.yaml").read_text(encoding="utf-8") == module.render(), "deploy/k8s/config.yaml is stale: run make k8s-config"
+    assert (K8S / "config.yaml").read_text(encoding="utf-8") == module.render(), (
+        "deploy/k8s/config.yaml is stale: run make k8s-config"
+    )
     data = _by_kind("ConfigMap")["newsmon-config"]["data"]
     for name, text in data.items():
         assert text == (PROJECT / "config" / name).read_text(encoding="utf-8"), name
@@ -134,8 +139,11 @@ def test_optional_pod_monitor_selects_both_processes_and_names_jobs_as_the_rules
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1" and monitor["kind"] == "PodMonitor"
     label = monitor["spec"]["jobLabel"]
     (expression,) = monitor["spec"]["selector"]["matchExpressions"]
-    selected = {name: d for name, d in _by_kind("Deployment").items()
-                if d["spec"]["template"]["metadata"]["labels"].get(expression["key"]) in expression["values"]}
+    selected = {
+        name: d
+        for name, d in _by_kind("Deployment").items()
+        if d["spec"]["template"]["metadata"]["labels"].get(expression["key"]) in expression["values"]
+    }
     assert set(selected) == {"newsmon-poller", "newsmon-worker"}
     rules = (PROJECT / "deploy" / "prometheus" / "rules" / "newsmon.yml").read_text()
     for deployment in selected.values():

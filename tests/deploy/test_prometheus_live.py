@@ -57,9 +57,17 @@ def pipeline(broker, tmp_path_factory):
     (config_dir / "feeds.yaml").write_text(yaml.safe_dump({"feeds": feeds}))
     unique = f"obs{uuid.uuid4().hex[:8]}"
     settings = Settings(
-        config_dir=config_dir, data_dir=tmp_path / "data", broker_url=broker.url, embedded_broker=True,
-        topic_prefix=unique, app_id=unique, nlp_processes=1, metrics_host="127.0.0.1",
-        poller_metrics_port=free_port(), worker_metrics_port=free_port(), fetch_allowlist=LOOPBACK_ALLOWLIST,
+        config_dir=config_dir,
+        data_dir=tmp_path / "data",
+        broker_url=broker.url,
+        embedded_broker=True,
+        topic_prefix=unique,
+        app_id=unique,
+        nlp_processes=1,
+        metrics_host="127.0.0.1",
+        poller_metrics_port=free_port(),
+        worker_metrics_port=free_port(),
+        fetch_allowlist=LOOPBACK_ALLOWLIST,
     )
     ensure_topics(settings)
     names = TopicNames.for_settings(settings)
@@ -68,7 +76,10 @@ def pipeline(broker, tmp_path_factory):
     worker = WorkerProcess(settings.as_env(), tmp_path / "worker.log")
     prometheus = PrometheusServer(
         tmp_path / "prometheus",
-        {"newsmon-poller": [f"127.0.0.1:{settings.poller_metrics_port}"], "newsmon-worker": [f"127.0.0.1:{settings.worker_metrics_port}"]},
+        {
+            "newsmon-poller": [f"127.0.0.1:{settings.poller_metrics_port}"],
+            "newsmon-worker": [f"127.0.0.1:{settings.worker_metrics_port}"],
+        },
         RULE_FILES,
     )
     poller = None
@@ -79,8 +90,11 @@ def pipeline(broker, tmp_path_factory):
         # increase() count the first articles.
         prometheus.wait_for('up{job="newsmon-worker"}', lambda v: v == 1)
         poller = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "poll"], env=env,
-            stdout=(tmp_path / "poller.log").open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [sys.executable, "-m", "monitor", "poll"],
+            env=env,
+            stdout=(tmp_path / "poller.log").open("wb"),
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         wait_http_ok(f"http://127.0.0.1:{settings.poller_metrics_port}/readyz", process=poller)
         producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers)
@@ -146,8 +160,7 @@ def test_scraped_values_tell_what_happened_and_the_rules_fire_on_it(pipeline):
     assert decided == 5
     assert prometheus.value('sum(newsmon_articles_total{stage="polled"})') == 5
     assert prometheus.value('sum(newsmon_articles_total{stage="failed"})') == 1
-    assert prometheus.wait_for(
-        'sum(newsmon_feed_polls_total{feed="broken", outcome="http_error"})', lambda v: v >= 1) >= 1
+    assert prometheus.wait_for('sum(newsmon_feed_polls_total{feed="broken", outcome="http_error"})', lambda v: v >= 1) >= 1
     assert prometheus.value('sum(newsmon_feed_polls_total{feed="broken", outcome="ok"})') is None
     # Lag is measured from broker offsets every 10 s: it reaches 0 once all is processed,
     # for every partition of the three source topics.

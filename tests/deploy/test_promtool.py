@@ -37,6 +37,8 @@ def test_each_alert_fires_on_its_condition_and_not_on_its_look_alike():
 def test_promtool_rejects_a_broken_rule_file(tmp_path):
     """The check above can fail: a rule with a PromQL syntax error is refused."""
     bad = tmp_path / "bad.yml"
-    bad.write_text("groups:\n  - name: x\n    rules:\n      - alert: Broken\n        expr: sum by (feed (newsmon_feed_polls_total)\n")
+    bad.write_text(
+        "groups:\n  - name: x\n    rules:\n      - alert: Broken\n        expr: sum by (feed (newsmon_feed_polls_total)\n"
+    )
     result = _promtool("check", "rules", str(bad))
     assert result.returncode != 0

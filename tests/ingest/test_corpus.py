@@ -56,12 +56,21 @@ def _is_http_case(path: Path) -> bool:
 
 def _text(data: bytes) -> str:
     """The file as feedparser's harness reads it (byte-order mark honoured)."""
-    for bom, codec in ((b"\x00\x00\xfe\xff", "utf-32be"), (b"\xff\xfe\x00\x00", "utf-32le"), (b"\xfe\xff", "utf-16be"),
-                       (b"\xff\xfe", "utf-16le"), (b"\xef\xbb\xbf", "utf-8")):
+    for bom, codec in (
+        (b"\x00\x00\xfe\xff", "utf-32be"),
+        (b"\xff\xfe\x00\x00", "utf-32le"),
+        (b"\xfe\xff", "utf-16be"),
+        (b"\xff\xfe", "utf-16le"),
+        (b"\xef\xbb\xbf", "utf-8"),
+    ):
         if data.startswith(bom):
-            return data[len(bom):].decode(codec, errors="ignore")
-    for head, codec in ((b"\x00\x00\x00\x3c", "utf-32be"), (b"\x3c\x00\x00\x00", "utf-32le"),
-                        (b"\x00\x3c\x00\x3f", "utf-16be"), (b"\x3c\x00\x3f\x00", "utf-16le")):
+            return data[len(bom) :].decode(codec, errors="ignore")
+    for head, codec in (
+        (b"\x00\x00\x00\x3c", "utf-32be"),
+        (b"\x3c\x00\x00\x00", "utf-32le"),
+        (b"\x00\x3c\x00\x3f", "utf-16be"),
+        (b"\x3c\x00\x3f\x00", "utf-16le"),
+    ):
         if data.startswith(head):
             return data.decode(codec, errors="ignore")
     return data.decode("utf-8", errors="ignore")
@@ -107,7 +116,10 @@ def fetched(tmp_path_factory):
 
 
 def test_the_corpus_is_all_there():
-    folders = {name: sum(1 for p in CORPUS if p.relative_to(FEEDS / "feedparser").parts[0] == name) for name in ("wellformed", "illformed", "encoding")}
+    folders = {
+        name: sum(1 for p in CORPUS if p.relative_to(FEEDS / "feedparser").parts[0] == name)
+        for name in ("wellformed", "illformed", "encoding")
+    }
     assert folders == {"wellformed": 1749, "illformed": 19, "encoding": 82}
     assert len(NEWS) == 25
 
@@ -140,7 +152,9 @@ def _baseline(path: Path, url: str, headers: dict[str, str]) -> dict:
     """feedparser on its own, called the way its test harness calls it."""
     data = path.read_bytes()
     if _is_http_case(path):
-        return feedparser.parse(io.BytesIO(data), response_headers={**{k.lower(): v for k, v in headers.items()}, "content-location": url})
+        return feedparser.parse(
+            io.BytesIO(data), response_headers={**{k.lower(): v for k, v in headers.items()}, "content-location": url}
+        )
     return feedparser.parse(_text(data))
 
 
@@ -163,7 +177,18 @@ def test_stated_expectations_about_our_fields_hold(fetched, capsys):
         expect = expect.replace("127.0.0.1:8097", f"127.0.0.1:{port}")
         env = dict(parsed.raw)
         # The HTTP facts feedparser reports when it fetches itself come from our fetch now.
-        env.update({k: v for k, v in {"etag": result.etag, "modified": result.last_modified, "href": result.url, "status": result.status}.items() if v})
+        env.update(
+            {
+                k: v
+                for k, v in {
+                    "etag": result.etag,
+                    "modified": result.last_modified,
+                    "href": result.url,
+                    "status": result.status,
+                }.items()
+                if v
+            }
+        )
         checked += 1
         if _holds(expect, env):
             met += 1
@@ -172,8 +197,10 @@ def test_stated_expectations_about_our_fields_hold(fetched, capsys):
         else:
             library_gaps += 1  # the installed feedparser does not meet it either
     with capsys.disabled():
-        print(f"\nfixture feeds: {len(results)} processed; expectations about our fields: {checked} checked, "
-              f"{met} met, {library_gaps} unmet by feedparser {feedparser.__version__} itself, {len(lost)} lost by our path")
+        print(
+            f"\nfixture feeds: {len(results)} processed; expectations about our fields: {checked} checked, "
+            f"{met} met, {library_gaps} unmet by feedparser {feedparser.__version__} itself, {len(lost)} lost by our path"
+        )
     assert checked > 1_000
     assert lost == []
     assert library_gaps <= 0.02 * checked

@@ -43,9 +43,7 @@ def feed_xml(base: str) -> bytes:
         ("Slow page", f"{base}/slow", "This page never finishes."),
         ("Metadata", "http://169.254.169.254/latest/meta-data/", "A link into the cloud metadata service."),
     ]
-    xml = "".join(
-        f"<item><title>{t}</title><link>{link}</link><description>{d}</description></item>" for t, link, d in items
-    )
+    xml = "".join(f"<item><title>{t}</title><link>{link}</link><description>{d}</description></item>" for t, link, d in items)
     return f'<rss version="2.0"><channel><title>Full</title>{xml}</channel></rss>'.encode()
 
 
@@ -82,7 +80,9 @@ def test_summary_only_items_get_their_page_text_within_the_limits(broker_setting
     assert (sent["Slow page"].text, sent["Metadata"].text) == ("", ""), "kept with their summary"
     assert sent["Slow page"].summary and sent["Metadata"].summary
     assert requested == ["/article/000", "/article/001", "/feed", "/slow"], "the extractor fetched nothing itself"
-    counts = {o: registry.get_sample_value("newsmon_fulltext_fetches_total", {"outcome": o}) for o in ("ok", "timeout", "blocked")}
+    counts = {
+        o: registry.get_sample_value("newsmon_fulltext_fetches_total", {"outcome": o}) for o in ("ok", "timeout", "blocked")
+    }
     assert counts == {"ok": 2, "timeout": 1, "blocked": 1}
 
 

@@ -71,34 +71,58 @@ def server(secret_file):
         return web.Response(status=404, text="nothing here")
 
     with LoopbackServer(handler) as srv:
-        documents.update({
-            "/billion-laughs": hostile.billion_laughs(),
-            "/billion-laughs-one-line": hostile.billion_laughs_one_line(),
-            "/quadratic-blowup": hostile.quadratic_blowup(),
-            "/xxe-file": hostile.xxe(f"file://{secret_file}"),
-            "/xxe-passwd": hostile.xxe("file:///etc/passwd"),
-            "/xxe-url": hostile.xxe(srv.url("/stolen")),
-            "/xxe-parameter": hostile.xxe_parameter(srv.url("/stolen-dtd")),
-        })
+        documents.update(
+            {
+                "/billion-laughs": hostile.billion_laughs(),
+                "/billion-laughs-one-line": hostile.billion_laughs_one_line(),
+                "/quadratic-blowup": hostile.quadratic_blowup(),
+                "/xxe-file": hostile.xxe(f"file://{secret_file}"),
+                "/xxe-passwd": hostile.xxe("file:///etc/passwd"),
+                "/xxe-url": hostile.xxe(srv.url("/stolen")),
+                "/xxe-parameter": hostile.xxe_parameter(srv.url("/stolen-dtd")),
+            }
+        )
         yield srv
 
 
 def run_case(server, path: str, data_dir, timeout_s: float = 20.0, control: str = "") -> dict:
     done = subprocess.run(
-        [sys.executable, "-m", "tests.support.hostile_child", server.url(path), str(data_dir), f"127.0.0.1:{server.port}",
-         str(timeout_s)] + ([control] if control else []),
-        cwd=PROJECT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "tests.support.hostile_child",
+            server.url(path),
+            str(data_dir),
+            f"127.0.0.1:{server.port}",
+            str(timeout_s),
+        ]
+        + ([control] if control else []),
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     # Shown with ``pytest -s``: the figures the closing note quotes.
-    print(f"\n{path}: {report['outcome']}, fetch {report['fetch_s']:.2f} s, parse {report['parse_s']:.3f} s, "
-          f"+{report['extra_rss_mb']:.1f} MB peak RSS, files opened outside: {len(report['opened'])}")
+    print(
+        f"\n{path}: {report['outcome']}, fetch {report['fetch_s']:.2f} s, parse {report['parse_s']:.3f} s, "
+        f"+{report['extra_rss_mb']:.1f} MB peak RSS, files opened outside: {len(report['opened'])}"
+    )
     return report
 
 
 @pytest.mark.parametrize(
-    "path", ["/billion-laughs", "/billion-laughs-one-line", "/quadratic-blowup", "/xxe-file", "/xxe-passwd", "/xxe-url", "/xxe-parameter"]
+    "path",
+    [
+        "/billion-laughs",
+        "/billion-laughs-one-line",
+        "/quadratic-blowup",
+        "/xxe-file",
+        "/xxe-passwd",
+        "/xxe-url",
+        "/xxe-parameter",
+    ],
 )
 def test_entity_attacks_are_parsed_quickly_in_little_memory_and_expand_nothing(server, path, tmp_path):
     report = run_case(server, path, tmp_path)

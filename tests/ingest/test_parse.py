@@ -57,8 +57,14 @@ def test_ttl_is_read_from_the_channel():
 
 
 def test_charset_from_response_headers_is_honoured():
-    body = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>Café Müller</title><link>https://e.org/c</link></item></channel></rss>'.encode("latin-1")
-    parsed = parse_feed(body.replace(b'<?xml version="1.0"?>', b""), feed_name="latin", headers={"content-type": "application/rss+xml; charset=iso-8859-1"})
+    body = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>Café Müller</title><link>https://e.org/c</link></item></channel></rss>'.encode(
+        "latin-1"
+    )
+    parsed = parse_feed(
+        body.replace(b'<?xml version="1.0"?>', b""),
+        feed_name="latin",
+        headers={"content-type": "application/rss+xml; charset=iso-8859-1"},
+    )
     assert parsed.articles[0].title == "Café Müller"
 
 
@@ -78,9 +84,14 @@ def test_small_internal_entities_survive_and_are_expanded():
 
 @pytest.mark.parametrize(
     "document, kept",
-    [(hostile.billion_laughs(), {"lol0": "lol"}), (hostile.billion_laughs_one_line(), {"lol0": "lol"}),
-     (hostile.quadratic_blowup(), {}), (hostile.xxe("file:///etc/passwd"), {}), (hostile.xxe("http://127.0.0.1:9/x"), {}),
-     (hostile.xxe_parameter("file:///etc/passwd"), {})],
+    [
+        (hostile.billion_laughs(), {"lol0": "lol"}),
+        (hostile.billion_laughs_one_line(), {"lol0": "lol"}),
+        (hostile.quadratic_blowup(), {}),
+        (hostile.xxe("file:///etc/passwd"), {}),
+        (hostile.xxe("http://127.0.0.1:9/x"), {}),
+        (hostile.xxe_parameter("file:///etc/passwd"), {}),
+    ],
     ids=["billion-laughs", "one-line", "quadratic", "xxe-file", "xxe-url", "xxe-parameter"],
 )
 def test_dangerous_declarations_never_reach_a_parser(document, kept):
@@ -106,8 +117,6 @@ def test_the_expat_version_is_known_and_recent_enough_here():
 # --- parsing only what changed ---------------------------------------------------------------
 
 
-
-
 @pytest.mark.parametrize("path", NEWS, ids=lambda p: p.name.split("__")[0])
 def test_a_feed_cut_down_to_some_items_parses_those_items_exactly_as_the_whole(path: Path):
     """The poller's incremental parse: same ids, hashes, titles, dates and links as a full parse."""
@@ -120,13 +129,30 @@ def test_a_feed_cut_down_to_some_items_parses_those_items_exactly_as_the_whole(p
     assert cut.articles and not cut.unusable
     for article in cut.articles:
         original = whole[article.id]
-        assert (article.title, article.summary, article.text, article.url, article.published, article.content_hash, article.source) == (
-            original.title, original.summary, original.text, original.url, original.published, original.content_hash, original.source)
+        assert (
+            article.title,
+            article.summary,
+            article.text,
+            article.url,
+            article.published,
+            article.content_hash,
+            article.source,
+        ) == (
+            original.title,
+            original.summary,
+            original.text,
+            original.url,
+            original.published,
+            original.content_hash,
+            original.source,
+        )
     assert cut.ttl_minutes == parse_feed(body, feed_name="n").ttl_minutes
 
 
 def test_item_digests_change_with_the_item_bytes_only():
-    body = b'<rss version="2.0"><channel><title>t</title><item><title>A</title></item><item><title>B</title></item></channel></rss>'
+    body = (
+        b'<rss version="2.0"><channel><title>t</title><item><title>A</title></item><item><title>B</title></item></channel></rss>'
+    )
     first = [item_digest(body[a:b]) for a, b in item_spans(body)]
     edited = body.replace(b"<title>B</title>", b"<title>B2</title>")
     second = [item_digest(edited[a:b]) for a, b in item_spans(edited)]

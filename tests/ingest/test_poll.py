@@ -15,7 +15,9 @@ def rss(*items: str) -> bytes:
 
 
 def test_items_are_sent_once_and_survive_a_poller_restart(broker_settings, httpserver):
-    httpserver.expect_request("/f").respond_with_data(rss(ITEM.format(title="One", n=1, body="a"), ITEM.format(title="Two", n=2, body="b")))
+    httpserver.expect_request("/f").respond_with_data(
+        rss(ITEM.format(title="One", n=1, body="a"), ITEM.format(title="Two", n=2, body="b"))
+    )
     feeds = [FeedConfig(name="f", url=httpserver.url_for("/f"))]
     poller, store = make_poller(broker_settings, feeds)
     assert asyncio.run(poller.run_once())[0].new == 2
@@ -95,7 +97,10 @@ def test_every_repeat_poll_is_conditional_and_a_304_publishes_nothing(broker_set
         seen_validators.append((request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since")))
         if request.headers.get("If-None-Match") == '"v1"':
             return Response(status=304)
-        return Response(rss(ITEM.format(title="Only", n=11, body="x")), headers={"ETag": '"v1"', "Last-Modified": "Mon, 14 Mar 2022 09:00:00 GMT"})
+        return Response(
+            rss(ITEM.format(title="Only", n=11, body="x")),
+            headers={"ETag": '"v1"', "Last-Modified": "Mon, 14 Mar 2022 09:00:00 GMT"},
+        )
 
     httpserver.expect_request("/cond").respond_with_handler(handler)
     poller, _ = make_poller(broker_settings, [FeedConfig(name="cond", url=httpserver.url_for("/cond"))])
@@ -112,7 +117,10 @@ def test_the_stored_url_follows_permanent_redirects_only(broker_settings, httpse
     httpserver.expect_request("/mixed-a").respond_with_data("", status=301, headers={"Location": "/mixed-b"})
     httpserver.expect_request("/mixed-b").respond_with_data("", status=302, headers={"Location": "/mixed-final"})
     httpserver.expect_request("/mixed-final").respond_with_data(rss(ITEM.format(title="M", n=22, body="m")))
-    feeds = [FeedConfig(name="perm", url=httpserver.url_for("/perm-a")), FeedConfig(name="mixed", url=httpserver.url_for("/mixed-a"))]
+    feeds = [
+        FeedConfig(name="perm", url=httpserver.url_for("/perm-a")),
+        FeedConfig(name="mixed", url=httpserver.url_for("/mixed-a")),
+    ]
     poller, store = make_poller(broker_settings, feeds)
     poll_once(poller)
     assert store.load("perm", "").url == httpserver.url_for("/perm-final")
@@ -141,8 +149,10 @@ def test_410_stops_polling_the_feed_until_its_url_changes(broker_settings, https
 def test_429_and_503_wait_for_retry_after(broker_settings, httpserver):
     httpserver.expect_request("/busy").respond_with_data("slow down", status=429, headers={"Retry-After": "5400"})
     httpserver.expect_request("/down").respond_with_data("maintenance", status=503, headers={"Retry-After": "4000"})
-    poller, store = make_poller(broker_settings, [FeedConfig(name="busy", url=httpserver.url_for("/busy")),
-                                                  FeedConfig(name="down", url=httpserver.url_for("/down"))])
+    poller, store = make_poller(
+        broker_settings,
+        [FeedConfig(name="busy", url=httpserver.url_for("/busy")), FeedConfig(name="down", url=httpserver.url_for("/down"))],
+    )
     reports = poll_once(poller)
     assert (reports["busy"].outcome, reports["busy"].delay_s, reports["busy"].reason) == ("rate_limited", 5400, "Retry-After")
     assert (reports["down"].outcome, reports["down"].delay_s, reports["down"].reason) == ("http_error", 4000, "Retry-After")
@@ -191,9 +201,9 @@ def test_a_feed_on_a_private_address_is_blocked_and_counted(broker_settings):
 
 def test_cosmetic_link_changes_and_an_edited_title_keep_the_article(broker_settings, httpserver):
     """http→https, utm_ parameters and www. do not make a new article; an edited title is an update."""
-    first = '<item><title>Talks in Beijing</title><link>http://www.e.org/story?id=5</link><description>d</description></item>'
-    second = '<item><title>Talks in Beijing</title><link>https://e.org/story?id=5&amp;utm_source=rss</link><description>d</description></item>'
-    third = '<item><title>Talks in Beijing end</title><link>https://e.org/story?utm_medium=feed&amp;id=5</link><description>d</description></item>'
+    first = "<item><title>Talks in Beijing</title><link>http://www.e.org/story?id=5</link><description>d</description></item>"
+    second = "<item><title>Talks in Beijing</title><link>https://e.org/story?id=5&amp;utm_source=rss</link><description>d</description></item>"
+    third = "<item><title>Talks in Beijing end</title><link>https://e.org/story?utm_medium=feed&amp;id=5</link><description>d</description></item>"
     for item in (first, second, third):
         httpserver.expect_ordered_request("/id").respond_with_data(rss(item))
     poller, _ = make_poller(broker_settings, [FeedConfig(name="id", url=httpserver.url_for("/id"))])
@@ -208,8 +218,9 @@ def test_replicas_split_the_feeds_without_polling_one_twice(broker_settings, htt
     feeds = [FeedConfig(name=f"r{i}", url=httpserver.url_for("/r")) for i in range(12)]
     polled = []
     for replica in range(3):
-        settings = broker_settings.with_overrides(poller_replica=replica, poller_replicas=3,
-                                                  data_dir=broker_settings.data_dir / f"replica{replica}")
+        settings = broker_settings.with_overrides(
+            poller_replica=replica, poller_replicas=3, data_dir=broker_settings.data_dir / f"replica{replica}"
+        )
         poller, _ = make_poller(settings, feeds)
         polled += list(poll_once(poller))
     assert sorted(polled) == sorted(f.name for f in feeds)

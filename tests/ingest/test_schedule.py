@@ -20,8 +20,15 @@ from monitor.ingest.schedule import (
 )
 
 NOW = 1_700_000_000.0
-POLICY = Policy(min_interval_s=60, max_interval_s=86_400, jitter=0.1, max_backoff_s=21_600, checks_per_item=24,
-                broken_after=3, broken_retry_s=43_200)
+POLICY = Policy(
+    min_interval_s=60,
+    max_interval_s=86_400,
+    jitter=0.1,
+    max_backoff_s=21_600,
+    checks_per_item=24,
+    broken_after=3,
+    broken_retry_s=43_200,
+)
 
 
 def plan(**signals):

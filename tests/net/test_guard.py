@@ -56,7 +56,9 @@ def strict(settings):
 @pytest.fixture
 def feed_server():
     async def feed(request):
-        return web.Response(body=b"<rss version='2.0'><channel><title>t</title></channel></rss>", content_type="application/rss+xml")
+        return web.Response(
+            body=b"<rss version='2.0'><channel><title>t</title></channel></rss>", content_type="application/rss+xml"
+        )
 
     with LoopbackServer(feed) as server:
         yield server
@@ -109,8 +111,16 @@ def test_the_allowlist_admits_exactly_what_it_names():
 
 @pytest.mark.parametrize(
     "host, address",
-    [("2130706433", "127.0.0.1"), ("0x7f000001", "127.0.0.1"), ("0x7f.1", "127.0.0.1"), ("127.1", "127.0.0.1"),
-     ("017700000001", "127.0.0.1"), ("[::1]", "::1"), ("[::ffff:127.0.0.1]", "::ffff:7f00:1"), ("example.org", None)],
+    [
+        ("2130706433", "127.0.0.1"),
+        ("0x7f000001", "127.0.0.1"),
+        ("0x7f.1", "127.0.0.1"),
+        ("127.1", "127.0.0.1"),
+        ("017700000001", "127.0.0.1"),
+        ("[::1]", "::1"),
+        ("[::ffff:127.0.0.1]", "::ffff:7f00:1"),
+        ("example.org", None),
+    ],
 )
 def test_every_literal_form_of_an_address_is_recognised(host, address):
     found = literal_address(host)

@@ -89,7 +89,8 @@ def test_warnings_evasion_opposition_and_easing_of_sanctions(tagger):
 
 def test_a_denied_charge_keeps_the_charge_attributed_and_adds_the_denial(tagger):
     found, _ = claims_of(
-        tagger, "Western leaders have accused Beijing of enabling Moscow's war through the provision of dual-use goods, a charge Beijing denies."
+        tagger,
+        "Western leaders have accused Beijing of enabling Moscow's war through the provision of dual-use goods, a charge Beijing denies.",
     )
     assert ("CHN", "provide", "RUS", "military_aid", "attributed") in found
 
@@ -133,7 +134,9 @@ def test_opposing_another_party_s_sanctions_on_russia_targets_russia(tagger):
 def test_a_side_clause_naming_china_does_not_make_sanctions_on_russia_about_china(tagger):
     _, claims = claims_of(tagger, "The EU imposed new sanctions on Russia, while China increased its purchases of Russian oil.")
     assert [(c.subject, c.action, c.object, c.about) for c in claims] == [("EU", "impose_sanctions", "RUS", "")]
-    tagged = tagger.tag([Article(id="x", text="The EU imposed new sanctions on Russia, while China increased its purchases of Russian oil.")])[0]
+    tagged = tagger.tag(
+        [Article(id="x", text="The EU imposed new sanctions on Russia, while China increased its purchases of Russian oil.")]
+    )[0]
     from monitor.relevance.rules import assess
 
     assert assess(tagged, tagger.watchlist.rules).relevant is False

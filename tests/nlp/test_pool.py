@@ -1,6 +1,5 @@
 """The tag pool: spaCy runs off the event loop, and one poison article does not sink its batch."""
 
-
 import asyncio
 import time
 

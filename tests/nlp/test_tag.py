@@ -8,7 +8,9 @@ def tag_one(tagger, text: str, title: str = ""):
 
 
 def test_aliases_metonyms_people_and_demonyms_link_to_canonical_actors(tagger):
-    tagged = tag_one(tagger, "The Kremlin said Putin spoke to Xi Jinping. Chinese firms and the Russian army were named. Blinken replied.")
+    tagged = tag_one(
+        tagger, "The Kremlin said Putin spoke to Xi Jinping. Chinese firms and the Russian army were named. Blinken replied."
+    )
     by_text = {m.text: m.actor for m in tagged.mentions if m.actor}
     assert by_text["Kremlin"] == "RUS"
     assert by_text["Putin"] == "RUS"

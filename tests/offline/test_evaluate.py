@@ -1,6 +1,5 @@
 """The evaluation: metrics, the keyword baseline, the label file, and a run over the seeds."""
 
-
 import csv
 
 import pytest
@@ -66,8 +65,13 @@ def test_the_label_file_holds_ids_and_labels_only_and_every_id_exists():
 
 def test_an_evaluation_run_over_the_seeds_scores_relevance_and_stories(tagger, settings, tmp_path):
     labels = tmp_path / "labels.csv"
-    rows = [("000", 1, "military_aid;sanctions", "rome"), ("001", 1, "military_aid;sanctions", "rome"),
-            ("002", 0, "", ""), ("003", 0, "", ""), ("004", 0, "", "")]
+    rows = [
+        ("000", 1, "military_aid;sanctions", "rome"),
+        ("001", 1, "military_aid;sanctions", "rome"),
+        ("002", 0, "", ""),
+        ("003", 0, "", ""),
+        ("004", 0, "", ""),
+    ]
     with labels.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["file", "id", "relevant", "topics", "story", "split", "note", "drawn"])

@@ -13,8 +13,10 @@ pytestmark = pytest.mark.shared
 
 def test_jsonl_json_and_csv_records_become_articles(tmp_path):
     (tmp_path / "a.jsonl").write_text(
-        json.dumps({"id": "x1", "title": "First title here", "text": "Body one.", "published": "2024-07-16T20:59:18Z"}) + "\n"
-        + json.dumps({"content": "Body two, no id.", "url": "https://e.org/two"}) + "\n"
+        json.dumps({"id": "x1", "title": "First title here", "text": "Body one.", "published": "2024-07-16T20:59:18Z"})
+        + "\n"
+        + json.dumps({"content": "Body two, no id.", "url": "https://e.org/two"})
+        + "\n"
     )
     (tmp_path / "b.json").write_text(json.dumps([{"id": 7, "content": "Body three."}]))
     (tmp_path / "c.csv").write_text("published,headlines,articles\n2022/05/10,A headline,Body four.\n")

@@ -1,6 +1,5 @@
 """``newsmon replay``: one JSON object per input article, in input order, with the documented fields."""
 
-
 import io
 import json
 import subprocess
@@ -21,7 +20,10 @@ def test_replay_command_over_the_seeds(settings):
     seeds = sorted(SEEDS.glob("*.txt"))
     result = subprocess.run(
         [sys.executable, "-m", "monitor", "replay", *map(str, seeds)],
-        capture_output=True, text=True, timeout=180, check=True,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
         env={"MONITOR_CONFIG_DIR": str(settings.config_dir), "PATH": "/usr/bin:/bin"},
     )
     rows = [json.loads(line) for line in result.stdout.splitlines()]

@@ -41,7 +41,12 @@ def test_first_relevant_article_of_a_story_raises_one_alert(tagger):
 
 def test_the_same_article_again_does_not_alert_but_replays_its_alert_id(tagger):
     book = StoryBook("CHN|RUS")
-    first, again = run(tagger, book, article("a1", "Russia asked China for arms", RELEVANT), article("a1", "Russia asked China for arms", RELEVANT))
+    first, again = run(
+        tagger,
+        book,
+        article("a1", "Russia asked China for arms", RELEVANT),
+        article("a1", "Russia asked China for arms", RELEVANT),
+    )
     assert first.decision.alert and not again.decision.alert
     assert again.resend is not None and again.resend.id == first.alert.id
 
@@ -49,7 +54,8 @@ def test_the_same_article_again_does_not_alert_but_replays_its_alert_id(tagger):
 def test_a_copy_with_the_same_title_from_another_outlet_joins_the_story_silently(tagger):
     book = StoryBook("CHN|RUS")
     first, copy = run(
-        tagger, book,
+        tagger,
+        book,
         article("a1", "Russia asked China for arms - Wire A", RELEVANT),
         article("b1", "Russia Asked China for Arms | Wire B", RELEVANT, source="Wire B", hours=1),
     )
@@ -73,7 +79,8 @@ def test_an_article_outside_watched_pairs_gets_no_story(policy):
 def test_stories_expire_after_the_window(tagger):
     book = StoryBook("CHN|RUS", window_s=24 * 3600)
     first, later = run(
-        tagger, book,
+        tagger,
+        book,
         article("a1", "Russia asked China for arms", RELEVANT),
         article("a2", "Russia asked China for arms", RELEVANT, hours=48),
     )

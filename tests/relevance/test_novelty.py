@@ -34,14 +34,25 @@ def run(tagger, book, *articles):
     return [decide(book, tagged, policy) for tagged in tagger.tag(list(articles))]
 
 
-REQUEST = article("a1", "Russia asked China for military equipment", "US officials say Russia asked China for military equipment and drones." + ROME)
+REQUEST = article(
+    "a1",
+    "Russia asked China for military equipment",
+    "US officials say Russia asked China for military equipment and drones." + ROME,
+)
 
 
 def test_a_re_report_in_other_words_from_another_outlet_only_raises_corroboration(tagger, book):
     first, again = run(
-        tagger, book, REQUEST,
-        article("b1", "Moscow sought Chinese drones, Washington says",
-                "Washington says Moscow requested drones and military equipment from Beijing." + ROME, source="Wire B", hours=2),
+        tagger,
+        book,
+        REQUEST,
+        article(
+            "b1",
+            "Moscow sought Chinese drones, Washington says",
+            "Washington says Moscow requested drones and military equipment from Beijing." + ROME,
+            source="Wire B",
+            hours=2,
+        ),
     )
     assert first.decision.alert and first.alert.kind == "new"
     d = again.decision
@@ -51,8 +62,13 @@ def test_a_re_report_in_other_words_from_another_outlet_only_raises_corroboratio
 
 
 def test_delivery_after_a_request_is_an_escalation_with_a_deterministic_id(tagger, book):
-    delivery = article("c1", "China sent drones to Russia after the request",
-                       "US officials say China has sent drones and artillery shells to Russia." + ROME, source="Wire C", hours=30)
+    delivery = article(
+        "c1",
+        "China sent drones to Russia after the request",
+        "US officials say China has sent drones and artillery shells to Russia." + ROME,
+        source="Wire C",
+        hours=30,
+    )
     first, escalated = run(tagger, book, REQUEST, delivery)
     d = escalated.decision
     assert d.story == first.decision.story
@@ -68,11 +84,21 @@ def test_delivery_after_a_request_is_an_escalation_with_a_deterministic_id(tagge
 
 
 def test_a_threat_then_an_imposition_escalates_but_a_conditional_imposition_does_not(tagger, book):
-    threat = article("t1", "US warns China over Russia", "The US warned China of sanctions for helping Russia evade sanctions." + ROME)
-    conditional = article("t2", "US could sanction China over Russia",
-                          "If China helps Russia evade sanctions, the US will impose sanctions on Chinese banks." + ROME, hours=1)
-    imposed = article("t3", "US sanctions Chinese banks over Russia",
-                      "The US imposed sanctions on Chinese banks for helping Russia evade sanctions." + ROME, hours=2)
+    threat = article(
+        "t1", "US warns China over Russia", "The US warned China of sanctions for helping Russia evade sanctions." + ROME
+    )
+    conditional = article(
+        "t2",
+        "US could sanction China over Russia",
+        "If China helps Russia evade sanctions, the US will impose sanctions on Chinese banks." + ROME,
+        hours=1,
+    )
+    imposed = article(
+        "t3",
+        "US sanctions Chinese banks over Russia",
+        "The US imposed sanctions on Chinese banks for helping Russia evade sanctions." + ROME,
+        hours=2,
+    )
     first, maybe, real = run(tagger, book, threat, conditional, imposed)
     assert first.alert is not None and first.alert.kind == "new"
     assert maybe.decision.story == first.decision.story and not maybe.decision.alert
@@ -91,17 +117,30 @@ def test_a_near_duplicate_with_another_title_joins_by_minhash(tagger, book):
     body = " ".join(
         f"Paragraph {i}: US officials say Russia asked China for military equipment, drones and ammunition." for i in range(12)
     )
-    first, copy = run(tagger, book, article("n1", "Original headline", body),
-                      article("n2", "Completely different headline here", body + " Updated with comment.", source="Wire B"))
+    first, copy = run(
+        tagger,
+        book,
+        article("n1", "Original headline", body),
+        article("n2", "Completely different headline here", body + " Updated with comment.", source="Wire B"),
+    )
     assert copy.placement.how == JOIN_DUPLICATE and copy.decision.story == first.decision.story
     assert not copy.decision.alert
 
 
 def test_story_state_stays_bounded(tagger, book):
     """Every article rewrites its route's state to the changelog: stories and their fields are capped."""
-    words = [f"{a}{b}" for a in ("zor", "quel", "mab", "tiv", "rosk", "pelu", "dran", "vok") for b in ("ana", "esh", "oth", "umi", "ilk", "arv", "eno", "ost")]
+    words = [
+        f"{a}{b}"
+        for a in ("zor", "quel", "mab", "tiv", "rosk", "pelu", "dran", "vok")
+        for b in ("ana", "esh", "oth", "umi", "ilk", "arv", "eno", "ost")
+    ]
     articles = [
-        article(f"x{i}", f"{words[i]} talks", f"Putin and Xi discussed {words[i]} and {words[-i - 1]} in {words[(i * 7) % 64]}.", hours=i * 0.1)
+        article(
+            f"x{i}",
+            f"{words[i]} talks",
+            f"Putin and Xi discussed {words[i]} and {words[-i - 1]} in {words[(i * 7) % 64]}.",
+            hours=i * 0.1,
+        )
         for i in range(MAX_STORIES + 15)
     ]
     run(tagger, book, *articles)

@@ -56,8 +56,9 @@ def test_faust_sensor_records_into_the_injected_registry_not_the_global_one():
 
 def test_known_worker_label_sets_start_at_zero_so_the_first_event_counts_in_increase():
     registry = CollectorRegistry()
-    Metrics(registry).expect_worker_series(["console", "console", "jsonl"], topics=["sanctions"], pairs=["CHN|RUS"],
-                                           sources=["BBC News"], rules=["link-sanctions"])
+    Metrics(registry).expect_worker_series(
+        ["console", "console", "jsonl"], topics=["sanctions"], pairs=["CHN|RUS"], sources=["BBC News"], rules=["link-sanctions"]
+    )
     assert registry.get_sample_value("newsmon_dead_letters_total", {"stage": "tag", "reason": "undecodable"}) == 0
     assert registry.get_sample_value("newsmon_dead_letters_total", {"stage": "deliver", "reason": "retries_exhausted"}) == 0
     assert registry.get_sample_value("newsmon_deliveries_total", {"sink": "jsonl", "outcome": "dead_lettered"}) == 0

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.timeout(240)
 
 def test_run_prints_an_alert_for_a_local_feed_and_stops_everything_on_ctrl_c(httpserver, config_dir, tmp_path):
     httpserver.expect_request("/seeds.xml").respond_with_data(rss_from_files(sorted(SEEDS.glob("*.txt"))))
-    (config_dir / "feeds.yaml").write_text(f"feeds:\n  - name: seeds\n    url: {httpserver.url_for('/seeds.xml')}\n    source: Seed Wire\n")
+    (config_dir / "feeds.yaml").write_text(
+        f"feeds:\n  - name: seeds\n    url: {httpserver.url_for('/seeds.xml')}\n    source: Seed Wire\n"
+    )
     env = {
         **os.environ,
         "MONITOR_CONFIG_DIR": str(config_dir),
@@ -32,7 +34,11 @@ def test_run_prints_an_alert_for_a_local_feed_and_stops_everything_on_ctrl_c(htt
     }
     env.pop("MONITOR_BROKER_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "monitor", "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,  # its own process group, to get Ctrl-C the way a terminal sends it
     )
     lines: list[str] = []

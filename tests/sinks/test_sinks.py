@@ -17,10 +17,17 @@ from monitor.sinks.jsonl import JsonlSink
 
 def sample_alert() -> Alert:
     return Alert(
-        id="a1", story_id="s1", kind="new", headline="Russia asks China for drones",
-        topics=["military_aid"], actors=["CHN", "RUS"], rule="pair-sentence-trigger",
+        id="a1",
+        story_id="s1",
+        kind="new",
+        headline="Russia asks China for drones",
+        topics=["military_aid"],
+        actors=["CHN", "RUS"],
+        rule="pair-sentence-trigger",
         evidence=[Evidence(sentence="Russia asked China for drones.", index=0, actors=["CHN", "RUS"], topics=["military_aid"])],
-        source="Wire", url="https://e.org/1", first_seen=datetime(2022, 3, 14, tzinfo=UTC),
+        source="Wire",
+        url="https://e.org/1",
+        first_seen=datetime(2022, 3, 14, tzinfo=UTC),
     )
 
 
@@ -29,7 +36,13 @@ def test_console_block_has_headline_evidence_source_and_link():
     sink = ConsoleSink(SinkConfig(type="console"), stream=out)
     asyncio.run(sink.send(sample_alert()))
     text = out.getvalue()
-    for part in ("NEW STORY", "Russia asks China for drones", "» Russia asked China for drones.", "source: Wire", "https://e.org/1"):
+    for part in (
+        "NEW STORY",
+        "Russia asks China for drones",
+        "» Russia asked China for drones.",
+        "source: Wire",
+        "https://e.org/1",
+    ):
         assert part in text
     assert text == render(sample_alert()) + "\n"
 

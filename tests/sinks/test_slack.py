@@ -102,9 +102,15 @@ def test_a_long_retry_after_goes_back_to_the_scheduler_and_nothing_is_sent_meanw
     assert errors[0].retry_after_s == 60 and 55 < errors[1].retry_after_s <= 60
 
 
-@pytest.mark.parametrize(("status", "text"), [
-    (400, "invalid_blocks"), (403, "action_prohibited"), (404, "no_service"), (410, "channel_is_archived"),
-])
+@pytest.mark.parametrize(
+    ("status", "text"),
+    [
+        (400, "invalid_blocks"),
+        (403, "action_prohibited"),
+        (404, "no_service"),
+        (410, "channel_is_archived"),
+    ],
+)
 def test_slack_refusals_stop_retrying_and_carry_slacks_error_text(status, text):
     letters: list = []
     alert = make_alerts(1)[0]
@@ -117,8 +123,9 @@ def test_slack_refusals_stop_retrying_and_carry_slacks_error_text(status, text):
         async def schedule(task):
             raise AssertionError("a refusal is never retried")
 
-        deliverer = Deliverer([sink], {}, {}, Metrics(CollectorRegistry()), partitions=1,
-                              schedule=schedule, dead_letter=dead_letter)
+        deliverer = Deliverer(
+            [sink], {}, {}, Metrics(CollectorRegistry()), partitions=1, schedule=schedule, dead_letter=dead_letter
+        )
 
         async def go():
             await deliverer.on_alert(alert, sink, 0)
@@ -155,10 +162,16 @@ def test_the_webhook_url_can_come_from_the_environment(monkeypatch):
 
 def sample_alert(**changes) -> Alert:
     base = dict(
-        id="a-1", story_id="s-1", kind="new", headline="Russia asks China for drones & artillery",
-        topics=["military_aid"], actors=["CHN", "RUS"],
+        id="a-1",
+        story_id="s-1",
+        kind="new",
+        headline="Russia asks China for drones & artillery",
+        topics=["military_aid"],
+        actors=["CHN", "RUS"],
         evidence=[Evidence(sentence="Russia asked China for drones, officials said.", index=0)],
-        source="Wire", url="https://news.example.org/1", corroboration=3,
+        source="Wire",
+        url="https://news.example.org/1",
+        corroboration=3,
     )
     return Alert(**{**base, **changes})
 
@@ -166,7 +179,10 @@ def sample_alert(**changes) -> Alert:
 def test_message_structure_header_evidence_actors_context_and_button():
     message = alert_message(sample_alert())
     header, section, context, actions = message["blocks"]
-    assert header == {"type": "header", "text": {"type": "plain_text", "text": "Russia asks China for drones &amp; artillery", "emoji": False}}
+    assert header == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Russia asks China for drones &amp; artillery", "emoji": False},
+    }
     assert section["text"]["text"] == "» Russia asked China for drones, officials said."
     assert section["fields"][0]["text"] == "*Actors:* CHN / RUS"
     context_text = " ".join(e["text"] for e in context["elements"])
@@ -194,14 +210,23 @@ def test_bot_mode_threads_an_escalation_under_the_first_alert(httpserver):
         return Response(json.dumps({"ok": True, "ts": f"1700000000.00010{len(posted)}"}), content_type="application/json")
 
     httpserver.expect_request("/api/chat.postMessage").respond_with_handler(handler)
-    sink = SlackSink(SlackConfig(type="slack", bot_token="xoxb-test", channel="C123", rate_per_s=50,
-                                 api_url=httpserver.url_for("/api/chat.postMessage"), allow_networks=LOOPBACK))
+    sink = SlackSink(
+        SlackConfig(
+            type="slack",
+            bot_token="xoxb-test",
+            channel="C123",
+            rate_per_s=50,
+            api_url=httpserver.url_for("/api/chat.postMessage"),
+            allow_networks=LOOPBACK,
+        )
+    )
 
     async def no_schedule(task):
         raise AssertionError("nothing fails here")
 
-    deliverer = Deliverer([sink], {}, {}, Metrics(CollectorRegistry()), partitions=1,
-                          schedule=no_schedule, dead_letter=no_schedule)
+    deliverer = Deliverer(
+        [sink], {}, {}, Metrics(CollectorRegistry()), partitions=1, schedule=no_schedule, dead_letter=no_schedule
+    )
 
     async def go():
         await deliverer.on_alert(sample_alert(), sink, 0)
@@ -218,15 +243,33 @@ def test_bot_mode_threads_an_escalation_under_the_first_alert(httpserver):
 
 # --- property tests: nothing a feed can put in an alert breaks Slack's limits or escapes -----
 
-MARKUP = ["<!channel>", "<!here>", "<@U024BE7LH>", "<#C024BE7LH>", "<https://evil.example|click>", "&", "&amp;",
-          "&lt;", "<", ">", "*bold*", "`code`", "\x00", "\x1b[31m", "\u2028", "😀", "𝔘"]
+MARKUP = [
+    "<!channel>",
+    "<!here>",
+    "<@U024BE7LH>",
+    "<#C024BE7LH>",
+    "<https://evil.example|click>",
+    "&",
+    "&amp;",
+    "&lt;",
+    "<",
+    ">",
+    "*bold*",
+    "`code`",
+    "\x00",
+    "\x1b[31m",
+    "\u2028",
+    "😀",
+    "𝔘",
+]
 piece = st.one_of(
     st.text(max_size=40),
     st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), max_size=40),  # CJK
     st.sampled_from(MARKUP),
 )
-feed_string = st.builds(lambda parts, repeat: "".join(parts) * repeat, st.lists(piece, min_size=1, max_size=8),
-                        st.integers(1, 400)).filter(lambda text: text.strip() != "")  # records refuse blank text
+feed_string = st.builds(
+    lambda parts, repeat: "".join(parts) * repeat, st.lists(piece, min_size=1, max_size=8), st.integers(1, 400)
+).filter(lambda text: text.strip() != "")  # records refuse blank text
 
 ENTITY = re.compile(r"&(amp|lt|gt);")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -245,10 +288,17 @@ def assert_safe(payload: dict) -> None:
 
 alerts_strategy = st.builds(
     lambda headline, sentences, source, actors, kind: sample_alert(
-        headline=headline, source=source, actors=actors, kind=kind, updates="a-0" if kind == "escalation" else "",
+        headline=headline,
+        source=source,
+        actors=actors,
+        kind=kind,
+        updates="a-0" if kind == "escalation" else "",
         evidence=[Evidence(sentence=s, index=i) for i, s in enumerate(sentences)],
     ),
-    feed_string, st.lists(feed_string, max_size=5), feed_string, st.lists(feed_string, max_size=4),
+    feed_string,
+    st.lists(feed_string, max_size=5),
+    feed_string,
+    st.lists(feed_string, max_size=4),
     st.sampled_from(["new", "escalation"]),
 )
 

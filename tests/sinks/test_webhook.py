@@ -62,8 +62,11 @@ def test_a_tampered_body_or_a_timestamp_six_minutes_off_is_rejected():
     key = base64.b64decode(SECRET.removeprefix("whsec_"))
     for offset, message in ((-360, "too old"), (360, "too new")):
         stamp = int(time.time()) + offset
-        headers = {**request.headers, "webhook-timestamp": str(stamp),
-                   "webhook-signature": sign(key, request.headers["webhook-id"], stamp, request.body)}
+        headers = {
+            **request.headers,
+            "webhook-timestamp": str(stamp),
+            "webhook-signature": sign(key, request.headers["webhook-id"], stamp, request.body),
+        }
         with pytest.raises(WebhookVerificationError, match=message):
             verifier.verify(request.body, headers)
 
@@ -79,7 +82,14 @@ def _deliverer(sinks, letters, **kwargs):
         letters.append(args)
 
     holder["d"] = Deliverer(
-        sinks, {}, {}, Metrics(CollectorRegistry()), partitions=1, schedule=schedule, dead_letter=dead_letter, **kwargs,
+        sinks,
+        {},
+        {},
+        Metrics(CollectorRegistry()),
+        partitions=1,
+        schedule=schedule,
+        dead_letter=dead_letter,
+        **kwargs,
     )
     return holder["d"]
 
@@ -209,12 +219,24 @@ def test_loopback_destinations_are_refused_unless_allowed(url):
     assert not error.value.retryable
 
 
-@pytest.mark.parametrize(("address", "reason"), [
-    ("10.1.2.3", "private"), ("192.168.0.1", "private"), ("172.16.5.4", "private"), ("127.0.0.1", "loopback"),
-    ("169.254.169.254", "link-local"), ("::1", "loopback"), ("fe80::1", "link-local"), ("fd00::1", "private"),
-    ("::ffff:10.0.0.1", "private"), ("0.0.0.0", "unspecified"), ("224.0.0.1", "multicast"),
-    ("93.184.216.34", None), ("2606:4700::1111", None),
-])
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("10.1.2.3", "private"),
+        ("192.168.0.1", "private"),
+        ("172.16.5.4", "private"),
+        ("127.0.0.1", "loopback"),
+        ("169.254.169.254", "link-local"),
+        ("::1", "loopback"),
+        ("fe80::1", "link-local"),
+        ("fd00::1", "private"),
+        ("::ffff:10.0.0.1", "private"),
+        ("0.0.0.0", "unspecified"),
+        ("224.0.0.1", "multicast"),
+        ("93.184.216.34", None),
+        ("2606:4700::1111", None),
+    ],
+)
 def test_address_check(address, reason):
     found = address_refusal(address)
     assert (found.split(" is ")[1].split()[0] if found else None) == reason

@@ -21,7 +21,7 @@ def rss_from_files(paths: list[Path], *, base_url: str = "https://news.example.o
             "<item>"
             f"<title>{html.escape(article.title)}</title>"
             f"<link>{base_url}/{path.stem}</link>"
-            f"<guid isPermaLink=\"false\">{path.stem}</guid>"
+            f'<guid isPermaLink="false">{path.stem}</guid>'
             f"<pubDate>{published}</pubDate>"
             f"<description>{html.escape(paragraphs)}</description>"
             "</item>"
@@ -30,4 +30,6 @@ def rss_from_files(paths: list[Path], *, base_url: str = "https://news.example.o
         "<title>newsmon test feed</title><link>https://news.example.org/</link>"
         "<description>Articles served on loopback for tests</description>"
     )
-    return f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>{channel}{"".join(items)}</channel></rss>'.encode()
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>{channel}{"".join(items)}</channel></rss>'.encode()
+    )

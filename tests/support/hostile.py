@@ -7,8 +7,11 @@ ITEM = b"<item><title>Item</title><link>https://example.org/a</link><description
 
 def _rss(doctype: bytes, description: bytes) -> bytes:
     return (
-        b'<?xml version="1.0" encoding="utf-8"?>\n' + doctype
-        + b'\n<rss version="2.0"><channel><title>Hostile</title>' + ITEM % description + b"</channel></rss>"
+        b'<?xml version="1.0" encoding="utf-8"?>\n'
+        + doctype
+        + b'\n<rss version="2.0"><channel><title>Hostile</title>'
+        + ITEM % description
+        + b"</channel></rss>"
     )
 
 

@@ -29,6 +29,5 @@ def shared_glob(directory: Path, pattern: str) -> list[Path]:
 
 
 MISSING_SHARED = (
-    f"this test reads the shared real data, not found at {SHARED}: put shared/ beside the project root "
-    "or set NEWSMON_SHARED_DIR"
+    f"this test reads the shared real data, not found at {SHARED}: put shared/ beside the project root or set NEWSMON_SHARED_DIR"
 )

@@ -20,6 +20,11 @@ def make_poller(settings, feeds, registry=None):
 
 
 def articles_on_topic(settings, expected: int):
-    records = read_topic(settings.bootstrap_servers[0], TopicNames.for_settings(settings).articles,
-                         until=lambda r: len(r) >= expected, timeout_s=10, settle_s=1)
+    records = read_topic(
+        settings.bootstrap_servers[0],
+        TopicNames.for_settings(settings).articles,
+        until=lambda r: len(r) >= expected,
+        timeout_s=10,
+        settle_s=1,
+    )
     return [Article.loads(r.value, serializer="json") for r in records]

@@ -44,7 +44,9 @@ class _Server:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                request = Request(time.monotonic(), self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
+                request = Request(
+                    time.monotonic(), self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length)
+                )
                 time.sleep(getattr(outer, "delay_s", 0.0))  # a slow receiver keeps deliveries in flight
                 with outer.lock:
                     status, body, headers = outer.answer(request)
@@ -148,7 +150,9 @@ class SlackReceiver(_Server):
 class WebhookReceiver(_Server):
     """Verifies every request with the standardwebhooks library; ``fail`` scripts answers."""
 
-    def __init__(self, secret: str, fail: Callable[[Request], tuple[int, str, dict[str, str]] | None] | None = None, delay_s: float = 0.0):
+    def __init__(
+        self, secret: str, fail: Callable[[Request], tuple[int, str, dict[str, str]] | None] | None = None, delay_s: float = 0.0
+    ):
         super().__init__()
         self.verifier = Webhook(secret)
         self.delay_s = delay_s
