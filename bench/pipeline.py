@@ -84,7 +84,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def raw_spacy(articles: list[Article], settings: Settings) -> tuple[float, float]:
     """(articles/s, CPU s/article) of nlp.pipe alone, same texts, same components."""
-    from monitor.nlp.tag import build_nlp, compose_text
+    from monitor.nlp.pipeline import build_nlp, compose_text
     from monitor.watchlist import load_watchlist
 
     nlp = build_nlp(settings.spacy_model, load_watchlist(CONFIG / "watchlist.yaml"))
@@ -99,7 +99,7 @@ def raw_spacy(articles: list[Article], settings: Settings) -> tuple[float, float
 
 def _raw_share(texts: list[str], batch_size: int, model: str, conn) -> None:
     """Child: raw nlp.pipe over its share of the texts; sends back its wall seconds."""
-    from monitor.nlp.tag import build_nlp
+    from monitor.nlp.pipeline import build_nlp
     from monitor.watchlist import load_watchlist
 
     nlp = build_nlp(model, load_watchlist(CONFIG / "watchlist.yaml"))
@@ -117,7 +117,7 @@ def raw_spacy_parallel(articles: list[Article], settings: Settings, processes: i
     share of the texts: what the cores give spaCy alone, the ceiling for scale-out."""
     import multiprocessing
 
-    from monitor.nlp.tag import compose_text
+    from monitor.nlp.pipeline import compose_text
 
     texts = [compose_text(a, settings.max_text_chars) for a in articles]
     context = multiprocessing.get_context("spawn")

@@ -29,11 +29,12 @@ from prometheus_client import CollectorRegistry
 
 from bench.feedserver import FeedBodies, serve
 from monitor.ingest.feedlist import FeedConfig
-from monitor.ingest.poll import KafkaPublisher, Poller
+from monitor.ingest.poll import Poller
 from monitor.ingest.pollstate import FeedStateStore
 from monitor.runtime.broker import EmbeddedBroker
 from monitor.runtime.kafka_topics import TopicNames, ensure_topics, make_producer
 from monitor.runtime.metrics import Metrics
+from monitor.runtime.poller import KafkaPublisher
 from monitor.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

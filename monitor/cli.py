@@ -57,6 +57,7 @@ def worker(ctx: click.Context) -> None:
     """Run the Faust worker (tag → detect → deliver) against MONITOR_BROKER_URL."""
     from agents.app import create_app
     from agents.worker import NewsmonWorker
+    from monitor.runtime.exposition import serve
 
     settings = _settings()
     try:
@@ -66,7 +67,7 @@ def worker(ctx: click.Context) -> None:
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     wctx.metrics.up_since.labels("worker").set_to_current_time()
-    wctx.metrics.serve(settings.worker_metrics_port, settings.metrics_host)
+    serve(wctx.metrics, settings.worker_metrics_port, settings.metrics_host)
     NewsmonWorker(app, wctx, loglevel=ctx.obj["log_level"].lower()).execute_from_commandline()
 
 
@@ -75,7 +76,7 @@ def worker(ctx: click.Context) -> None:
 @click.pass_context
 def poll(ctx: click.Context, once: bool) -> None:
     """Run the feed poller, producing new articles to the articles topic."""
-    from monitor.ingest.poll import run_poller
+    from monitor.runtime.poller import run_poller
 
     setup_logging(ctx.obj["log_level"])
     try:

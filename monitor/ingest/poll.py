@@ -4,7 +4,7 @@ A standalone process producing with kafka-python. Each round asks the state stor
 the due feeds in one query, interleaves them by host, and polls them concurrently
 within a global limit and a per-host limit. When to poll a feed next is decided by
 ``monitor.ingest.schedule`` from what the poll saw. A changed feed is parsed only where its
-items changed (``monitor.ingest.parse.item_spans``): feedparser is the dominant cost, and most
+items changed (``monitor.ingest.items.item_spans``): feedparser is the dominant cost, and most
 of a changed feed is items already sent. One broken feed is counted, logged with its
 cause and rescheduled with back-off; it never stops the others.
 """
@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from monitor.ingest.feedlist import FeedConfig, owned_by
+from monitor.ingest.feedlist import FeedConfig
 from monitor.ingest.fetch import FetchResult, fetch, make_session
 from monitor.ingest.fulltext import enrich
-from monitor.ingest.parse import expat_status, item_digest, item_spans, parse_feed, without_spans
+from monitor.ingest.items import item_digest, item_spans, without_spans
+from monitor.ingest.parse import parse_feed
 from monitor.ingest.pollstate import FeedState, FeedStateStore
+from monitor.ingest.replicas import owned_by
 from monitor.ingest.schedule import (
     BROKEN,
     GONE,
@@ -40,7 +42,7 @@ from monitor.ingest.schedule import (
     weekly_items,
 )
 from monitor.models import Article
-from monitor.runtime.metrics import FEED_STATUSES, EmbeddedBrokerMemory, Metrics
+from monitor.runtime.metrics import FEED_STATUSES, Metrics
 from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,22 +52,6 @@ class Publisher(Protocol):
     """Where new articles go; raises if the broker did not take them."""
 
     async def publish(self, articles: Sequence[Article]) -> None: ...
-
-
-class KafkaPublisher:
-    """Publishes articles to the articles topic, keyed by article id, and waits for acks."""
-
-    def __init__(self, producer, topic: str):
-        self.producer = producer
-        self.topic = topic
-
-    async def publish(self, articles: Sequence[Article]) -> None:
-        futures = [self.producer.send(self.topic, key=a.id.encode(), value=a.dumps(serializer="json")) for a in articles]
-        loop = asyncio.get_running_loop()
-        # flush() blocks until the broker acknowledged everything; keep it off the loop.
-        await loop.run_in_executor(None, self.producer.flush)
-        for future in futures:
-            future.get(timeout=0)  # raises the send's error, if any
 
 
 @dataclass
@@ -312,69 +298,3 @@ class Poller:
                 parsed.refused_entities,
             )
         return parsed
-
-
-def log_parser_safety() -> None:
-    """Start-up: which Expat parses feeds, and whether it limits entity amplification."""
-    version, protected = expat_status()
-    if protected:
-        log.info("XML parser: %s (entity amplification limits present)", version)
-    else:
-        log.warning(
-            "XML parser: %s lacks the entity amplification limits of expat >= 2.4.1; "
-            "newsmon's DOCTYPE filter is the only defence against entity bombs",
-            version,
-        )
-
-
-async def run_poller(settings: Settings, *, once: bool = False) -> int:
-    """``newsmon poll``: the standalone poller process; returns the exit status."""
-    import signal
-
-    from monitor.ingest.feedlist import load_feeds
-    from monitor.net.guard import allowlist, describe
-    from monitor.runtime.health import beat_forever
-    from monitor.runtime.kafka_topics import TopicNames, ensure_topics, make_producer
-
-    feeds = load_feeds(settings.config_file("feeds.yaml")).enabled
-    if not settings.bootstrap_servers:
-        log.error("the poller needs a broker: set MONITOR_BROKER_URL (newsmon run starts one for you)")
-        return 2
-    log_parser_safety()
-    allowed = list(describe(allowlist(settings.fetch_allowlist)))
-    if allowed:
-        log.warning("address guard allowlist: fetches may reach %s", ", ".join(allowed))
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, ensure_topics, settings)
-    producer = await loop.run_in_executor(None, make_producer, settings)
-    store = FeedStateStore(settings.data_dir / "poller" / "state.sqlite3", keep_per_feed=settings.seen_ids_per_feed)
-    metrics = Metrics()
-    metrics.up_since.labels("poller").set_to_current_time()
-    if settings.embedded_broker_pid:
-        metrics.registry.register(EmbeddedBrokerMemory(settings.embedded_broker_pid))
-    metrics.serve(settings.poller_metrics_port, settings.metrics_host)
-    heartbeat = asyncio.create_task(beat_forever(metrics.health))
-    metrics.health.set_ready()  # topics exist and the producer is connected
-    poller = Poller(settings, feeds, KafkaPublisher(producer, TopicNames.for_settings(settings).articles), store, metrics)
-    log.info(
-        "polling %d of %d feeds (replica %d of %d)",
-        len(poller.feeds),
-        len(feeds),
-        settings.poller_replica,
-        settings.poller_replicas,
-    )
-    try:
-        if once:
-            reports = await poller.run_once()
-            for report in reports:
-                log.info("feed %s: %s, %d new, %d updated", report.feed, report.outcome, report.new, report.updated)
-            return 0
-        stop = asyncio.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        await poller.run_forever(stop)
-        return 0
-    finally:
-        heartbeat.cancel()
-        await loop.run_in_executor(None, producer.close)
-        store.close()

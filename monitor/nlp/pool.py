@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 from monitor.models import Article, TaggedArticle
 from monitor.nlp.claims import ClaimExtractor
-from monitor.nlp.tag import Tagger, build_nlp
+from monitor.nlp.pipeline import build_nlp
+from monitor.nlp.tag import Tagger
 from monitor.settings import Settings
 from monitor.watchlist import Watchlist
 

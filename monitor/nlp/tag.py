@@ -11,67 +11,23 @@ import bisect
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
-import spacy
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from monitor.models import Article, Claim, Evidence, Mention, TaggedArticle, utcnow
+from monitor.nlp.pipeline import compose_text
 from monitor.watchlist import Watchlist
 
 #: Entity labels worth keeping as mentions (key terms for story matching).
 MENTION_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT", "LAW"})
-RULER_LABELS = {"alias": "GPE", "metonym": "GPE", "person": "PERSON", "demonym": "NORP"}
 MAX_MENTIONS = 300
-TITLE_END = tuple(".!?:;\"'”’)")
 
 #: Called per sentence that carries evidence with (sentence, token index → actor, evidence);
 #: returns the claims it finds (see monitor.nlp.claims). The trigger positions the tagger found
 #: are on the sentence as ``sentence._.trigger_topics`` (token index → topic).
 ClaimExtractor = Callable[[Span, dict[int, str], Evidence], list[Claim]]
 TRIGGER_EXTENSION = "trigger_topics"
-
-
-def build_nlp(model: str, watchlist: Watchlist) -> Language:
-    """Load the spaCy pipeline (from site-packages, never downloaded) plus the actor ruler.
-
-    The ruler runs after NER and does not overwrite it: where NER found a longer name
-    ("Washington Post") that name wins, and the ruler adds what NER missed ("Kremlin").
-    """
-    nlp = spacy.load(model)
-    nlp.add_pipe("newline_sentences", before="parser")
-    ruler = nlp.add_pipe("entity_ruler", name="actor_ruler", after="ner", config={"overwrite_ents": False})
-    patterns = []
-    for actor_id, actor in watchlist.actors.items():
-        for phrase, kind in actor.surface_forms():
-            patterns.append({"label": RULER_LABELS[kind], "pattern": phrase, "id": actor_id})
-    ruler.add_patterns(patterns)
-    return nlp
-
-
-@Language.component("newline_sentences")
-def newline_sentences(doc: Doc) -> Doc:
-    """Start a sentence after every line break.
-
-    Feeds and scraped pages put headlines, bylines and captions on lines of their own
-    without final punctuation; the parser would glue them to the next sentence.
-    """
-    for token in doc[:-1]:
-        if token.is_space and "\n" in token.text:
-            doc[token.i + 1].is_sent_start = True
-    return doc
-
-
-def compose_text(article: Article, max_chars: int) -> str:
-    """The text analysed: the title as its own sentence, then the body, cut to ``max_chars``."""
-    title = " ".join(article.title.split())
-    body = article.body.strip()
-    if title and body.startswith(title):
-        title = ""
-    if title and not title.endswith(TITLE_END):
-        title += "."
-    text = f"{title}\n\n{body}" if title else body
-    return text[:max_chars]
 
 
 def clean(text: str) -> str:

@@ -7,7 +7,7 @@ one exception, and never its URL).
 
 The worker's registry also carries Faust's own Prometheus sensor (stream internals,
 ``newsmon_faust_*``, latencies in milliseconds as Faust observes them) and the consumer
-lag the worker measures; ``serve`` adds ``/healthz`` and ``/readyz`` beside ``/metrics``.
+lag the worker measures; ``monitor.runtime.exposition`` serves it beside ``/healthz`` and ``/readyz``.
 """
 
 from __future__ import annotations
@@ -15,11 +15,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, make_wsgi_app
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.registry import Collector
 
 from monitor.runtime.health import Health
@@ -324,35 +322,9 @@ class Metrics:
             self._faust_monitor = PrometheusMonitor(metrics=FaustMetrics.create(self.registry, FAUST_PREFIX))
         return self._faust_monitor
 
-    def serve(self, port: int, host: str = "0.0.0.0") -> ThreadingWSGIServer | None:
-        """Serve ``/metrics``, ``/healthz`` and ``/readyz`` in a daemon thread (port 0: not served)."""
-        if not port:
-            return None
-        # RSS, CPU seconds, open fds of this process (not of the worker's spaCy child), for
-        # sizing and for the Pipeline health dashboard; only where the process is scraped.
+    def collect_process(self) -> None:
+        """Add this process's RSS, CPU seconds and open fds (not those of the worker's spaCy
+        child), once per bundle: only processes that are scraped need them."""
         if not self._process_collected:
             ProcessCollector(registry=self.registry)
             self._process_collected = True
-        server = make_server(host, port, endpoints(self.registry, self.health), ThreadingWSGIServer, handler_class=_QuietHandler)
-        threading.Thread(target=server.serve_forever, daemon=True, name="metrics-http").start()
-        return server
-
-
-def endpoints(registry: CollectorRegistry, health: Health):
-    """The WSGI app: health checks answer 200 or 503; every other path is the metrics page."""
-    metrics_page = make_wsgi_app(registry)
-
-    def app(environ, start_response):
-        path = environ.get("PATH_INFO", "")
-        if path in ("/healthz", "/readyz"):
-            ok, reason = health.live() if path == "/healthz" else health.ready()
-            start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8")])
-            return [f"{'ok' if ok else 'failing'}: {reason}\n".encode()]
-        return metrics_page(environ, start_response)
-
-    return app
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args) -> None:
-        """Scrapes every few seconds would drown the process's log."""

@@ -9,11 +9,12 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from monitor.ingest.feedlist import FeedConfig
-from monitor.ingest.poll import KafkaPublisher, Poller
+from monitor.ingest.poll import Poller
 from monitor.ingest.pollstate import FeedStateStore
 from monitor.models import Alert, Decision
 from monitor.runtime.kafka_topics import TopicNames, ensure_topics, make_producer
 from monitor.runtime.metrics import Metrics
+from monitor.runtime.poller import KafkaPublisher
 from tests.support.feedbuild import rss_from_files
 from tests.support.kafka import read_topic
 from tests.support.paths import SEEDS, seed

@@ -2,7 +2,8 @@
 
 from collections import Counter
 
-from monitor.ingest.feedlist import FeedConfig, owned_by, replica_of
+from monitor.ingest.feedlist import FeedConfig
+from monitor.ingest.replicas import owned_by, replica_of
 
 NAMES = [f"feed-{i:05d}" for i in range(10_000)]
 

@@ -4,7 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.ingest.parse import html_to_text, item_digest, item_spans, parse_feed, without_spans
+from monitor.ingest.doctype import expat_status, replace_doctype
+from monitor.ingest.htmltext import html_to_text
+from monitor.ingest.items import item_digest, item_spans, without_spans
+from monitor.ingest.parse import parse_feed
 from tests.support.paths import FEEDS, shared_glob
 
 #: Reads ../shared (real feed snapshots): fails clearly when it is missing.
@@ -70,7 +73,6 @@ def test_charset_from_response_headers_is_honoured():
 
 # --- hostile XML: the DOCTYPE filter on its own ------------------------------------------------
 
-from monitor.ingest.parse import expat_status, replace_doctype  # noqa: E402
 from tests.support import hostile  # noqa: E402
 
 
@@ -172,7 +174,7 @@ def test_the_poller_logs_the_expat_version_at_start_up(caplog):
     import logging
     import pyexpat
 
-    from monitor.ingest.poll import log_parser_safety
+    from monitor.runtime.poller import log_parser_safety
 
     with caplog.at_level(logging.INFO, logger="monitor.ingest.poll"):
         log_parser_safety()

@@ -9,6 +9,7 @@ import urllib.request
 import pytest
 from prometheus_client import CollectorRegistry
 
+from monitor.runtime.exposition import serve
 from monitor.runtime.health import Health
 from monitor.runtime.metrics import Metrics
 from tests.support.prometheus import free_port
@@ -51,7 +52,7 @@ def served():
     metrics = Metrics(CollectorRegistry())
     metrics.health = Health(stale_after_s=60, clock=lambda: now[0])
     port = free_port()
-    server = metrics.serve(port, "127.0.0.1")
+    server = serve(metrics, port, "127.0.0.1")
     yield metrics, f"http://127.0.0.1:{port}", now
     server.shutdown()
     server.server_close()
@@ -74,4 +75,4 @@ def test_health_endpoints_answer_200_or_503_beside_the_metrics_page(served):
 
 
 def test_port_zero_serves_nothing():
-    assert Metrics(CollectorRegistry()).serve(0) is None
+    assert serve(Metrics(CollectorRegistry()), 0) is None

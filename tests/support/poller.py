@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry
 
-from monitor.ingest.poll import KafkaPublisher, Poller
+from monitor.ingest.poll import Poller
 from monitor.ingest.pollstate import FeedStateStore
 from monitor.models import Article
 from monitor.runtime.kafka_topics import TopicNames, ensure_topics, make_producer
 from monitor.runtime.metrics import Metrics
+from monitor.runtime.poller import KafkaPublisher
 from tests.support.kafka import read_topic
 
 
