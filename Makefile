@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-test install-bench test-tools k8s-config eval clean \
+.PHONY: run test check install install-test install-bench test-tools k8s-config eval clean \
         bench-pipeline bench-soak bench-memory bench-poller bench-quality
 
 $(BIN)/python:
@@ -53,8 +53,15 @@ test-tools:
 	if command -v systemctl >/dev/null 2>&1; then $$sudo systemctl disable prometheus.service >/dev/null 2>&1 || true; fi; \
 	exit $$status
 
-## test: set up and run the whole test suite against real components.
-test: install-test test-tools
+## check: lint (ruff), formatting, types (mypy) and the import-layering contracts (import-linter).
+check: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+## test: set up and run the checks, then the whole test suite against real components.
+test: install-test test-tools check
 	$(BIN)/python -m pytest
 
 ## bench-pipeline: pipeline vs raw spaCy throughput, latency, CPU, RSS (bench/pipeline.py).

@@ -7,12 +7,13 @@ time, so tests and the CLI each create the app they need against their own broke
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import faust
 
 from agents import at_least_once, deliver, detect, tag, vitals
 from agents.context import WorkerContext
-from monitor.runtime.kafka_topics import TopicNames
+from monitor.runtime.kafka_topics import KafkaTopicNames
 from monitor.runtime.metrics import Metrics
 from monitor.settings import Settings
 from monitor.sinks import Sink, load_sinks
@@ -21,11 +22,11 @@ from monitor.watchlist import Watchlist, load_watchlist
 log = logging.getLogger(__name__)
 
 
-class Topics:
+class KafkaTopics:
     """Every topic the worker reads or writes, as raw bytes: stages decode themselves so a
     message that does not decode is dead-lettered with its bytes instead of vanishing."""
 
-    def __init__(self, app: faust.App, names: TopicNames):
+    def __init__(self, app: faust.App, names: KafkaTopicNames):
         def topic(name: str) -> faust.TopicT:
             return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
 
@@ -84,7 +85,7 @@ def create_app(
         watchlist=watchlist or load_watchlist(settings.config_file("watchlist.yaml")),
         sinks=sinks if sinks is not None else load_sinks(settings.config_file("sinks.yaml"), settings.data_dir),
         metrics=metrics or Metrics(),
-        names=TopicNames.for_settings(settings),
+        names=KafkaTopicNames.for_settings(settings),
     )
     (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     at_least_once.install()  # Faust 0.15 could commit past events an agent never got (see the module)
@@ -99,14 +100,14 @@ def create_app(
         sources=_configured_sources(settings),
         rules=[rule.name for rule in ctx.watchlist.rules],
     )
-    topics = Topics(app, ctx.names)
+    topics = KafkaTopics(app, ctx.names)
     tag.register(app, topics, ctx)
     detect.register(app, topics, ctx)
     deliver.register(app, topics, ctx)
     vitals.register(app, topics, ctx)
 
     @app.on_before_shutdown.connect
-    async def _stop_pool(app: faust.App, **kwargs) -> None:
+    async def _stop_pool(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         ctx.tagpool.stop()
         for sink in ctx.sinks:
             await sink.close()

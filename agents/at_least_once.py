@@ -67,13 +67,17 @@ def install() -> None:
             f"agents.at_least_once guards faust-streaming 0.15, found {faust.__version__}: "
             "check faust-streaming issues #596 and #606 before allowing it"
         )
-    Recovery.on_recovery_completed = _seek_before_fetching(Recovery.on_recovery_completed)
-    Recovery._resume_streams = _seek_before_fetching(Recovery._resume_streams)
-    AIOKafkaConsumerThread._fetch_records = _fetching_a_snapshot(AIOKafkaConsumerThread._fetch_records)
-    Conductor._build_handler = _recording_handovers(Conductor._build_handler)
-    Consumer._new_offset = _never_past_unfinished(Consumer._new_offset)
-    Consumer.on_partitions_revoked = _forgetting_revoked(Consumer.on_partitions_revoked)
-    Recovery.active_remaining = _to_the_fetched_end(Recovery.active_remaining)
+    guards = (
+        (Recovery, "on_recovery_completed", _seek_before_fetching),
+        (Recovery, "_resume_streams", _seek_before_fetching),
+        (AIOKafkaConsumerThread, "_fetch_records", _fetching_a_snapshot),
+        (Conductor, "_build_handler", _recording_handovers),
+        (Consumer, "_new_offset", _never_past_unfinished),
+        (Consumer, "on_partitions_revoked", _forgetting_revoked),
+        (Recovery, "active_remaining", _to_the_fetched_end),
+    )
+    for cls, name, guard in guards:
+        setattr(cls, name, guard(getattr(cls, name)))
     _installed = True
 
 

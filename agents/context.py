@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from monitor.nlp.pool import TagPool
-from monitor.runtime.kafka_topics import TopicNames
+from monitor.runtime.kafka_topics import KafkaTopicNames
 from monitor.runtime.metrics import Metrics
 from monitor.settings import Settings
 from monitor.sinks import Sink
@@ -22,7 +22,7 @@ class WorkerContext:
     watchlist: Watchlist
     sinks: list[Sink]
     metrics: Metrics
-    names: TopicNames
+    names: KafkaTopicNames
     tagpool: TagPool = field(init=False)
 
     def __post_init__(self) -> None:

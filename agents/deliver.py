@@ -24,7 +24,7 @@ from agents.dead_letter import dead_letter_event
 from monitor.models import Alert, DeliveryTask
 from monitor.sinks import Sink
 from monitor.sinks.deadletters import dead_letter
-from monitor.sinks.deliverer import Deliverer
+from monitor.sinks.deliverer import Deliverer, alert_of
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
 
     async def schedule(task: DeliveryTask) -> None:
         await topics.delivery_retries.send(
-            key=task.alert.id.encode(),
+            key=alert_of(task).id.encode(),
             value=task.dumps(serializer="json"),
             partition=task.partition,
         )

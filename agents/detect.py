@@ -13,14 +13,14 @@ import faust
 from agents.context import WorkerContext
 from agents.dead_letter import dead_letter_event
 from monitor.models import TaggedArticle, utcnow
-from monitor.relevance.decision import Policy, decide
+from monitor.relevance.decision import Rulebook, decide
 from monitor.relevance.stories import StoryBook
 
 log = logging.getLogger(__name__)
 
 
 def register(app: faust.App, topics, ctx: WorkerContext) -> None:
-    policy = Policy(ctx.watchlist)
+    policy = Rulebook(ctx.watchlist)
     books = app.Table("stories", default=None, partitions=ctx.settings.partitions, key_type=str, value_type=None)
 
     @app.agent(topics.tagged, name="detect")

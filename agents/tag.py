@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import cast
 
 import faust
 
@@ -20,7 +21,8 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
 
     @app.agent(topics.articles, name="tag")
     async def tag(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(settings.nlp_batch_size, within=settings.nlp_batch_window_s):
+        # take_events is on Faust's Stream, not on its StreamT protocol.
+        async for events in cast(faust.Stream, stream).take_events(settings.nlp_batch_size, within=settings.nlp_batch_window_s):
             articles: list[Article] = []
             for event in events:
                 try:

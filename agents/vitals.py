@@ -9,8 +9,10 @@ would show a frozen lag; asking the broker on a timer shows the lag still growin
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 import faust
+from faust.transport.consumer import Consumer
 
 from agents.context import WorkerContext
 from monitor.runtime.health import BEAT_INTERVAL_S
@@ -36,7 +38,7 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
 
     @app.timer(ctx.settings.lag_interval_s, name="consumer_lag")
     async def measure_lag() -> None:
-        consumer = app.consumer
+        consumer = cast(Consumer, app.consumer)  # Faust's implementation, for its _committed_offset
         owned = [tp for tp in consumer.assignment() if tp.topic in sources]
         # Faust's own record of what it committed (also read by its livelock detector);
         # after a rebalance it holds the group's committed offsets it sought to.

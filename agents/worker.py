@@ -29,5 +29,6 @@ class NewsmonWorker(faust.Worker):
         await self.ctx.tagpool.wait_ready()
         self.ctx.metrics.health.set_ready()
         # faust redirects sys.stdout into its logger; the supervisor reads the real one.
-        sys.__stdout__.write(f"{WORKER_READY} in {time.monotonic() - self._began:.1f} s\n")
-        sys.__stdout__.flush()
+        out = sys.__stdout__ or sys.stdout
+        out.write(f"{WORKER_READY} in {time.monotonic() - self._began:.1f} s\n")
+        out.flush()

@@ -157,7 +157,7 @@ def main() -> None:
     from monitor.models import utcnow
     from monitor.offline.readers import read_articles
     from monitor.runtime.broker import EmbeddedBroker
-    from monitor.runtime.kafka_topics import TopicNames, ensure_topics, make_producer
+    from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics, make_producer
     from monitor.settings import Settings
 
     articles = list(read_articles(CORPUS))[: args.articles]
@@ -215,7 +215,7 @@ def main() -> None:
         (config / "feeds.yaml").write_text(yaml.safe_dump({"feeds": feeds}))
 
         ensure_topics(settings)
-        names = TopicNames.for_settings(settings)
+        names = KafkaTopicNames.for_settings(settings)
         env = {**os.environ, **settings.as_env()}
 
         worker = subprocess.Popen(

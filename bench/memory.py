@@ -27,7 +27,7 @@ from bench.pipeline import SOURCES
 from bench.resources import ResourceSampler, mib
 from monitor.offline.readers import read_articles
 from monitor.runtime.broker import EmbeddedBroker
-from monitor.runtime.kafka_topics import TopicNames, ensure_topics
+from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics
 from monitor.settings import Settings
 from tests.support.kafka import read_topic
 from tests.support.paths import CONFIG, PROJECT
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             worker_metrics_port=0,
         )
         ensure_topics(settings)
-        names = TopicNames.for_settings(settings)
+        names = KafkaTopicNames.for_settings(settings)
         out = PROJECT / "bench" / "out"
         out.mkdir(parents=True, exist_ok=True)
         worker = WorkerProcess(settings.as_env(), out / "memory-worker.log").start()

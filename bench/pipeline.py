@@ -30,7 +30,7 @@ from bench.resources import ResourceSampler, mib
 from monitor.models import Article
 from monitor.offline.readers import read_articles
 from monitor.runtime.broker import EmbeddedBroker
-from monitor.runtime.kafka_topics import TopicNames, ensure_topics
+from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics
 from monitor.settings import Settings
 from tests.support.kafka import read_topic
 from tests.support.paths import CONFIG, CORPUS
@@ -194,7 +194,7 @@ def run_pipeline(articles: list[Article], paced: list[Article], workers: int, pa
             broker_url=broker.url, embedded_broker=True, partitions=partitions, data_dir=Path(tmp) / "data"
         )
         ensure_topics(settings)
-        names = TopicNames.for_settings(settings)
+        names = KafkaTopicNames.for_settings(settings)
         sampler = ResourceSampler()
         sampler.watch("broker", broker.process.pid)
         procs = []

@@ -32,7 +32,7 @@ from monitor.ingest.feedlist import FeedConfig
 from monitor.ingest.poll import Poller
 from monitor.ingest.pollstate import FeedStateStore
 from monitor.runtime.broker import EmbeddedBroker
-from monitor.runtime.kafka_topics import TopicNames, ensure_topics, make_producer
+from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics, make_producer
 from monitor.runtime.metrics import Metrics
 from monitor.runtime.poller import KafkaPublisher
 from monitor.settings import Settings
@@ -118,7 +118,7 @@ async def run(args) -> dict:
             poller = Poller(
                 settings,
                 feeds,
-                KafkaPublisher(producer, TopicNames.for_settings(settings).articles),
+                KafkaPublisher(producer, KafkaTopicNames.for_settings(settings).articles),
                 store,
                 Metrics(CollectorRegistry()),
             )

@@ -25,7 +25,7 @@ import time
 from monitor.nlp.pool import make_tagger
 from monitor.nlp.tag import Tagger
 from monitor.offline.readers import read_articles
-from monitor.relevance.decision import Policy, decide
+from monitor.relevance.decision import Rulebook, decide
 from monitor.relevance.stories import StoryBook
 from monitor.settings import Settings
 from monitor.watchlist import load_watchlist
@@ -72,7 +72,7 @@ def main() -> None:
     tagger.claim_extractor = extractor
     with_s, tagged = timed_tag(tagger, batch)
 
-    policy = Policy(watchlist)
+    policy = Rulebook(watchlist)
     books: dict[str, StoryBook] = {}
     costs = []
     for item in tagged:

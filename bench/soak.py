@@ -39,7 +39,7 @@ from bench.pipeline import SOURCES
 from monitor.models import Alert, Article, Decision
 from monitor.offline.readers import read_articles
 from monitor.runtime.broker import EmbeddedBroker
-from monitor.runtime.kafka_topics import TopicNames, ensure_topics
+from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics
 from monitor.settings import Settings
 from monitor.watchlist import load_watchlist
 from tests.support.kafka import read_topic
@@ -158,7 +158,7 @@ def run(name: str, articles: list[Article], *, workers: int, partitions: int, mi
             worker_metrics_port=0,
         )
         ensure_topics(settings)
-        names = TopicNames.for_settings(settings)
+        names = KafkaTopicNames.for_settings(settings)
         env = settings.as_env()
         logs = PROJECT / "bench" / "out" / f"soak-{name}"
         logs.mkdir(parents=True, exist_ok=True)

@@ -261,14 +261,9 @@ def dlq_list(stage, reason, sink, refs, as_json) -> None:
     click.echo(f"{len(letters)} dead letter(s)", err=True)
 
 
-@dlq.command("replay")
-@_with_filters
-@click.option("--all", "everything", is_flag=True, help="Replay every letter (needed when no filter is given).")
-@click.option("--dry-run", is_flag=True, help="Show what would be resent.")
-def dlq_replay(stage, reason, sink, refs, everything, dry_run) -> None:
-    """Resend dead letters: failed deliveries to their sink, other letters to their topic."""
+def _resend(stage, reason, sink, refs, everything, dry_run) -> None:
     from monitor.sinks import load_sinks
-    from monitor.sinks.redrive import line, read_letters, replay, select
+    from monitor.sinks.redrive import line, read_letters, resend, select
 
     setup_logging("WARNING")
     if not (stage or reason or sink or refs or everything):
@@ -277,22 +272,40 @@ def dlq_replay(stage, reason, sink, refs, everything, dry_run) -> None:
     letters = select(read_letters(settings), stage=stage, reason=reason, sink=sink, refs=refs)
     if dry_run:
         for letter in letters:
-            click.echo(f"would replay {line(letter)}")
+            click.echo(f"would resend {line(letter)}")
         return
     try:
         digest_sinks = {s.name for s in load_sinks(settings.config_file("sinks.yaml"), settings.data_dir) if s.digest}
     except ConfigError as exc:
         _fail_config(exc)
     failed = 0
-    for letter, problem in replay(settings, letters, digest_sinks):
+    for letter, problem in resend(settings, letters, digest_sinks):
         if problem:
             failed += 1
-            click.echo(f"cannot replay {letter.ref}: {problem}", err=True)
+            click.echo(f"cannot resend {letter.ref}: {problem}", err=True)
         else:
-            click.echo(f"replayed {line(letter)}")
-    click.echo(f"{len(letters) - failed} replayed, {failed} not", err=True)
+            click.echo(f"resent {line(letter)}")
+    click.echo(f"{len(letters) - failed} resent, {failed} not", err=True)
     if failed:
         sys.exit(1)
+
+
+def _resend_command(name: str, *, hidden: bool = False, note: str = ""):
+    @_with_filters
+    @click.option("--all", "everything", is_flag=True, help="Resend every letter (needed when no filter is given).")
+    @click.option("--dry-run", is_flag=True, help="Show what would be resent.")
+    def command(stage, reason, sink, refs, everything, dry_run) -> None:
+        if note:
+            click.echo(note, err=True)
+        _resend(stage, reason, sink, refs, everything, dry_run)
+
+    command.__doc__ = "Resend dead letters: failed deliveries to their sink, other letters to their topic."
+    return dlq.command(name, hidden=hidden)(command)
+
+
+dlq_resend = _resend_command("resend")
+# The old name, kept so scripts keep working; "replay" now means only `newsmon replay`.
+dlq_replay = _resend_command("replay", hidden=True, note="`newsmon dlq replay` is now `newsmon dlq resend`")
 
 
 def main() -> None:

@@ -8,11 +8,14 @@ locations back to lines.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+
+log = logging.getLogger("newsmon.config")
 
 M = TypeVar("M", bound=BaseModel)
 Loc = tuple[Any, ...]
@@ -101,3 +104,14 @@ def load_model(path: Path, model: type[M]) -> M:
         return model.model_validate(data if data is not None else {})
     except ValidationError as exc:
         raise ConfigError(path, describe_errors(path, exc, lines)) from exc
+
+
+def renamed_key(data: Any, old: str, new: str, where: str) -> Any:
+    """Accept a YAML key under its old name: copy it to ``new`` and log that it is deprecated
+    (a ``model_validator(mode="before")`` helper). The new name wins when both are given."""
+    if isinstance(data, dict) and old in data:
+        data = dict(data)
+        value = data.pop(old)
+        data.setdefault(new, value)
+        log.warning("%s: %r is deprecated, write %r instead", where, old, new)
+    return data

@@ -195,7 +195,7 @@ class DeadLetter(faust.Record, namespace="newsmon.deadletter", isodates=True, va
     offset: int = -1
     attempts: int = 1
     failed_at: datetime | None = None
-    #: For a failed delivery: the sink it could not reach (``newsmon dlq replay`` resends to it only).
+    #: For a failed delivery: the sink it could not reach (``newsmon dlq resend`` resends to it only).
     sink: str = Text()
 
 
@@ -203,7 +203,7 @@ class DeliveryTask(faust.Record, namespace="newsmon.deliverytask", validation=Tr
     """A message on the delivery-retries topic, and a pending delivery in its table.
 
     ``op``: ``schedule`` (deliver ``alert`` to ``sink`` at ``not_before``: a retry or a
-    digest), ``replay`` (an operator resends a dead letter) or ``tick`` (deliver what is
+    digest), ``resend`` (an operator resends a dead letter; ``replay`` is accepted from older tasks) or ``tick`` (deliver what is
     due on this partition now).
     """
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from monitor.configfile import ConfigError, describe_errors, located, read_yaml
+from monitor.configfile import ConfigError, describe_errors, located, read_yaml, renamed_key
 
 ACTOR_ID = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
 TOPIC_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
@@ -86,15 +86,21 @@ class Action(_Strict):
     topics: list[str] = []
     #: CAMEO event code per topic ("any" for every topic).
     cameo: dict[str, str] = {}
-    #: Position on its topic's ladder (request 1 → promise 2 → delivery 3): a claim that climbs
-    #: the ladder is an escalation of its story. 0: not on the ladder (denials, refusals).
-    stage: int = 0
+    #: Rung on its topic's escalation ladder (request 1 → promise 2 → delivery 3): a claim that
+    #: climbs the ladder is an escalation of its story. 0: not on the ladder (denials, refusals).
+    rung: int = 0
     #: The claims nested under this act are its content, not facts ("asked China to send
     #: weapons" is one request, not a delivery).
     governs_content: bool = False
     #: Report as this other action with subject and object swapped ("Russia bought drones
-    #: from China" is China's ``provide``); its cameo and stage are the other action's.
+    #: from China" is China's ``provide``); its cameo and rung are the other action's.
     reverse: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, data: object) -> object:
+        # "stage" was this field's first name; "stage" now means only a pipeline stage.
+        return renamed_key(data, "stage", "rung", "actions")
 
     def cameo_for(self, topic: str) -> str:
         return self.cameo.get(topic) or self.cameo.get("any", "")

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
+import aiohttp
+
 from monitor.ingest.feedlist import FeedConfig
 from monitor.ingest.fetch import FetchResult, fetch, make_session
 from monitor.ingest.fulltext import enrich
@@ -33,7 +35,7 @@ from monitor.ingest.schedule import (
     GONE,
     SUCCESS,
     Plan,
-    Policy,
+    ScheduleLimits,
     Signals,
     cache_lifetime_s,
     jittered,
@@ -112,10 +114,10 @@ class Poller:
         self.store = store
         self.metrics = metrics
         self.clock = clock
-        self.policy = Policy.from_settings(settings)
+        self.policy = ScheduleLimits.from_settings(settings)
         self.resolver = resolver
         self.rng = rng or random.Random()
-        self._session = None
+        self._session: aiohttp.ClientSession | None = None
         for name in store.sync((feed.name, feed.url) for feed in self.feeds):
             log.info("feed %s: configured URL changed; its state starts afresh", name)
         self.metrics.feed_freshness.known([feed.name for feed in self.feeds])
@@ -255,7 +257,7 @@ class Poller:
         digests = None if spans is None else [item_digest(result.body[a:b]) for a, b in spans]
         unchanged = []
         if spans is not None and state.item_digests:
-            unchanged = [span for span, digest in zip(spans, digests) if digest in state.item_digests]
+            unchanged = [span for span, digest in zip(spans, digests or []) if digest in state.item_digests]
         if spans and len(unchanged) == len(spans):
             parsed = None  # a new ETag, the same items: nothing to parse
         else:

@@ -26,7 +26,7 @@ SUCCESS = ("ok", "not_modified")
 
 
 @dataclass(frozen=True)
-class Policy:
+class ScheduleLimits:
     """The operator's bounds (from Settings)."""
 
     min_interval_s: float = 60.0
@@ -38,7 +38,7 @@ class Policy:
     broken_retry_s: float = 24 * 3600.0
 
     @classmethod
-    def from_settings(cls, settings) -> Policy:
+    def from_settings(cls, settings) -> ScheduleLimits:
         return cls(
             min_interval_s=settings.poll_min_interval_s,
             max_interval_s=settings.poll_max_interval_s,
@@ -114,7 +114,7 @@ def weekly_items(item_times: Sequence[float], now: float) -> int:
     return sum(1 for when in item_times if now - WEEK_S <= when <= now + 3600)
 
 
-def plan_next(signals: Signals, policy: Policy) -> Plan:
+def plan_next(signals: Signals, policy: ScheduleLimits) -> Plan:
     """The delay before the next poll, before jitter, and the feed's status."""
     if signals.outcome == "gone":
         return Plan(policy.max_interval_s, GONE, "HTTP 410 Gone: not polled again until its URL changes")

@@ -43,7 +43,7 @@ MAX_CLAIMS_PER_SENTENCE = 8
 
 
 class ClaimExtractor:
-    """Callable the Tagger runs on each evidence sentence (see ``monitor.nlp.tag.ClaimExtractor``)."""
+    """Callable the Tagger runs on each evidence sentence (see ``monitor.nlp.tag.FindClaims``)."""
 
     def __init__(self, watchlist: Watchlist):
         self.watchlist = watchlist
@@ -174,7 +174,7 @@ class ClaimExtractor:
             return under[0]
         if token.i in triggers:
             return triggers[token.i]
-        if not action.governs_content and (action.stage or action.reverse):
+        if not action.governs_content and (action.rung or action.reverse):
             # A delivery is of something: "supplied drones" is military aid, "purchases of
             # oil" in a sentence that mentions sanctions elsewhere is not a sanctions act.
             return None

@@ -6,8 +6,11 @@ sentence break at every line break and an entity ruler built from the watchlist'
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import spacy
 from spacy.language import Language
+from spacy.pipeline import EntityRuler
 from spacy.tokens import Doc
 
 from monitor.models import Article
@@ -25,8 +28,8 @@ def build_nlp(model: str, watchlist: Watchlist) -> Language:
     """
     nlp = spacy.load(model)
     nlp.add_pipe("newline_sentences", before="parser")
-    ruler = nlp.add_pipe("entity_ruler", name="actor_ruler", after="ner", config={"overwrite_ents": False})
-    patterns = []
+    ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler", name="actor_ruler", after="ner", config={"overwrite_ents": False}))
+    patterns: list[dict[str, Any]] = []
     for actor_id, actor in watchlist.actors.items():
         for phrase, kind in actor.surface_forms():
             patterns.append({"label": RULER_LABELS[kind], "pattern": phrase, "id": actor_id})

@@ -161,7 +161,7 @@ class TagPool:
             self.busy_seconds += time.perf_counter() - started
         results = []
         for article, (ok, value) in zip(articles, outcomes):
-            if ok:
+            if ok and isinstance(value, bytes):
                 results.append(TagResult(article, TaggedArticle.loads(value, serializer="json")))
             else:
                 results.append(TagResult(article, None, str(value)))

@@ -26,7 +26,7 @@ MAX_MENTIONS = 300
 #: Called per sentence that carries evidence with (sentence, token index → actor, evidence);
 #: returns the claims it finds (see monitor.nlp.claims). The trigger positions the tagger found
 #: are on the sentence as ``sentence._.trigger_topics`` (token index → topic).
-ClaimExtractor = Callable[[Span, dict[int, str], Evidence], list[Claim]]
+FindClaims = Callable[[Span, dict[int, str], Evidence], list[Claim]]
 TRIGGER_EXTENSION = "trigger_topics"
 
 
@@ -44,7 +44,7 @@ class Tagger:
         *,
         max_chars: int = 20_000,
         batch_size: int = 32,
-        claim_extractor: ClaimExtractor | None = None,
+        claim_extractor: FindClaims | None = None,
     ):
         self.nlp = nlp
         self.watchlist = watchlist
@@ -102,13 +102,13 @@ class Tagger:
         evidence: list[Evidence] = []
         claims: list[Claim] = []
         for index, triggers in sorted(sentence_triggers.items()):
-            actors = set(sentence_actors.get(index, {}).values())
-            if not any(pair <= actors for pair in self._pairs):
+            named = set(sentence_actors.get(index, {}).values())
+            if not any(pair <= named for pair in self._pairs):
                 continue
             item = Evidence(
                 sentence=clean(sentences[index].text),
                 index=index,
-                actors=sorted(actors),
+                actors=sorted(named),
                 topics=sorted({topic for topic, _text, _start, _end in triggers}),
                 triggers=sorted({text for _topic, text, _start, _end in triggers}),
             )
@@ -186,7 +186,7 @@ def _key(phrase: str) -> str:
 
 
 def _lemma_set(nlp: Language, words: Iterable[str]) -> set[str]:
-    lemmas = set()
+    lemmas: set[str] = set()
     for doc in nlp.pipe(words):
         lemmas.update(token.lemma_.lower() for token in doc)
         lemmas.update(token.lower_ for token in doc)

@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from monitor.models import Article, Decision
 from monitor.offline.readers import read_articles
@@ -124,7 +125,7 @@ class Counts:
 
 
 @dataclass
-class Outcome:
+class Judgement:
     """What the system and the baseline said about one article."""
 
     id: str
@@ -140,7 +141,7 @@ class Report:
     scores: dict[str, dict[str, dict]] = field(default_factory=dict)
     unlabelled_positives: list[str] = field(default_factory=list)
     errors: dict[str, list[str]] = field(default_factory=dict)
-    claims_check: dict[str, object] = field(default_factory=dict)
+    claims_check: dict[str, Any] = field(default_factory=dict)
     articles: int = 0
     #: Story state after the run, per route: open stories and JSON bytes of the table value.
     state: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -156,7 +157,7 @@ def pairwise(ids: list[str], gold: dict[str, str], said: dict[str, str | None]) 
     return counts
 
 
-def score(labels: dict[str, Label], outcomes: dict[str, Outcome]) -> Report:
+def score(labels: dict[str, Label], outcomes: dict[str, Judgement]) -> Report:
     report = Report(articles=len(outcomes))
     for split in SPLITS:
         ids = [i for i, label in labels.items() if i in outcomes and (split == "all" or label.split == split)]
@@ -194,10 +195,10 @@ def score(labels: dict[str, Label], outcomes: dict[str, Outcome]) -> Report:
     return report
 
 
-def outcomes_of(pairs: Iterable[tuple[Article, Decision | None]]) -> dict[str, Outcome]:
-    out: dict[str, Outcome] = {}
+def outcomes_of(pairs: Iterable[tuple[Article, Decision | None]]) -> dict[str, Judgement]:
+    out: dict[str, Judgement] = {}
     for article, decision in pairs:
-        out[article.id] = Outcome(
+        out[article.id] = Judgement(
             id=article.id,
             relevant=bool(decision and decision.relevant),
             topics=frozenset(decision.topics if decision else ()),

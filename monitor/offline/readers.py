@@ -34,6 +34,7 @@ def parse_date(value: Any) -> datetime | None:
     """A timezone-aware datetime from ISO 8601, RFC 2822 or ``YYYY/MM/DD``; else None."""
     if value in (None, ""):
         return None
+    parsed: datetime | None
     if isinstance(value, datetime):
         parsed = value
     else:

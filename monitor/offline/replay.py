@@ -18,7 +18,7 @@ from typing import TextIO
 from monitor.models import Article, Decision, TaggedArticle, record_json
 from monitor.nlp.tag import Tagger
 from monitor.offline.readers import read_articles
-from monitor.relevance.decision import Policy, Verdict, decide
+from monitor.relevance.decision import Rulebook, Verdict, decide
 from monitor.relevance.stories import StoryBook
 from monitor.settings import Settings
 
@@ -42,7 +42,7 @@ class Replayer:
     def __init__(self, tagger: Tagger, settings: Settings):
         self.tagger = tagger
         self.settings = settings
-        self.policy = Policy(tagger.watchlist)
+        self.policy = Rulebook(tagger.watchlist)
         self.books: dict[str, StoryBook] = {}
 
     def _book(self, route: str) -> StoryBook | None:

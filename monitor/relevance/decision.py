@@ -7,9 +7,10 @@ Shared by the Faust detect agent (story books live in a table) and ``newsmon rep
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from monitor.models import Alert, Decision, TaggedArticle
-from monitor.relevance.novelty import FIRM, KIND_ESCALATION, new_alert, replayed_alert
+from monitor.relevance.novelty import FIRM, KIND_ESCALATION, alert_to_resend, new_alert
 from monitor.relevance.rules import assess
 from monitor.relevance.stories import Fingerprint, Placement, StoryBook
 from monitor.watchlist import Watchlist
@@ -26,12 +27,12 @@ class Verdict:
     placement: Placement | None = None
 
 
-class Policy:
+class Rulebook:
     """What ``decide`` needs from the watchlist, prepared once: rules, ladder stages, names."""
 
     def __init__(self, watchlist: Watchlist):
         self.rules = list(watchlist.rules)
-        self.stages = {action_id: action.stage for action_id, action in watchlist.actions.items()}
+        self.rungs = {action_id: action.rung for action_id, action in watchlist.actions.items()}
         self._names: dict[str, frozenset[str]] = {}
         self._watchlist = watchlist
 
@@ -56,11 +57,11 @@ class Policy:
         return self._names[route]
 
 
-def decide(book: StoryBook | None, tagged: TaggedArticle, policy: Policy) -> Verdict:
+def decide(book: StoryBook | None, tagged: TaggedArticle, policy: Rulebook) -> Verdict:
     """Decide about one article; ``book`` is the story state of its route (None: no route)."""
     assessment = assess(tagged, policy.rules)
     article = tagged.article
-    base = dict(
+    base: dict[str, Any] = dict(
         id=article.id,
         relevant=assessment.relevant,
         topics=assessment.topics,
@@ -76,7 +77,7 @@ def decide(book: StoryBook | None, tagged: TaggedArticle, policy: Policy) -> Ver
     fingerprint = Fingerprint.of(tagged, policy.route_names(book.route), assessment.topics, assessment.alerting)
     placement = book.place(tagged, article.event_time.timestamp(), fingerprint)
     story = placement.story
-    raised = new_alert(placement, tagged, assessment, policy.stages)
+    raised = new_alert(placement, tagged, assessment, policy.rungs)
     alert = raised[0] if raised else None
     if raised is not None:
         story.record_alert(raised[0].id, article.id, raised[0].kind, raised[1])
@@ -91,5 +92,5 @@ def decide(book: StoryBook | None, tagged: TaggedArticle, policy: Policy) -> Ver
         alert_id=alert.id if alert else None,
         **base,
     )
-    resend = None if alert else replayed_alert(placement, tagged, assessment)
+    resend = None if alert else alert_to_resend(placement, tagged, assessment)
     return Verdict(decision, alert=alert, resend=resend, new_story=placement.new_story, placement=placement)

@@ -4,7 +4,7 @@
 * Later, an article raises an **escalation** only when one of its alerting claims is a new
   development for the story: an actor pair the story has not reported (USA→CHN sanctions
   after RUS→CHN request), or a higher stage on its topic's ladder for a known pair
-  (request → delivery, threat → imposition; stages come from the watchlist's actions).
+  (request → delivery, threat → imposition; rungs come from the watchlist's actions).
   Only firm claims (asserted or attributed) climb: "the US could sanction…" or "if China
   helps…" does not escalate, and a later firm report of the same act still can.
 * Anything else — a re-report in other words, a copy, the same article again — only adds
@@ -32,20 +32,20 @@ def alert_id(story: Story, kind: str, change: str = "") -> str:
     return short_hash("alert", story.id, kind, change)
 
 
-def escalations(story: Story, claims: list[Claim], stages: dict[str, int]) -> list[Claim]:
+def escalations(story: Story, claims: list[Claim], rungs: dict[str, int]) -> list[Claim]:
     """The claims that take the story further: a new actor pair, or a higher stage."""
     pairs: set[frozenset[str]] = set()
     top: dict[tuple[frozenset[str], str], int] = {}
     for subject, action, obj, topic in story.claim_kinds:
         pair = frozenset((subject, obj))
         pairs.add(pair)
-        top[(pair, topic)] = max(top.get((pair, topic), 0), stages.get(action, 0))
+        top[(pair, topic)] = max(top.get((pair, topic), 0), rungs.get(action, 0))
     found = []
     for claim in claims:
         if claim.modality not in FIRM:
             continue
         pair = frozenset((claim.subject, claim.object))
-        if pair not in pairs or stages.get(claim.action, 0) > top.get((pair, claim.topic), 0):
+        if pair not in pairs or rungs.get(claim.action, 0) > top.get((pair, claim.topic), 0):
             found.append(claim)
     return found
 
@@ -93,7 +93,7 @@ def make_alert(
 
 
 def new_alert(
-    placement: Placement, tagged: TaggedArticle, assessment: Assessment, stages: dict[str, int]
+    placement: Placement, tagged: TaggedArticle, assessment: Assessment, rungs: dict[str, int]
 ) -> tuple[Alert, str] | None:
     """(alert to raise now, what changed), or None when the article adds nothing new."""
     story = placement.story
@@ -101,14 +101,14 @@ def new_alert(
         return None
     if not story.alerts:
         return make_alert(story, tagged, assessment, KIND_NEW), ""
-    rising = escalations(story, assessment.alerting, stages)
+    rising = escalations(story, assessment.alerting, rungs)
     if not rising:
         return None
     change = change_of(rising)
     return make_alert(story, tagged, assessment, KIND_ESCALATION, change, claims=rising), change
 
 
-def replayed_alert(placement: Placement, tagged: TaggedArticle, assessment: Assessment) -> Alert | None:
+def alert_to_resend(placement: Placement, tagged: TaggedArticle, assessment: Assessment) -> Alert | None:
     """The alert this same article raised before, for at-least-once delivery after a crash.
 
     The worker may have stored the story but died before the alert reached the outbox;

@@ -98,6 +98,11 @@ class EmbeddedBroker:
         self._log: IO[bytes] | None = None
 
     @property
+    def pid(self) -> int:
+        """Process id of the running broker (0 when it is not running)."""
+        return self.process.pid if self.process is not None else 0
+
+    @property
     def url(self) -> str:
         """``host:port`` for kafka-python and ``MONITOR_BROKER_URL``."""
         return f"127.0.0.1:{self.port}"

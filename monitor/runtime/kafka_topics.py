@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class TopicNames:
+class KafkaTopicNames:
     articles: str
     tagged: str
     decisions: str
@@ -31,7 +31,7 @@ class TopicNames:
     delivery_retries: str = ""
 
     @classmethod
-    def for_settings(cls, settings: Settings) -> TopicNames:
+    def for_settings(cls, settings: Settings) -> KafkaTopicNames:
         prefix = settings.topic_prefix
         return cls(
             articles=f"{prefix}-articles",
@@ -62,7 +62,7 @@ def admin_client(settings: Settings, timeout_s: float = 30.0) -> KafkaAdminClien
 
 def ensure_topics(settings: Settings) -> list[str]:
     """Create any missing newsmon topic with the configured partitions; return those created."""
-    names = TopicNames.for_settings(settings).all()
+    names = KafkaTopicNames.for_settings(settings).all()
     admin = admin_client(settings)
     try:
         existing = set(admin.list_topics())
@@ -98,4 +98,4 @@ def make_producer(settings: Settings) -> KafkaProducer:
     )
 
 
-__all__ = ["TopicNames", "ensure_topics", "make_producer", "admin_client", "KafkaError"]
+__all__ = ["KafkaTopicNames", "ensure_topics", "make_producer", "admin_client", "KafkaError"]

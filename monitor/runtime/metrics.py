@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 from prometheus_client.core import GaugeMetricFamily
@@ -48,7 +49,7 @@ FULLTEXT_OUTCOMES = (
     "gone",
     "rate_limited",
 )
-STAGES = ("polled", "tagged", "decided", "relevant", "failed")
+ARTICLE_OUTCOMES = ("polled", "tagged", "decided", "relevant", "failed")
 LATENCY_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
 #: Every (stage, reason) the worker dead-letters with, and every delivery outcome: their
 #: series start at 0, so increase() and rate() also count the first occurrence.
@@ -123,7 +124,7 @@ class ConsumerLag(Collector):
         family = GaugeMetricFamily(
             "newsmon_consumer_lag",
             "Messages behind the log end, per source topic partition this worker owns.",
-            labels=["topic", "partition"],
+            labels=["kafka_topic", "partition"],
         )
         with self._lock:
             for (topic, partition), lag in sorted(self._lag.items()):
@@ -193,8 +194,8 @@ class Metrics:
             "newsmon_fulltext_fetches", "Article pages fetched for full text, by outcome.", ["outcome"], registry=r
         )
         # --- pipeline ---
-        self.articles = Counter("newsmon_articles", "Articles by pipeline stage.", ["stage"], registry=r)
-        for stage in STAGES:  # present from the start, so rate() sees the first articles
+        self.articles = Counter("newsmon_articles", "Articles by outcome at each point of the pipeline.", ["outcome"], registry=r)
+        for stage in ARTICLE_OUTCOMES:  # present from the start, so rate() sees the first articles
             self.articles.labels(stage)
         self.nlp_seconds = Counter("newsmon_nlp_seconds", "Seconds spent in spaCy (wall time of tag batches).", registry=r)
         self.nlp_batch_seconds = Histogram(
@@ -272,7 +273,7 @@ class Metrics:
         # --- stream internals (worker) ---
         self.consumer_lag = ConsumerLag()
         r.register(self.consumer_lag)
-        self._faust_monitor = None
+        self._faust_monitor: Any = None  # faust.sensors.prometheus.PrometheusMonitor, imported lazily
         self._process_collected = False
         #: Served as /healthz and /readyz beside /metrics.
         self.health = Health()

@@ -54,7 +54,7 @@ async def run_poller(settings: Settings, *, once: bool = False) -> int:
     from monitor.ingest.feedlist import load_feeds
     from monitor.net.guard import allowlist, describe
     from monitor.runtime.health import beat_forever
-    from monitor.runtime.kafka_topics import TopicNames, ensure_topics, make_producer
+    from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics, make_producer
 
     feeds = load_feeds(settings.config_file("feeds.yaml")).enabled
     if not settings.bootstrap_servers:
@@ -75,7 +75,7 @@ async def run_poller(settings: Settings, *, once: bool = False) -> int:
     serve(metrics, settings.poller_metrics_port, settings.metrics_host)
     heartbeat = asyncio.create_task(beat_forever(metrics.health))
     metrics.health.set_ready()  # topics exist and the producer is connected
-    poller = Poller(settings, feeds, KafkaPublisher(producer, TopicNames.for_settings(settings).articles), store, metrics)
+    poller = Poller(settings, feeds, KafkaPublisher(producer, KafkaTopicNames.for_settings(settings).articles), store, metrics)
     log.info(
         "polling %d of %d feeds (replica %d of %d)",
         len(poller.feeds),

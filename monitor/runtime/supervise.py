@@ -86,7 +86,7 @@ def run_daemon(settings: Settings, *, log_level: str = "INFO") -> int:
     broker = None
     if not settings.bootstrap_servers:
         broker = EmbeddedBroker(log_path=settings.data_dir / "broker.log").start()
-        settings = settings.with_overrides(broker_url=broker.url, embedded_broker=True, embedded_broker_pid=broker.process.pid)
+        settings = settings.with_overrides(broker_url=broker.url, embedded_broker=True, embedded_broker_pid=broker.pid)
         log.info("embedded broker (Tansu, memory only) on %s", broker.url)
     env = dict(
         os.environ,
@@ -112,7 +112,7 @@ def run_daemon(settings: Settings, *, log_level: str = "INFO") -> int:
             for child in children:
                 _supervise(child)
             if broker is not None:
-                warned_at = _check_broker_memory(broker.process.pid, settings.embedded_broker_warn_bytes, warned_at)
+                warned_at = _check_broker_memory(broker.pid, settings.embedded_broker_warn_bytes, warned_at)
             stopping.wait(0.5)
         return 0
     finally:

@@ -34,6 +34,6 @@ class ConsoleSink(Sink):
 
     async def send(self, alert: Alert) -> None:
         # The real stdout: the Faust worker redirects sys.stdout into its log as WARNING lines.
-        stream = self.stream or sys.__stdout__
+        stream = self.stream or sys.__stdout__ or sys.stdout
         stream.write(render(alert) + "\n")
         stream.flush()

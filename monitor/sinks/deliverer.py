@@ -33,6 +33,10 @@ from monitor.sinks.base import DeliveryError, EndpointThrottled, Sink
 log = logging.getLogger(__name__)
 
 DELIVERED = "delivered"
+#: An operator resends a dead letter (``newsmon dlq resend``); "replay" was its old name,
+#: still accepted from tasks already on the topic.
+RESEND = "resend"
+LEGACY_RESEND = "replay"
 DEAD = "dead"
 
 Schedule = Callable[[DeliveryTask], Awaitable[None]]
@@ -63,8 +67,15 @@ def decode_task(value) -> DeliveryTask:
     return DeliveryTask.loads(value.encode() if isinstance(value, str) else value, serializer="json")
 
 
+def alert_of(task: DeliveryTask) -> Alert:
+    """The alert of a pending entry (a task without one is refused before it is stored)."""
+    if task.alert is None:
+        raise ValueError(f"delivery task for sink {task.sink} carries no alert")
+    return task.alert
+
+
 @dataclass
-class Outcome:
+class AttemptResult:
     """How one attempt (one alert, or one digest) went."""
 
     ref: str | None = None
@@ -126,11 +137,11 @@ class Deliverer:
         outcome = await self._attempt(sink, [alert], thread=self._thread_ref(alert, sink))
         await self._settle(sink, [(key, task)], outcome, in_table=False)
 
-    # --- the delivery-retries topic: schedule, replay, tick ----------------------------
+    # --- the delivery-retries topic: schedule, resend, tick ----------------------------
     async def on_task(self, task: DeliveryTask, partition: int) -> None:
         if task.op == "tick":
             await self.on_tick(partition)
-        elif task.op in ("schedule", "replay"):
+        elif task.op in ("schedule", RESEND, LEGACY_RESEND):
             self._enqueue(task, partition)
         else:
             log.error("ignoring delivery task with unknown op %r", task.op)
@@ -144,13 +155,13 @@ class Deliverer:
             self.metrics.deliveries.labels(self._type(task.sink), "duplicate_skipped").inc()
             return
         if task.op == "schedule" and key in self.pending:
-            return  # the same retry scheduled again after a replay: keep the one we have
+            return  # the same retry scheduled again after a re-read of the topic: keep the one we have
         entry = DeliveryTask(
             op="schedule",
             sink=task.sink,
             alert=task.alert,
-            attempt=0 if task.op == "replay" else task.attempt,
-            not_before=self.clock() if task.op == "replay" else task.not_before,
+            attempt=0 if task.op != "schedule" else task.attempt,
+            not_before=self.clock() if task.op != "schedule" else task.not_before,
             first_failed_at=task.first_failed_at,
             error=task.error,
             partition=partition,
@@ -185,18 +196,19 @@ class Deliverer:
         if not fresh:
             return
         if sink.digest:
-            outcome = await self._attempt(sink, [task.alert for _, task in fresh], batch=True)
+            outcome = await self._attempt(sink, [alert_of(task) for _, task in fresh], batch=True)
             await self._settle(sink, fresh, outcome, in_table=True)
             return
         deadline = time.monotonic() + self.tick_budget_s
         for key, task in sorted(fresh, key=lambda item: item[1].not_before):
             if time.monotonic() > deadline:
                 break  # the rest stays due: the next tick carries on
-            outcome = await self._attempt(sink, [task.alert], thread=self._thread_ref(task.alert, sink))
+            alert = alert_of(task)
+            outcome = await self._attempt(sink, [alert], thread=self._thread_ref(alert, sink))
             await self._settle(sink, [(key, task)], outcome, in_table=True)
 
     # --- one attempt and its consequences ----------------------------------------------
-    async def _attempt(self, sink: Sink, alerts: list[Alert], *, batch: bool = False, thread: str | None = None) -> Outcome:
+    async def _attempt(self, sink: Sink, alerts: list[Alert], *, batch: bool = False, thread: str | None = None) -> AttemptResult:
         kind = sink.type_name
         await self._ensure_started(sink)
         began = time.perf_counter()
@@ -208,20 +220,22 @@ class Deliverer:
                 ref = await sink.deliver(alerts[0], thread)
         except EndpointThrottled as exc:
             self.metrics.delivery_attempts.labels(kind, "throttled").inc()
-            return Outcome(error=exc)
+            return AttemptResult(error=exc)
         except DeliveryError as exc:
             self.metrics.delivery_attempts.labels(kind, "retryable" if exc.retryable else "rejected").inc()
             self.metrics.delivery_seconds.labels(kind).observe(time.perf_counter() - began)
-            return Outcome(error=exc)
+            return AttemptResult(error=exc)
         except Exception as exc:
             log.exception("sink %s failed on alert %s", sink.name, alerts[0].id if alerts else "-")
             self.metrics.delivery_attempts.labels(kind, "error").inc()
-            return Outcome(poison=exc)
+            return AttemptResult(poison=exc)
         self.metrics.delivery_attempts.labels(kind, "ok").inc()
         self.metrics.delivery_seconds.labels(kind).observe(time.perf_counter() - began)
-        return Outcome(ref=ref)
+        return AttemptResult(ref=ref)
 
-    async def _settle(self, sink: Sink, entries: list[tuple[str, DeliveryTask]], outcome: Outcome, *, in_table: bool) -> None:
+    async def _settle(
+        self, sink: Sink, entries: list[tuple[str, DeliveryTask]], outcome: AttemptResult, *, in_table: bool
+    ) -> None:
         now = self.clock()
         if outcome.ok:
             for key, _task in entries:
@@ -230,18 +244,19 @@ class Deliverer:
             await self._persist()
         for key, task in entries:
             if outcome.ok:
-                log.info("delivered %s to %s", task.alert.id, sink.name)
+                log.info("delivered %s to %s", alert_of(task).id, sink.name)
                 self._drop(key)
                 self.metrics.deliveries.labels(sink.type_name, "delivered").inc()
-                created = task.alert.created_at
+                created = alert_of(task).created_at
                 if created is not None:
                     self.metrics.delivery_lag_seconds.labels(sink.type_name).observe(max(0.0, now - created.timestamp()))
                 continue
             if outcome.poison is not None:
-                error = f"{type(outcome.poison).__name__}: {outcome.poison}"
-                await self._give_up(sink.name, sink.type_name, key, task, "sink_error", error, task.attempt + 1)
+                message = f"{type(outcome.poison).__name__}: {outcome.poison}"
+                await self._give_up(sink.name, sink.type_name, key, task, "sink_error", message, task.attempt + 1)
                 continue
             error = outcome.error
+            assert error is not None  # neither ok nor poisoned: the attempt failed with a DeliveryError
             if isinstance(error, EndpointThrottled):
                 attempt, not_before = task.attempt, now + (error.retry_after_s or 1.0)
             else:
@@ -261,7 +276,7 @@ class Deliverer:
             retry = DeliveryTask(
                 op="schedule",
                 sink=sink.name,
-                alert=task.alert,
+                alert=alert_of(task),
                 attempt=attempt,
                 not_before=not_before,
                 first_failed_at=task.first_failed_at or now,
@@ -270,7 +285,7 @@ class Deliverer:
             )
             log.warning(
                 "delivery of %s to %s failed (attempt %d): %s; next try in %.1f s",
-                task.alert.id,
+                alert_of(task).id,
                 sink.name,
                 attempt,
                 error.reason,
@@ -285,7 +300,7 @@ class Deliverer:
     async def _give_up(
         self, sink_name: str, kind: str, key: str, task: DeliveryTask, reason: str, error: str, attempts: int
     ) -> None:
-        await self.dead_letter(reason, error, task.alert, sink_name, attempts, task.partition)
+        await self.dead_letter(reason, error, alert_of(task), sink_name, attempts, task.partition)
         self.ledger[key] = {"state": DEAD, "at": self.clock(), "ref": None}
         await self._persist()
         self._drop(key)

@@ -17,6 +17,7 @@ class JsonlConfig(SinkConfig):
 @register("jsonl")
 class JsonlSink(Sink):
     config_model = JsonlConfig
+    config: JsonlConfig
 
     @property
     def path(self) -> Path:

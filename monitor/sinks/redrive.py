@@ -1,11 +1,11 @@
 """Operator tools for the dead-letter topic: list what failed, resend what can be resent.
 
 ``newsmon dlq list`` reads the topic from the beginning with kafka-python (no consumer
-group, so it never moves anyone's offsets). ``newsmon dlq replay`` resends selected
-letters: a failed delivery goes back to the delivery-retries topic as a ``replay`` task
+group, so it never moves anyone's offsets). ``newsmon dlq resend`` resends selected
+letters: a failed delivery goes back to the delivery-retries topic as a ``resend`` task
 for the one sink that failed (the others already have it; the ledger skips it if it was
 delivered since); any other stage's letter is produced again to the topic it came from.
-Letters stay in the topic: replaying the same letter twice resends it twice (a delivery
+Letters stay in the topic: resending the same letter twice sends it twice (a delivery
 is still deduplicated by the ledger).
 """
 
@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from monitor.models import Alert, DeadLetter, DeliveryTask
-from monitor.runtime.kafka_topics import TopicNames
+from monitor.runtime.kafka_topics import KafkaTopicNames
 from monitor.settings import Settings
 from monitor.sinks.backoff import partition_for_sink
+from monitor.sinks.deliverer import RESEND
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,13 @@ class Letter:
 
     @property
     def ref(self) -> str:
-        """``partition:offset``, what ``dlq replay --ref`` takes."""
+        """``partition:offset``, what ``dlq resend --ref`` takes."""
         return f"{self.partition}:{self.offset}"
 
 
 def read_letters(settings: Settings, timeout_s: float = 10.0) -> Iterator[Letter]:
     """Every dead letter currently in the topic, in partition then offset order."""
-    topic = TopicNames.for_settings(settings).deadletter
+    topic = KafkaTopicNames.for_settings(settings).deadletter
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None, enable_auto_commit=False)
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
@@ -113,18 +114,19 @@ def line(letter: Letter) -> str:
     return f"{d['ref']:>8}  {d['failed_at'] or '-':25}  {d['stage']}/{d['reason']}{sink}  key={d['key']}  attempts={d['attempts']}  {d['error'][:160]}"
 
 
-def replay_message(
-    letter: Letter, names: TopicNames, partitions: int, digest_sinks: set[str]
+def resend_message(
+    letter: Letter, names: KafkaTopicNames, partitions: int, digest_sinks: set[str]
 ) -> tuple[str, bytes | None, bytes, int | None]:
     """(topic, key, value, partition) that resends ``letter``; ValueError if it cannot be."""
     record = letter.record
     if record.stage == "deliver" and record.sink:
         alert = Alert.loads(record.payload.encode(), serializer="json")
+        partition: int | None
         if record.sink in digest_sinks:
             partition = partition_for_sink(record.sink, partitions)
         else:
             partition = record.partition if 0 <= record.partition < partitions else None
-        task = DeliveryTask(op="replay", sink=record.sink, alert=alert, partition=partition if partition is not None else -1)
+        task = DeliveryTask(op=RESEND, sink=record.sink, alert=alert, partition=partition if partition is not None else -1)
         return names.delivery_retries, alert.id.encode(), task.dumps(serializer="json"), partition
     if not record.topic:
         raise ValueError("the letter does not say which topic it came from")
@@ -133,15 +135,15 @@ def replay_message(
     return record.topic, record.key.encode() if record.key else None, record.payload.encode(), None
 
 
-def replay(settings: Settings, letters: list[Letter], digest_sinks: set[str]) -> list[tuple[Letter, str | None]]:
+def resend(settings: Settings, letters: list[Letter], digest_sinks: set[str]) -> list[tuple[Letter, str | None]]:
     """Resend ``letters``; returns each with None (sent) or why it was not."""
-    names = TopicNames.for_settings(settings)
+    names = KafkaTopicNames.for_settings(settings)
     producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=False)
     results: list[tuple[Letter, str | None]] = []
     try:
         for letter in letters:
             try:
-                topic, key, value, partition = replay_message(letter, names, settings.partitions, digest_sinks)
+                topic, key, value, partition = resend_message(letter, names, settings.partitions, digest_sinks)
             except (ValueError, json.JSONDecodeError) as exc:
                 results.append((letter, str(exc)))
                 continue

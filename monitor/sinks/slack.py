@@ -90,11 +90,16 @@ def _api_error(resp: Response) -> str | None:
 @register("slack")
 class SlackSink(Sink):
     config_model = SlackConfig
+    config: SlackConfig
 
     def __init__(self, config: SlackConfig, **kwargs):
         super().__init__(config, **kwargs)
         self.bot = config.bot_token is not None
-        url = config.api_url if self.bot else config.webhook_url.get_secret_value()
+        if config.bot_token is not None:
+            url = config.api_url
+        else:
+            assert config.webhook_url is not None  # SlackConfig requires one of the two modes
+            url = config.webhook_url.get_secret_value()
         self.endpoint = Endpoint(
             url,
             timeout_s=config.timeout_s,
@@ -125,9 +130,10 @@ class SlackSink(Sink):
 
     async def _post(self, payload: dict[str, Any]) -> str | None:
         headers: dict[str, str] = {}
-        if self.bot:
+        token = self.config.bot_token
+        if token is not None:
             payload = {"channel": self.config.channel, **payload}
-            headers["Authorization"] = f"Bearer {self.config.bot_token.get_secret_value()}"
+            headers["Authorization"] = f"Bearer {token.get_secret_value()}"
         body = json.dumps(payload, ensure_ascii=False).encode()
         for _ in range(INLINE_429_TRIES):
             resp = await self.endpoint.post(body, headers)

@@ -124,9 +124,11 @@ class WebhookConfig(SinkConfig):
 @register("webhook")
 class WebhookSink(Sink):
     config_model = WebhookConfig
+    config: WebhookConfig
 
     def __init__(self, config: WebhookConfig, **kwargs):
         super().__init__(config, **kwargs)
+        assert config.secret is not None  # WebhookConfig refuses a webhook without a secret
         self.key = secret_key(config.secret.get_secret_value())
         self.endpoint = Endpoint(
             config.url,

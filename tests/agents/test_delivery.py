@@ -205,7 +205,7 @@ def test_replaying_a_dead_letter_delivers_it_once():
 
     async def go():
         for _ in range(2):
-            await deliverer.on_task(DeliveryTask(op="replay", sink="memory", alert=alert, partition=0), 0)
+            await deliverer.on_task(DeliveryTask(op="resend", sink="memory", alert=alert, partition=0), 0)
             await deliverer.on_tick(0)
 
     asyncio.run(go())

@@ -8,7 +8,7 @@ import time
 import pytest
 from kafka import KafkaProducer, TopicPartition
 
-from monitor.runtime.kafka_topics import TopicNames, admin_client, ensure_topics
+from monitor.runtime.kafka_topics import KafkaTopicNames, admin_client, ensure_topics
 from tests.support.alerts import make_alerts, write_sinks_yaml
 from tests.support.receivers import SlackReceiver, WebhookReceiver
 from tests.support.waiting import SECRET, wait_for
@@ -28,7 +28,7 @@ def test_kill_9_during_delivery_loses_nothing_and_duplicates_at_most_the_one_in_
     every alert reaches Slack and the webhook, Slack sees at most one twice, and after dedup by
     webhook-id there is exactly one each. The killed worker leaves no process behind."""
     ensure_topics(broker_settings)
-    names = TopicNames.for_settings(broker_settings)
+    names = KafkaTopicNames.for_settings(broker_settings)
     alerts = make_alerts(40)
     with SlackReceiver(min_interval_s=0.2) as slack, WebhookReceiver(SECRET, delay_s=0.1) as hook:
         write_sinks_yaml(

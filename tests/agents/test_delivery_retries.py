@@ -10,7 +10,7 @@ import sys
 import pytest
 from kafka import KafkaProducer
 
-from monitor.runtime.kafka_topics import TopicNames, ensure_topics
+from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics
 from tests.support.alerts import make_alerts, write_sinks_yaml
 from tests.support.kafka import read_topic
 from tests.support.receivers import SlackReceiver, WebhookReceiver
@@ -29,12 +29,12 @@ def newsmon(settings, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_retries_dead_letters_digest_and_dlq_replay(broker_settings, start_worker):
+def test_retries_dead_letters_digest_and_dlq_resend(broker_settings, start_worker):
     """A 503 twice is retried with backoff under one webhook-id; a 404 is dead-lettered with the
     receiver's answer and resent by ``newsmon dlq replay`` once fixed; a digest sink gets one
     message for the window; Slack's 429 Retry-After is respected."""
     ensure_topics(broker_settings)
-    names = TopicNames.for_settings(broker_settings)
+    names = KafkaTopicNames.for_settings(broker_settings)
     alerts = make_alerts(3, prefix="r")
     flaky, refused = alerts[0].id, alerts[1].id
     state = {"flaky_failures": 0, "fixed": False}
@@ -96,7 +96,7 @@ def test_retries_dead_letters_digest_and_dlq_replay(broker_settings, start_worke
         assert "deliver/rejected sink=hook" in listed.stdout and refused in listed.stdout
 
         state["fixed"] = True
-        replayed = newsmon(broker_settings, "dlq", "replay", "--sink", "hook")
+        replayed = newsmon(broker_settings, "dlq", "resend", "--sink", "hook")
         assert replayed.returncode == 0, replayed.stderr
         wait_for(lambda: any(r.status == 200 for r in hook_requests(refused)), 30, "the replayed delivery")
 

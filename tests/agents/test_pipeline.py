@@ -12,7 +12,7 @@ from monitor.ingest.feedlist import FeedConfig
 from monitor.ingest.poll import Poller
 from monitor.ingest.pollstate import FeedStateStore
 from monitor.models import Alert, Decision
-from monitor.runtime.kafka_topics import TopicNames, ensure_topics, make_producer
+from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics, make_producer
 from monitor.runtime.metrics import Metrics
 from monitor.runtime.poller import KafkaPublisher
 from tests.support.feedbuild import rss_from_files
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.timeout(240)
 def _poller(settings, url: str) -> Poller:
     feeds = [FeedConfig(name="seeds", url=url, source="Seed Wire")]
     store = FeedStateStore(settings.data_dir / "poller.sqlite3")
-    publisher = KafkaPublisher(make_producer(settings), TopicNames.for_settings(settings).articles)
+    publisher = KafkaPublisher(make_producer(settings), KafkaTopicNames.for_settings(settings).articles)
     return Poller(settings, feeds, publisher, store, Metrics(CollectorRegistry()))
 
 
@@ -39,7 +39,7 @@ def test_seed_feed_alerts_once_for_000_and_001_not_on_004_and_repoll_sends_nothi
     seeds = sorted(SEEDS.glob("*.txt"))
     httpserver.expect_request("/feed.xml").respond_with_data(rss_from_files(seeds), content_type="application/rss+xml")
     ensure_topics(broker_settings)
-    names = TopicNames.for_settings(broker_settings)
+    names = KafkaTopicNames.for_settings(broker_settings)
     start_worker()
 
     poller = _poller(broker_settings, httpserver.url_for("/feed.xml"))
@@ -84,7 +84,7 @@ def test_poison_message_is_dead_lettered_and_the_stream_goes_on(broker_settings,
     from monitor.offline.readers import read_articles
 
     ensure_topics(broker_settings)
-    names = TopicNames.for_settings(broker_settings)
+    names = KafkaTopicNames.for_settings(broker_settings)
     start_worker()
     producer = KafkaProducer(bootstrap_servers=broker_settings.bootstrap_servers)
     producer.send(names.articles, key=b"poison", value=b"\x00not json at all")

@@ -11,7 +11,7 @@ from kafka import KafkaProducer
 
 from monitor.models import Alert, Decision
 from monitor.offline.readers import read_articles
-from monitor.runtime.kafka_topics import TopicNames, ensure_topics
+from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics
 from tests.support.kafka import read_topic
 from tests.support.paths import seed
 
@@ -58,7 +58,7 @@ def split_between(workers, topic: str, partitions: int, timeout_s: float = 60.0)
 
 def test_one_development_tagged_by_two_workers_is_one_story_with_one_alert(broker_settings, start_worker):
     ensure_topics(broker_settings)
-    names = TopicNames.for_settings(broker_settings)
+    names = KafkaTopicNames.for_settings(broker_settings)
     workers = [start_worker(), start_worker()]
     mine, theirs = split_between(workers, names.articles, broker_settings.partitions)
     first, second = min(mine), min(theirs)  # 000 is tagged by one worker, 001 by the other

@@ -11,7 +11,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
-from monitor.runtime.kafka_topics import TopicNames, admin_client, ensure_topics
+from monitor.runtime.kafka_topics import KafkaTopicNames, admin_client, ensure_topics
 from tests.support.alerts import make_alerts, write_sinks_yaml
 from tests.support.receivers import SlackReceiver, WebhookReceiver
 from tests.support.waiting import SECRET, wait_for
@@ -23,7 +23,7 @@ def test_a_restarted_worker_recovers_every_ledger_entry_of_a_batch_and_sends_not
     """Six alerts are in the ledger as delivered to both sinks, written as one record batch (as a
     worker writes them in a burst); the alerts come again: none is sent, two new ones are."""
     ensure_topics(broker_settings)
-    names = TopicNames.for_settings(broker_settings)
+    names = KafkaTopicNames.for_settings(broker_settings)
     changelog = f"{broker_settings.app_id}-deliveries-changelog"
     admin = admin_client(broker_settings)
     admin.create_topics([NewTopic(changelog, broker_settings.partitions, broker_settings.replication_factor)])

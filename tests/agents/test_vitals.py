@@ -9,7 +9,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from agents.vitals import partition_lag
-from monitor.runtime.kafka_topics import TopicNames, ensure_topics, make_producer
+from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics, make_producer
 from tests.support.kafka import read_topic
 from tests.support.paths import SEEDS
 from tests.support.prometheus import free_port
@@ -52,7 +52,7 @@ def test_worker_reports_the_backlog_as_lag_and_zero_once_it_caught_up(broker_set
 
     settings = broker_settings.with_overrides(worker_metrics_port=free_port(), metrics_host="127.0.0.1", lag_interval_s=0.3)
     ensure_topics(settings)
-    names = TopicNames.for_settings(settings)
+    names = KafkaTopicNames.for_settings(settings)
     start_worker(settings)
     url = f"http://127.0.0.1:{settings.worker_metrics_port}/metrics"
 

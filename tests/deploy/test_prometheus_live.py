@@ -40,7 +40,7 @@ def pipeline(broker, tmp_path_factory):
     from kafka import KafkaProducer
     from pytest_httpserver import HTTPServer
 
-    from monitor.runtime.kafka_topics import TopicNames, ensure_topics
+    from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics
 
     tmp_path = tmp_path_factory.mktemp("observability")
     feed_server = HTTPServer(host="127.0.0.1", port=0)
@@ -70,7 +70,7 @@ def pipeline(broker, tmp_path_factory):
         fetch_allowlist=LOOPBACK_ALLOWLIST,
     )
     ensure_topics(settings)
-    names = TopicNames.for_settings(settings)
+    names = KafkaTopicNames.for_settings(settings)
     env = {**os.environ, **settings.as_env()}
 
     worker = WorkerProcess(settings.as_env(), tmp_path / "worker.log")
@@ -124,7 +124,7 @@ def test_every_shipped_query_parses_and_every_panel_has_data_from_a_real_scrape(
     alerts = read_topic(settings.bootstrap_servers[0], names.alerts, until=lambda r: len(r) >= 1, timeout_s=120)
     assert alerts, "the seed feed raised no alert"
     # Wait until Prometheus has scraped the end state of the run.
-    prometheus.wait_for('sum(newsmon_articles_total{stage="decided"})', lambda v: v >= 5, timeout_s=90)
+    prometheus.wait_for('sum(newsmon_articles_total{outcome="decided"})', lambda v: v >= 5, timeout_s=90)
     prometheus.wait_for('sum(newsmon_deliveries_total{outcome="delivered"})', lambda v: v >= 1)
     prometheus.wait_for('sum(newsmon_dead_letters_total{stage="tag", reason="undecodable"})', lambda v: v == 1)
     prometheus.wait_for('count(newsmon_feed_polls_total{feed="seeds"})', lambda v: v >= 1)
@@ -156,10 +156,10 @@ def test_scraped_values_tell_what_happened_and_the_rules_fire_on_it(pipeline):
     lag drains to 0, every loaded rule evaluates healthily and the dead-letter alert fires."""
     prometheus, settings, names = pipeline
     read_topic(settings.bootstrap_servers[0], names.decisions, until=lambda r: len(r) >= 5, timeout_s=120)
-    decided = prometheus.wait_for('sum(newsmon_articles_total{stage="decided"})', lambda v: v >= 5, timeout_s=60)
+    decided = prometheus.wait_for('sum(newsmon_articles_total{outcome="decided"})', lambda v: v >= 5, timeout_s=60)
     assert decided == 5
-    assert prometheus.value('sum(newsmon_articles_total{stage="polled"})') == 5
-    assert prometheus.value('sum(newsmon_articles_total{stage="failed"})') == 1
+    assert prometheus.value('sum(newsmon_articles_total{outcome="polled"})') == 5
+    assert prometheus.value('sum(newsmon_articles_total{outcome="failed"})') == 1
     assert prometheus.wait_for('sum(newsmon_feed_polls_total{feed="broken", outcome="http_error"})', lambda v: v >= 1) >= 1
     assert prometheus.value('sum(newsmon_feed_polls_total{feed="broken", outcome="ok"})') is None
     # Lag is measured from broker offsets every 10 s: it reaches 0 once all is processed,

@@ -10,7 +10,7 @@ from monitor.ingest.schedule import (
     BROKEN,
     GONE,
     WEEK_S,
-    Policy,
+    ScheduleLimits,
     Signals,
     cache_lifetime_s,
     jittered,
@@ -20,7 +20,7 @@ from monitor.ingest.schedule import (
 )
 
 NOW = 1_700_000_000.0
-POLICY = Policy(
+POLICY = ScheduleLimits(
     min_interval_s=60,
     max_interval_s=86_400,
     jitter=0.1,

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from monitor.models import Article
-from monitor.relevance.decision import Policy, decide
+from monitor.relevance.decision import Rulebook, decide
 from monitor.relevance.stories import StoryBook, title_key
 
 WHEN = datetime(2022, 3, 14, 9, tzinfo=UTC)
@@ -21,11 +21,11 @@ def article(ident: str, title: str, text: str, source: str = "Wire A", hours: fl
 
 @pytest.fixture(scope="module")
 def policy(watchlist):
-    return Policy(watchlist)
+    return Rulebook(watchlist)
 
 
 def run(tagger, book, *articles, policy=None):
-    policy = policy or Policy(tagger.watchlist)
+    policy = policy or Rulebook(tagger.watchlist)
     return [decide(book, tagged, policy) for tagged in tagger.tag(list(articles))]
 
 

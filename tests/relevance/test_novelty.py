@@ -9,7 +9,7 @@ import pytest
 
 from monitor.models import Article
 from monitor.offline.replay import Replayer, replay
-from monitor.relevance.decision import Policy, decide
+from monitor.relevance.decision import Rulebook, decide
 from monitor.relevance.stories import JOIN_DUPLICATE, MAX_STORIES, StoryBook
 from tests.support.paths import SEEDS
 
@@ -30,7 +30,7 @@ def book():
 
 
 def run(tagger, book, *articles):
-    policy = Policy(tagger.watchlist)
+    policy = Rulebook(tagger.watchlist)
     return [decide(book, tagged, policy) for tagged in tagger.tag(list(articles))]
 
 

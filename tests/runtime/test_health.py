@@ -62,7 +62,7 @@ def test_health_endpoints_answer_200_or_503_beside_the_metrics_page(served):
     metrics, url, now = served
     metrics.articles.labels("tagged").inc(2)
     status, body = _get(f"{url}/metrics")
-    assert status == 200 and 'newsmon_articles_total{stage="tagged"} 2.0' in body
+    assert status == 200 and 'newsmon_articles_total{outcome="tagged"} 2.0' in body
     assert _get(f"{url}/healthz")[0] == 200
     assert _get(f"{url}/readyz") == (503, "failing: not ready yet\n")
     metrics.health.beat()

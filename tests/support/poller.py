@@ -7,7 +7,7 @@ from prometheus_client import CollectorRegistry
 from monitor.ingest.poll import Poller
 from monitor.ingest.pollstate import FeedStateStore
 from monitor.models import Article
-from monitor.runtime.kafka_topics import TopicNames, ensure_topics, make_producer
+from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics, make_producer
 from monitor.runtime.metrics import Metrics
 from monitor.runtime.poller import KafkaPublisher
 from tests.support.kafka import read_topic
@@ -16,14 +16,14 @@ from tests.support.kafka import read_topic
 def make_poller(settings, feeds, registry=None):
     ensure_topics(settings)
     store = FeedStateStore(settings.data_dir / "state.sqlite3")
-    publisher = KafkaPublisher(make_producer(settings), TopicNames.for_settings(settings).articles)
+    publisher = KafkaPublisher(make_producer(settings), KafkaTopicNames.for_settings(settings).articles)
     return Poller(settings, feeds, publisher, store, Metrics(registry or CollectorRegistry())), store
 
 
 def articles_on_topic(settings, expected: int):
     records = read_topic(
         settings.bootstrap_servers[0],
-        TopicNames.for_settings(settings).articles,
+        KafkaTopicNames.for_settings(settings).articles,
         until=lambda r: len(r) >= expected,
         timeout_s=10,
         settle_s=1,
