@@ -22,7 +22,7 @@ GRAFANA_MACROS = {"$__rate_interval": "20s", "$__interval": "2s", "$__range": "1
 
 @dataclass(frozen=True)
 class Query:
-    where: str  # "pipeline-health.json panel 7 'Throughput per stage' A"
+    where: str  # "pipeline-health.json panel 7 'Articles by outcome' A"
     expr: str
 
 
