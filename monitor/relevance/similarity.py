@@ -133,6 +133,9 @@ def key_terms(tagged: TaggedArticle, route_names: frozenset[str]) -> dict[str, i
         # organisations say which development it is.
         if name in route_names or (mention.actor and mention.label != "PERSON"):
             continue
+        # spaCy can tag a lone possessive or dash as an entity: nothing left names anyone.
+        if not any(char.isalnum() for char in name):
+            continue
         counts["@" + name.split()[-1]] += 1
     return dict(counts.most_common(MAX_TERMS))
 

@@ -1,0 +1,125 @@
+"""Article fingerprints: MinHash signatures that stay comparable across processes and
+releases, their bands and Jaccard estimates, and the key terms of headline and lede.
+
+The texts are invented for these tests. Expected values are literals computed once: a
+change of seed, hash scheme or shingle size, or a salted ``hash()``, changes them and
+fails here before stored story state silently stops matching.
+"""
+
+import numpy as np
+
+from monitor.models import Article, Mention, TaggedArticle
+from monitor.relevance import similarity
+
+STRIKE = (
+    "Harbour cranes stood idle on Tuesday as the ferry strike entered its third week along the northern coast, "
+    "and union leaders rejected the latest offer from the port authority."
+)
+# The same text with two words changed: an outlet's lightly edited copy.
+STRIKE_EDITED = STRIKE.replace("rejected", "turned down")
+CELLO = "A violin maker in the old town restored a cello that had spent forty years in an attic above the bakery."
+
+STRIKE_SIGNATURE = (
+    "yB/oBc1PGAb4TVoB4gExC2RTIwCY4RUIQU1GAwA5gAV0sJACVHxyDIfLSArgUgUCVV1IA0m6rwgYThgBQ6yCALwq9gRIEUsE3kV+EprmMQ9+"
+    "K/wr3CLZCTHiIAd3DTICCvAjAX6rUwNlz7sIQn3pAXDeXggHtjoBl7L+IowGHAakCNoDwZooAGR7/gAEdaUCq7emAgx7vyS5OaoE2T2ABf/T"
+    "PRXGqRokUHt4DrQt5wC88YYDtBv+Bb+xRw3Pie0DpkxuAWBGohvkonUA1wsXALWRQQcXSRwdcMDzCKkRaxll4N4JlyeDIB+ougEEigoFF77O"
+    "DQhjQR4Gv4wACif8AQ=="
+)
+ROUTE_NAMES = frozenset({"russia", "china"})
+
+
+def tagged(title: str, text: str, mentions: list[Mention] | None = None) -> TaggedArticle:
+    return TaggedArticle(article=Article(id="sim-1", title=title, text=text), mentions=mentions or [])
+
+
+def test_a_signature_encodes_to_the_same_fixed_string_in_every_process():
+    sig = similarity.signature(STRIKE)
+    assert sig.dtype == np.uint32 and len(sig) == similarity.NUM_PERM == 64
+    assert sig[:4].tolist() == [99098568, 102256589, 22695416, 187761122]
+    assert similarity.encode(sig) == STRIKE_SIGNATURE
+
+
+def test_decoding_an_encoded_signature_gives_back_the_same_values():
+    decoded = similarity.decode(STRIKE_SIGNATURE)
+    assert decoded.tolist() == similarity.signature(STRIKE).tolist()
+    assert similarity.encode(decoded) == STRIKE_SIGNATURE
+
+
+def test_a_text_without_words_has_the_signature_of_the_empty_text():
+    assert similarity.encode(similarity.signature("--- 123 !!")) == similarity.encode(similarity.signature(""))
+    assert similarity.encode(similarity.signature("")).startswith("byh7zmoNlidwoVcUmv9ELQWzO0AZy7vk")
+
+
+def test_jaccard_is_one_for_identical_texts_and_zero_for_unrelated_ones():
+    strike = similarity.signature(STRIKE)
+    assert similarity.jaccard(strike, similarity.signature(STRIKE)) == 1.0
+    assert similarity.jaccard(strike, similarity.signature(CELLO)) == 0.0
+
+
+def test_a_lightly_edited_copy_is_a_near_duplicate():
+    score = similarity.jaccard(similarity.signature(STRIKE), similarity.signature(STRIKE_EDITED))
+    assert score == 0.65625
+    assert score >= similarity.NEAR_DUPLICATE
+
+
+def test_bands_are_sixteen_fixed_keys_numbered_by_band():
+    keys = similarity.bands(similarity.decode(STRIKE_SIGNATURE))
+    assert len(keys) == similarity.BANDS == 16
+    assert keys[:2] == ["0:c81fe805cd4f1806f84d5a01e201310b", "1:6453230098e11508414d460300398005"]
+    assert [key.split(":")[0] for key in keys] == [str(b) for b in range(16)]
+
+
+def test_a_near_duplicate_shares_bands_and_an_unrelated_text_shares_none():
+    strike = set(similarity.bands(similarity.signature(STRIKE)))
+    assert len(strike & set(similarity.bands(similarity.signature(STRIKE_EDITED)))) == 3
+    assert strike & set(similarity.bands(similarity.signature(CELLO))) == set()
+
+
+def test_key_terms_weigh_headline_words_double_and_drop_route_names_stopwords_and_beat_words():
+    article = tagged(
+        "Russia's ferry strike talks stall in Vladivostok",
+        "Union leaders in Vladivostok said on Tuesday that talks with China's shipping firms about the "
+        "ferry strike had stalled, and the military said nothing.",
+    )
+    assert similarity.key_terms(article, ROUTE_NAMES) == {
+        "ferry": 3,
+        "strike": 3,
+        "stall": 3,
+        "vladivostok": 3,
+        "union": 1,
+        "shipp": 1,
+        "firm": 1,
+        "noth": 1,
+    }
+
+
+def test_key_terms_count_people_places_and_organisations_of_the_lede_by_last_name():
+    mentions = [
+        Mention(text="Vladivostok", label="GPE", sentence=0),
+        # A watched state is every article's subject: not a term.
+        Mention(text="Russia", label="GPE", actor="RUS", sentence=0),
+        Mention(text="Anna Petrova", label="PERSON", sentence=1),
+        # A watched state's leader still says which development it is.
+        Mention(text="Xi Jinping", label="PERSON", actor="CHN", sentence=2),
+        # Past the lede, and a label that names nobody.
+        Mention(text="Harbour Union", label="ORG", sentence=9),
+        Mention(text="Tuesday", label="DATE", sentence=1),
+    ]
+    terms = similarity.key_terms(tagged("Ferry strike", "Quiet quays.", mentions), ROUTE_NAMES)
+    assert {term: weight for term, weight in terms.items() if term.startswith("@")} == {
+        "@vladivostok": 1,
+        "@petrova": 1,
+        "@jinping": 1,
+    }
+
+
+def test_a_mention_whose_name_is_blank_or_only_punctuation_adds_no_term_and_does_not_raise():
+    names = [" ", "\u00a0", "\u2003", "'s", "’", "--", "..."]
+    mentions = [Mention(text=name, label="PERSON", sentence=0) for name in names]
+    terms = similarity.key_terms(tagged("Ferry strike", "Quiet quays.", mentions), ROUTE_NAMES)
+    assert terms == {"ferry": 2, "strike": 2, "quiet": 1, "quay": 1}
+
+
+def test_shared_terms_counts_the_terms_two_profiles_have_in_common():
+    assert similarity.shared_terms({"ferry": 3, "strike": 1, "@petrova": 1}, {"strike": 5, "@petrova": 2, "quay": 1}) == 2
+    assert similarity.shared_terms({"ferry": 3}, {}) == 0
