@@ -8,10 +8,10 @@ import pytest
 from kafka import KafkaProducer
 
 from monitor.models import Alert, DeadLetter, DeliveryTask
-from monitor.runtime.kafka_topics import TopicNames, ensure_topics
-from monitor.sinks.redrive import Letter, describe, line, read_letters, replay_message, select
+from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics
+from monitor.sinks.redrive import Letter, describe, line, read_letters, resend_message, select
 
-NAMES = TopicNames(
+NAMES = KafkaTopicNames(
     articles="t-articles",
     tagged="t-tagged",
     decisions="t-decisions",
@@ -118,11 +118,11 @@ def delivery_task(value: bytes) -> DeliveryTask:
 
 
 def test_a_delivery_letter_goes_back_to_the_retries_topic_for_its_one_sink_on_its_partition():
-    topic, key, value, partition = replay_message(Letter(0, 1, deliver_letter("webhook", partition=2)), NAMES, 4, set())
+    topic, key, value, partition = resend_message(Letter(0, 1, deliver_letter("webhook", partition=2)), NAMES, 4, set())
     assert (topic, key, partition) == ("t-delivery-retries", b"alert-7", 2)
     task = delivery_task(value)
     assert (task.op, task.sink, task.partition, task.alert.id, task.alert.headline) == (
-        "replay",
+        "resend",
         "webhook",
         2,
         "alert-7",
@@ -131,25 +131,25 @@ def test_a_delivery_letter_goes_back_to_the_retries_topic_for_its_one_sink_on_it
 
 
 def test_a_delivery_letter_from_a_partition_that_no_longer_exists_lets_the_producer_choose():
-    topic, key, value, partition = replay_message(Letter(0, 1, deliver_letter("webhook", partition=6)), NAMES, 4, set())
+    topic, key, value, partition = resend_message(Letter(0, 1, deliver_letter("webhook", partition=6)), NAMES, 4, set())
     assert (topic, key, partition, delivery_task(value).partition) == ("t-delivery-retries", b"alert-7", None, -1)
 
 
 @pytest.mark.parametrize(("sink", "partitions", "expected"), [("team-digest", 4, 1), ("digest", 4, 2), ("digest", 12, 6)])
 def test_a_digest_sinks_letter_goes_to_the_one_partition_that_collects_that_digest(sink, partitions, expected):
-    _topic, _key, value, partition = replay_message(Letter(0, 1, deliver_letter(sink, partition=0)), NAMES, partitions, {sink})
+    _topic, _key, value, partition = resend_message(Letter(0, 1, deliver_letter(sink, partition=0)), NAMES, partitions, {sink})
     assert partition == expected and delivery_task(value).partition == expected
 
 
 def test_a_stage_letter_is_produced_again_to_the_topic_it_came_from_with_its_key():
-    assert replay_message(LETTERS[0], NAMES, 4, set()) == ("t-articles", b"article-3", b'{"id": "article-3"}', None)
+    assert resend_message(LETTERS[0], NAMES, 4, set()) == ("t-articles", b"article-3", b'{"id": "article-3"}', None)
     keyless = Letter(0, 2, DeadLetter(stage="tag", reason="error", payload="{}", topic="t-articles"))
-    assert replay_message(keyless, NAMES, 4, set()) == ("t-articles", None, b"{}", None)
+    assert resend_message(keyless, NAMES, 4, set()) == ("t-articles", None, b"{}", None)
 
 
 def test_a_delivery_letter_without_a_sink_is_resent_like_a_stage_letter():
     letter = DeadLetter(stage="deliver", reason="error", key="alert-7", payload='{"id": "alert-7"}', topic="t-alerts")
-    assert replay_message(Letter(0, 3, letter), NAMES, 4, set()) == ("t-alerts", b"alert-7", b'{"id": "alert-7"}', None)
+    assert resend_message(Letter(0, 3, letter), NAMES, 4, set()) == ("t-alerts", b"alert-7", b'{"id": "alert-7"}', None)
 
 
 @pytest.mark.parametrize(
@@ -161,18 +161,18 @@ def test_a_delivery_letter_without_a_sink_is_resent_like_a_stage_letter():
 )
 def test_a_letter_without_its_topic_or_payload_cannot_be_resent(letter, message):
     with pytest.raises(ValueError, match=message):
-        replay_message(Letter(0, 0, letter), NAMES, 4, set())
+        resend_message(Letter(0, 0, letter), NAMES, 4, set())
 
 
 def test_a_delivery_letter_whose_payload_is_not_json_cannot_be_resent():
     letter = DeadLetter(stage="deliver", reason="rejected", payload="<html>", topic="t-alerts", sink="slack")
     with pytest.raises(json.JSONDecodeError):
-        replay_message(Letter(0, 0, letter), NAMES, 4, set())
+        resend_message(Letter(0, 0, letter), NAMES, 4, set())
 
 
 def test_read_letters_returns_what_the_dead_letter_topic_holds_in_partition_then_offset_order(broker_settings):
     ensure_topics(broker_settings)
-    topic = TopicNames.for_settings(broker_settings).deadletter
+    topic = KafkaTopicNames.for_settings(broker_settings).deadletter
     producer = KafkaProducer(bootstrap_servers=broker_settings.bootstrap_servers, acks="all")
     try:
         # Written in the reverse of the order they are read back.
