@@ -16,6 +16,8 @@ from faust.models.fields import StringField
 from faust.utils.json import on_default
 
 TOPIC_LABELS = ("military_aid", "sanctions")
+#: Alert severities, lowest first: a sink's ``min_severity`` compares against this order.
+SEVERITIES = ("low", "medium", "high")
 
 
 def Text(default: str = "") -> StringField:
@@ -157,6 +159,11 @@ class Alert(faust.Record, namespace="newsmon.alert", isodates=True, validation=T
     created_at: datetime | None = None
     #: For an escalation: the id of the story's first alert, so sinks can thread it.
     updates: str = Text()
+    #: Modality of the claim that decided the alert: asserted, attributed, hedged,
+    #: conditional or denied (a denial still alerts, at a lower severity, and says so).
+    modality: str = Text("asserted")
+    #: Relevance score of the deciding article, in [0, 1].
+    score: float = 0.0
 
 
 class Decision(faust.Record, namespace="newsmon.decision", isodates=True, validation=True, serializer="json"):
@@ -180,6 +187,8 @@ class Decision(faust.Record, namespace="newsmon.decision", isodates=True, valida
     source: str = Text()
     url: str = Text()
     alert_id: str | None = None
+    #: Relevance score in [0, 1].
+    score: float = 0.0
 
 
 class DeadLetter(faust.Record, namespace="newsmon.deadletter", isodates=True, validation=True, serializer="json"):

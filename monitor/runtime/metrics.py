@@ -66,7 +66,14 @@ DEAD_LETTER_CAUSES = (
 )
 #: monitor.relevance.novelty's alert kinds (not imported: it would pull the story code into every process).
 ALERT_KINDS = ("new", "escalation")
-DELIVERY_OUTCOMES = ("delivered", "duplicate_skipped", "retry_scheduled", "digest_queued", "dead_lettered")
+DELIVERY_OUTCOMES = (
+    "delivered",
+    "duplicate_skipped",
+    "retry_scheduled",
+    "digest_queued",
+    "dead_lettered",
+    "below_min_severity",
+)
 #: Faust's sensor names its metrics after this prefix, never after the app id (which
 #: differs per deployment and per test), so dashboards can rely on the names.
 FAUST_PREFIX = "newsmon_faust"

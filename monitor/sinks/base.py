@@ -10,11 +10,11 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from monitor.models import Alert
+from monitor.models import SEVERITIES, Alert
 
 
 class DeliveryError(Exception):
@@ -35,6 +35,23 @@ class EndpointThrottled(DeliveryError):
         super().__init__(reason, retryable=True, retry_after_s=retry_after_s)
 
 
+#: What a header says about an alert whose deciding claim is not asserted: an analyst
+#: must see at a glance that a story rests on a denial, a condition or a report.
+MODALITY_LABELS = {"denied": "denied", "conditional": "conditional", "hedged": "reported", "attributed": "reported"}
+
+
+def modality_label(alert: Alert) -> str:
+    """The header word for the alert's modality: denied, conditional or reported (hedged
+    or attributed); empty when asserted."""
+    return MODALITY_LABELS.get(alert.modality, "")
+
+
+def severity_rank(severity: str) -> int:
+    """Position in SEVERITIES (low 0 … high 2); an unknown value ranks as medium, the
+    Alert's default, so an odd record is neither dropped everywhere nor sent everywhere."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else SEVERITIES.index("medium")
+
+
 #: Seconds before each retry after a failed attempt (then the alert is dead-lettered).
 DEFAULT_RETRY_DELAYS_S = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0)
 
@@ -53,10 +70,17 @@ class SinkConfig(BaseModel):
     #: dead-lettered. Each wait is jittered by ±``retry_jitter``.
     retry_delays_s: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S
     retry_jitter: float = Field(default=0.2, ge=0, le=1)
+    #: Alerts below this severity are not sent to this sink (a Slack channel may take only
+    #: ``high`` while a webhook takes everything).
+    min_severity: Literal["low", "medium", "high"] = "low"
 
     @property
     def sink_name(self) -> str:
         return self.name or self.type
+
+    def accepts(self, alert: Alert) -> bool:
+        """True when the alert's severity reaches ``min_severity``."""
+        return severity_rank(alert.severity) >= severity_rank(self.min_severity)
 
 
 class Sink(abc.ABC):

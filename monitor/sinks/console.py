@@ -6,14 +6,15 @@ import sys
 from typing import TextIO
 
 from monitor.models import Alert
-from monitor.sinks.base import Sink, SinkConfig, register
+from monitor.sinks.base import Sink, SinkConfig, modality_label, register
 
 
 def render(alert: Alert) -> str:
     """The alert as a few lines of text an analyst can read at a glance."""
     kind = "NEW STORY" if alert.kind == "new" else "ESCALATION"
+    head = [kind, modality_label(alert), ", ".join(alert.topics) or "-", " / ".join(alert.actors)]
     lines = [
-        f"━━ newsmon alert · {kind} · {', '.join(alert.topics) or '-'} · {' / '.join(alert.actors)}",
+        "━━ newsmon alert · " + " · ".join(part for part in head if part),
         f"   {alert.headline}",
     ]
     for item in alert.evidence[:2]:

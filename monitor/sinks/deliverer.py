@@ -2,7 +2,8 @@
 
 The state is two tables the worker keeps in Kafka changelogs (plain dicts in tests):
 
-* ``ledger`` — ``"{alert id}|{sink}"`` → ``{"state": "delivered"|"dead", "at", "ref"}``.
+* ``ledger`` — ``"{alert id}|{sink}"`` → ``{"state": "delivered"|"dead"|"below_min_severity",
+  "at", "ref"}``.
   Consulted before every send, written right after one and made durable (``persist``)
   before the next, so a restart or a rebalance that replays the alerts topic sends
   nothing twice except the one send in flight when a worker died. ``ref`` keeps what a
@@ -38,6 +39,8 @@ DELIVERED = "delivered"
 RESEND = "resend"
 LEGACY_RESEND = "replay"
 DEAD = "dead"
+#: The alert's severity is below the sink's ``min_severity``: never sent, never dead-lettered.
+BELOW_MIN_SEVERITY = "below_min_severity"
 
 Schedule = Callable[[DeliveryTask], Awaitable[None]]
 #: Waits until the table writes made so far are in the broker (the worker flushes its producer).
@@ -51,7 +54,8 @@ def ledger_key(alert_id: str, sink_name: str) -> str:
 
 
 def ledger_state(value) -> str | None:
-    """``delivered``, ``dead`` or None; a bare timestamp (the spine's format) is delivered."""
+    """``delivered``, ``dead``, ``below_min_severity`` or None; a bare timestamp (the spine's
+    format) is delivered."""
     if value is None:
         return None
     if isinstance(value, dict):
@@ -127,6 +131,9 @@ class Deliverer:
             log.debug("%s is in the ledger for %s: not sent again", alert.id, sink.name)
             self.metrics.deliveries.labels(sink.type_name, "duplicate_skipped").inc()
             return
+        if not sink.config.accepts(alert):
+            self._below_min_severity(sink, key)
+            return
         if sink.digest:
             target = partition_for_sink(sink.name, self.partitions)
             due = digest_due(self.clock(), sink.config.digest_minutes)
@@ -191,6 +198,9 @@ class Deliverer:
             if ledger_state(self.ledger.get(key)) == DELIVERED:
                 self._drop(key)
                 self.metrics.deliveries.labels(sink.type_name, "duplicate_skipped").inc()
+            elif not sink.config.accepts(alert_of(task)):
+                # Queued (a retry, a digest entry, a resend) before min_severity was raised.
+                self._below_min_severity(sink, key)
             else:
                 fresh.append((key, task))
         if not fresh:
@@ -305,6 +315,14 @@ class Deliverer:
         await self._persist()
         self._drop(key)
         self.metrics.deliveries.labels(kind, "dead_lettered").inc()
+
+    def _below_min_severity(self, sink: Sink, key: str) -> None:
+        # Recorded so a re-read of the alerts topic finds it in the ledger instead of judging
+        # again; not persisted at once: losing it only repeats this same cheap decision.
+        log.debug("%s is below %s's min_severity %s: not sent", key, sink.name, sink.config.min_severity)
+        self.ledger[key] = {"state": BELOW_MIN_SEVERITY, "at": self.clock(), "ref": None}
+        self._drop(key)
+        self.metrics.deliveries.labels(sink.type_name, BELOW_MIN_SEVERITY).inc()
 
     # --- small things ------------------------------------------------------------------
     async def _persist(self) -> None:

@@ -26,6 +26,7 @@ from slack_sdk.models.blocks import (
 )
 
 from monitor.models import Alert
+from monitor.sinks.base import modality_label
 
 #: Slack's documented limits (blocks per message, characters per field) and the
 #: total text we allow per message (Slack truncates long messages; the issue caps it).
@@ -95,8 +96,20 @@ def _seen(alert: Alert) -> str:
     return when.strftime("%Y-%m-%d %H:%M UTC") if when else "-"
 
 
+def _kind_label(alert: Alert) -> str:
+    """New story or Escalation, with the modality when it is not asserted ("New story ·
+    denied"): a story that rests on a denial must not read like a fact."""
+    label = KIND_LABEL.get(alert.kind, "Alert")
+    modality = modality_label(alert)
+    return f"{label} · {modality}" if modality else label
+
+
 def _title(alert: Alert) -> str:
-    prefix = "Escalation: " if alert.kind == "escalation" else ""
+    modality = modality_label(alert)
+    if alert.kind == "escalation":
+        prefix = f"Escalation · {modality}: " if modality else "Escalation: "
+    else:
+        prefix = f"{modality.capitalize()}: " if modality else ""
     return feed_text(prefix + (alert.headline or "(untitled)"), HEADER_CHARS)
 
 
@@ -151,8 +164,7 @@ def alert_blocks(alert: Alert, *, threaded: bool = False) -> list[Block]:
 
 def fallback_text(alert: Alert) -> str:
     """The notification text (shown where blocks are not)."""
-    label = KIND_LABEL.get(alert.kind, "Alert")
-    return feed_text(f"newsmon {label.lower()}: {alert.headline}", FALLBACK_CHARS)
+    return feed_text(f"newsmon {_kind_label(alert).lower()}: {alert.headline}", FALLBACK_CHARS)
 
 
 def alert_message(alert: Alert, *, threaded: bool = False) -> dict[str, Any]:
@@ -164,7 +176,7 @@ def alert_message(alert: Alert, *, threaded: bool = False) -> dict[str, Any]:
 
 
 def _digest_item(alert: Alert, number: int) -> list[Block]:
-    label = KIND_LABEL.get(alert.kind, "Alert")
+    label = _kind_label(alert)
     headline = feed_text(alert.headline or "(untitled)", 300)
     evidence = _evidence_text(alert, 1200)
     text = cut(f"*{label}:* {headline}\n{evidence}", SECTION_CHARS)
