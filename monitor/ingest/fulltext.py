@@ -19,6 +19,7 @@ from monitor.ingest.fetch import PAGE_ACCEPT, fetch
 from monitor.models import Article
 from monitor.runtime.metrics import Metrics
 from monitor.settings import Settings
+from monitor.text import normalise
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ async def _enrich_one(session, article: Article, settings: Settings, metrics: Me
         return article
     # CPU-bound (lxml and heuristics): off the event loop so other feeds keep moving.
     text = await asyncio.to_thread(extract_text, result.body, result.url)
+    text = normalise(text, title=article.title)
     metrics.fulltext.labels("ok" if text else "empty").inc()
     return article.derive(text=text) if text else article
 
