@@ -53,7 +53,7 @@ TIMESTAMP_LINE = re.compile(
 )
 #: Page furniture that scrapers and feeds keep as lines of their own. Whole lines only.
 BOILERPLATE_LINE = re.compile(
-    r"(?:advertisement|advertisment|ad|read\s+more|see\s+more|share|share\s+this(?:\s+(?:article|story|page|post))?"
+    r"(?:advertisement|advertisment|ad|read\s+more|see\s+more|continue\s+reading|share|share\s+this(?:\s+(?:article|story|page|post))?"
     r"|share\s+(?:on|via)\s+(?:facebook|twitter|x|linkedin|whatsapp|email|reddit)"
     r"|sign\s+up\s+for(?:\s+\S+){0,6}?\s+newsletters?(?:\s+\S+){0,3}|skip\s+to\s+(?:main\s+)?content"
     r"|click\s+here\s+to(?:\s+\S+){1,6}|follow\s+us\s+on(?:\s+\S+){1,6}|copy\s+link(?:\s+to\s+clipboard)?|link\s+copied)"

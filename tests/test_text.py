@@ -79,6 +79,7 @@ def test_a_title_repeated_with_other_case_or_a_full_stop_is_still_dropped():
         "ADVERTISEMENT",
         "Read more",
         "Read more »",
+        "Continue reading...",
         "Share this article",
         "Share on Facebook",
         "Share on Twitter",
@@ -183,3 +184,41 @@ TEXTS = st.one_of(st.lists(PIECES, max_size=30).map("".join), st.text(max_size=8
 def test_normalise_is_idempotent(text, title):
     once = normalise(text, title=title)
     assert normalise(once, title=title) == once
+
+
+RAW = (
+    "Harbour fee talks resume\n"
+    "Advertisement\n"
+    "The two ports agreed new fees on Monday.Since then traffic has doubled &amp; queues have eased.\n"
+    "2 hours ago\n"
+    "Officials expect a second round in May."
+)
+EXPECTED = (
+    "The two ports agreed new fees on Monday. Since then traffic has doubled & queues have eased.\n"
+    "Officials expect a second round in May."
+)
+
+
+def test_the_poller_the_replay_readers_and_full_text_give_nlp_the_same_text(tmp_path):
+    from monitor.ingest.fulltext import extract_text
+    from monitor.ingest.parse import parse_feed
+    from monitor.offline.readers import article_from_record, read_articles
+
+    title = "Harbour fee talks resume"
+    paragraphs = "".join(f"<p>{line}</p>" for line in RAW.replace("&amp;", "&amp;amp;").splitlines())
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Port news</title>'
+        f"<item><title>{title}</title><link>https://ports.example.org/1</link>"
+        f"<description>{paragraphs.replace('<', '&lt;').replace('>', '&gt;')}</description></item>"
+        "</channel></rss>"
+    ).encode()
+    (polled,) = parse_feed(feed, feed_name="ports").articles
+    replayed = article_from_record({"title": title, "text": RAW}, "r:1")
+    text_file = tmp_path / "harbour.txt"
+    text_file.write_text(RAW, encoding="utf-8")
+    (from_txt,) = read_articles([text_file])
+    page = f"<html><body><article><h1>{title}</h1>{paragraphs.replace('&amp;amp;', '&amp;')}</article></body></html>"
+    extracted = extract_text(page.encode(), "https://ports.example.org/1", title)
+    assert polled.title == replayed.title == from_txt.title == title
+    assert polled.body == replayed.body == from_txt.body == EXPECTED
+    assert "Monday. Since then" in extracted and "Advertisement" not in extracted
