@@ -36,6 +36,9 @@ INLINE_TAG = re.compile(rf"</?(?:{_TAG_NAMES})\b[^<>\n]*>|<!--[^\n]*?-->", re.IG
 ADDRESS = re.compile(r"://|www\.|@|\.(?:com|org|net|gov|edu|int|io|co\.uk)\b", re.IGNORECASE)
 #: A sentence end glued to the next word: end of a word (letter, digit, percent or closing
 #: quote), one of .!? and an upper-case letter opening a word ("Since", "A ", "I ").
+LAST_WORD = re.compile(r"[A-Za-z0-9%]+$")
+NOT_SENTENCE_ENDS = frozenset({"Ph"})
+DOMAIN_END = re.compile(r"(?:Ru|Ai|Io|Tv)\b")
 GLUED = re.compile(r"(?<=[A-Za-z0-9%\"”’)\]])[.!?](?=[A-Z](?:[a-z]|$))")
 
 _TZ = r"(?:\s*(?:ET|EDT|EST|CT|CDT|CST|MT|MDT|MST|PT|PDT|PST|GMT|UTC|BST|CET|CEST|MSK|IST|HKT|JST|AEST|AEDT))?"
@@ -110,10 +113,12 @@ def _part_token(token: str) -> str:
         return token
     out, last = [], 0
     for match in GLUED.finditer(token):
-        word = re.split(r"[.!?]", token[: match.start()])[-1]
-        # "e.g.Smith", "U.S.Army", "J.R.R.Tolkien": a one-letter piece before the dot is an
-        # initial or an abbreviation, not the end of a sentence.
-        if len(word.strip('"”’)]')) <= 1:
+        word = LAST_WORD.search(re.split(r"[.!?]", token[: match.start()])[-1].rstrip('"”’)]'))
+        # "e.g.Smith", "U.S.Army", "J.R.R.Tolkien", "(R-W.Va.)": a one-letter piece before the
+        # dot is an initial or an abbreviation, not a sentence end; nor are "Ph.D" and "Mail.Ru".
+        if word is None or len(word.group()) == 1 or word.group() in NOT_SENTENCE_ENDS:
+            continue
+        if DOMAIN_END.match(token, match.end()):
             continue
         out.append(token[last : match.end()])
         last = match.end()

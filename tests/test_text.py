@@ -38,6 +38,9 @@ def test_a_sentence_end_glued_to_the_next_sentence_gets_a_space(glued, parted):
         "He paused... Then he left.",
         "He paused...Then he left.",
         "The team ranked No.1 in the league.",
+        "She holds a Ph.D in chemistry.",
+        "Sen. Ames (R-W.Va.) spoke first.",
+        "The portal Mail.Ru, like Vote.Ai, was down.",
     ],
 )
 def test_abbreviations_decimals_addresses_initials_and_ellipses_are_left_alone(kept):
