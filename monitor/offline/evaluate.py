@@ -32,6 +32,7 @@ from typing import Any
 from monitor.models import Article, Decision
 from monitor.offline.readers import read_articles
 from monitor.relevance.stories import title_key
+from monitor.text import squash
 
 SPLITS = ("dev", "heldout", "all")
 TOPICS = ("military_aid", "sanctions")
@@ -212,7 +213,7 @@ def outcomes_of(pairs: Iterable[tuple[Article, Decision | None]]) -> dict[str, J
 # --- the claim hand-check -------------------------------------------------------------------
 def sentence_key(sentence: str) -> str:
     """Stable reference to a sentence without copying it: hash of its normalised text."""
-    return hashlib.sha1(" ".join(sentence.split()).encode("utf-8")).hexdigest()[:12]
+    return hashlib.sha1(squash(sentence, lines=False).encode("utf-8")).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
