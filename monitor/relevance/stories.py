@@ -194,6 +194,12 @@ class StoryBook:
     def state(self) -> dict[str, Any]:
         return {"stories": [asdict(story) for story in self.stories]}
 
+    def copy(self) -> StoryBook:
+        """An independent copy through the table state: what the daemon decides on."""
+        twin = StoryBook.from_state(self.route, self.state(), self.window_s)
+        twin.created = self.created
+        return twin
+
     def place(self, tagged: TaggedArticle, now: float, fingerprint: Fingerprint | None = None) -> Placement:
         """Put the article into its story, opening a new story when none matches."""
         self._expire(now)
