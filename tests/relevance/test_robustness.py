@@ -192,3 +192,19 @@ def test_odd_tagged_articles_go_straight_through_decide(watchlist, stream):
         assert_valid(decide(book if tagged.route else None, tagged, policy), tagged)
     # The book still round-trips through the table state the daemon keeps.
     assert StoryBook.from_state(ROUTE, json.loads(json.dumps(book.state())), book.window_s).state() == book.state()
+
+
+def test_a_copy_of_the_story_book_shares_nothing_the_next_article_changes():
+    """``newsmon replay`` decides on a copy and keeps it only when ``decide`` succeeded."""
+    book = StoryBook(ROUTE)
+    first = TaggedArticle(article=Article(id="c1", title="Valdora harbour deal", text="Envoys met.", published=WHEN))
+    book.place(first, WHEN.timestamp())
+    book.stories[0].record_alert("al1", "c1", "new", "")
+    before = book.state()
+    twin = book.copy()
+    again = TaggedArticle(article=Article(id="c2", title="Valdora harbour deal", text="Envoys met.", source="Wire B"))
+    placement = twin.place(again, WHEN.timestamp() + 60)
+    placement.story.record_alert("al2", "c2", "escalation", "x")
+    placement.story.remember([Claim(subject="RUS", action="provide", object="CHN", topic="military_aid")])
+    assert placement.how == "same_title" and book.state() == before and twin.state() != before
+    assert twin.created == book.created == 1
