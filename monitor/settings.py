@@ -105,6 +105,13 @@ class Settings(BaseSettings):
     #: Longest time one sink spends on due retries per tick (the rest wait for the next).
     delivery_tick_budget_s: float = Field(default=10.0, gt=0)
 
+    # --- the terminal of ``newsmon run`` -------------------------------------------------
+    #: Seconds between two status lines (feeds, articles, alerts, lag).
+    status_interval_s: float = Field(default=300.0, gt=0)
+    #: A Python logging level: set, it brings every log line at that level back to the
+    #: terminal (as ``newsmon run --verbose`` does); empty, logs go to data/logs only.
+    log_level: str = ""
+
     # --- metrics ------------------------------------------------------------------------
     #: 0 disables the endpoint (tests pick free ports).
     poller_metrics_port: int = Field(default=9101, ge=0, le=65535)
