@@ -8,6 +8,7 @@ Every knob is an environment variable prefixed ``MONITOR_`` (``MONITOR_BROKER_UR
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,13 @@ class Settings(BaseSettings):
     #: Process id of the embedded broker (set by ``newsmon run``), so the poller can report
     #: its memory: Tansu keeps every message in memory and grows with every article.
     embedded_broker_pid: int = 0
+    #: Identity of the embedded broker's current run (a fresh id per broker start, set by
+    #: ``newsmon run``). Table offsets stored on disk are valid for this broker only; empty
+    #: on Apache Kafka, whose offsets outlive its processes.
+    broker_incarnation: str = ""
+    #: Where the worker keeps its tables: "rocksdb" (on disk under data_dir, survives
+    #: restarts) or "memory" (rebuilt from the changelogs at every start).
+    table_store: Literal["rocksdb", "memory"] = "rocksdb"
     #: Above this RSS the supervisor warns that the embedded broker should give way to Kafka.
     embedded_broker_warn_bytes: int = Field(default=2 * 1024**3, ge=0)
     app_id: str = "newsmon"

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 
 from monitor.runtime.broker import EmbeddedBroker, die_with_parent
@@ -98,7 +99,13 @@ def run_daemon(settings: Settings, *, log_level: str = "INFO", verbose: bool = F
     broker = None
     if not settings.bootstrap_servers:
         broker = EmbeddedBroker(log_path=settings.data_dir / "broker.log").start()
-        settings = settings.with_overrides(broker_url=broker.url, embedded_broker=True, embedded_broker_pid=broker.process.pid)
+        settings = settings.with_overrides(
+            broker_url=broker.url,
+            embedded_broker=True,
+            embedded_broker_pid=broker.process.pid,
+            # A new broker, new changelog offsets: the worker's stored ones are for the last one.
+            broker_incarnation=uuid.uuid4().hex,
+        )
         log.info("embedded broker (Tansu, memory only) on %s", broker.url)
     _say(
         *summary(
@@ -114,6 +121,7 @@ def run_daemon(settings: Settings, *, log_level: str = "INFO", verbose: bool = F
         MONITOR_BROKER_URL=settings.broker_url,
         MONITOR_EMBEDDED_BROKER=str(settings.embedded_broker).lower(),
         MONITOR_EMBEDDED_BROKER_PID=str(settings.embedded_broker_pid),
+        MONITOR_BROKER_INCARNATION=settings.broker_incarnation,
     )
     base = [sys.executable, "-m", "monitor", "--log-level", log_level]
     children = [
