@@ -36,6 +36,7 @@ TICK_RESEND_S = 30.0
 
 def register(app: faust.App, topics, ctx: WorkerContext) -> None:
     settings = ctx.settings
+
     def table(name: str) -> faust.Table:
         options = table_options(settings.broker_incarnation)
         return app.Table(name, default=None, partitions=settings.partitions, key_type=str, value_type=None, options=options)

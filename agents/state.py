@@ -14,7 +14,9 @@ seek past the new changelog's first records, or skip them on a later restart.
 So every stored offset carries the *broker incarnation* it was read from
 (``MONITOR_BROKER_INCARNATION``, a fresh id each time ``newsmon run`` starts a broker).
 An offset from another incarnation counts as no offset: the partition keeps its data and
-recovery reads the new changelog from its start. Production (Apache Kafka) has no
+recovery reads the new changelog from its start. Once recovered, and before any agent
+runs, the partition's whole content is written to the new changelog, so the changelog is
+again a complete copy (for a standby, another worker, or a disk that is lost). Production (Apache Kafka) has no
 incarnation: stored offsets are Faust's own, written and read as Faust does; offsets
 carried over from an embedded run are ignored the same way (see the README: moving to
 Apache Kafka).
@@ -22,10 +24,13 @@ Apache Kafka).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from faust.stores import STORES
 from faust.stores.rocksdb import Store as RocksDBStore
+
+log = logging.getLogger(__name__)
 
 #: The store URL scheme the worker's tables use (``app.conf.store``).
 SCHEME = "newsmon-rocksdb"
@@ -61,10 +66,38 @@ class BrokerBoundStore(RocksDBStore):
     def __init__(self, url, app, table, *, options=None, **kwargs: Any) -> None:
         options = dict(options or {})
         self.incarnation = str(options.pop(INCARNATION, "") or "")
+        #: Changelog partitions whose stored offset was another broker's: to write out again.
+        self.republish: set = set()
         super().__init__(url, app, table, options=options, **kwargs)
 
     def persisted_offset(self, tp) -> int | None:
-        return decode_offset(self._db_for_partition(tp.partition).get(self.offset_key), self.incarnation)
+        raw = self._db_for_partition(tp.partition).get(self.offset_key)
+        offset = decode_offset(raw, self.incarnation)
+        if raw is not None and offset is None:
+            self.republish.add(tp)
+        return offset
+
+    async def on_recovery_completed(self, active_tps, standby_tps) -> None:
+        await super().on_recovery_completed(active_tps, standby_tps)
+        # Recovery awaits this before it resumes the agents' streams: nothing written
+        # below can overwrite a newer value in the changelog.
+        for tp in sorted(self.republish & set(active_tps)):
+            await self._republish(tp)
+            self.republish.discard(tp)
+
+    async def _republish(self, tp) -> None:
+        producer = self.app.producer
+        last = None
+        count = 0
+        for key, value in self._visible_items(self._db_for_partition(tp.partition)):
+            last = await producer.send(tp.topic, key, value, tp.partition, None, None)
+            count += 1
+        if last is not None:
+            await producer.flush()
+            self.set_persisted_offset(tp, (await last).offset)
+        log.info(
+            "table %s partition %d: %d entries kept from disk, written to the new changelog", self.table_name, tp.partition, count
+        )
 
     def set_persisted_offset(self, tp, offset: int) -> None:
         # One put: the offset and its incarnation can never be read apart after a crash.

@@ -3,6 +3,7 @@ read against another's changelog, and those stored for the current one are Faust
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -12,6 +13,7 @@ from agents.state import decode_offset, encode_offset
 from monitor.runtime.broker import EmbeddedBroker
 from monitor.runtime.kafka_topics import TopicNames, ensure_topics
 from tests.support.alerts import make_alerts
+from tests.support.kafka import read_topic
 from tests.support.receivers import WebhookReceiver
 from tests.support.waiting import SECRET, wait_for
 
@@ -60,6 +62,9 @@ def test_the_ledger_survives_a_fresh_broker_and_then_a_restart_on_it(broker_sett
         _send(second_run, old + new)
         wait_for(lambda: len(hook.unique_ids()) == 15, 60, "the three new alerts delivered")
         worker.stop()
+        # The entries kept from disk were written to the new broker's changelog too.
+        changelog = read_topic(second.url, f"{broker_settings.app_id}-deliveries-changelog", timeout_s=5)
+        assert {json.loads(r.key).split("|")[0] for r in changelog} == {a.id for a in old + new}
 
         worker = start_worker(second_run)
         _send(second_run, old + new + newer)

@@ -55,9 +55,7 @@ def test_a_restart_onto_a_fresh_broker_keeps_stories_deliveries_and_pending_retr
     again on a new embedded broker with a second outlet carrying seed 001, the same story:
     no new-story alert, the hook gets nothing again, and the retry is delivered at its time."""
     httpserver.expect_request("/alpha.xml").respond_with_data(rss_from_files([seed("000")]))
-    httpserver.expect_request("/beta.xml").respond_with_data(
-        rss_from_files([seed("001")], base_url="https://other.example.net")
-    )
+    httpserver.expect_request("/beta.xml").respond_with_data(rss_from_files([seed("001")], base_url="https://other.example.net"))
     refusing = {"on": True}
     with (
         WebhookReceiver(SECRET) as hook,
