@@ -75,7 +75,8 @@ def test_a_restart_onto_a_fresh_broker_keeps_stories_deliveries_and_pending_retr
         }
         first = Daemon(env)
         try:
-            first.wait_for(r"newsmon alert · NEW STORY", 150)
+            first_ready = first.wait_for(r"newsmon ready in [\d.]+ s", 120)
+            first.wait_for(r"newsmon alert · NEW STORY", 60)
             wait_for(lambda: len(hook.unique_ids()) == 1 and flaky.requests, 30, "the hook's delivery and the flaky refusal")
             refused_at = flaky.requests[0].at
             wait_for(lambda: first.sample("newsmon_deliveries_pending") >= 1, 20, "the retry in the pending table")
@@ -94,7 +95,7 @@ def test_a_restart_onto_a_fresh_broker_keeps_stories_deliveries_and_pending_retr
         _feeds_yaml(config_dir, httpserver, ["alpha", "beta"])
         second = Daemon(env)
         try:
-            second.wait_for(r"newsmon ready in [\d.]+ s", 120)
+            second_ready = second.wait_for(r"newsmon ready in [\d.]+ s", 120)
             restarted_at = second.started
             wait_for(lambda: second.sample("newsmon_articles_total", stage="decided") >= 1, 60, "seed 001 decided")
             wait_for(lambda: flaky.delivered(), RETRY_S + 30, "the retry scheduled before the stop")
@@ -106,6 +107,8 @@ def test_a_restart_onto_a_fresh_broker_keeps_stories_deliveries_and_pending_retr
             second.stop()
 
     retried = flaky.delivered()
+    on_disk = sum(path.stat().st_size for path in (data / "faust").rglob("*") if path.is_file())
+    print(f"first run: {first_ready}; after the restart: {second_ready}; tables on disk {on_disk / 1024:.0f} KiB")
     print(
         f"{stop}: refused at 0 s, stopped at {stopped_at - refused_at:.1f} s, restarted at {restarted_at - refused_at:.1f} s, "
         f"retry delivered at {retried[0].at - refused_at:.1f} s; second run decided {decided:.0f}, relevant {relevant:.0f}"
