@@ -18,6 +18,7 @@ import time
 from types import SimpleNamespace
 
 import faust
+from faust.types import TableT
 
 from agents.context import WorkerContext
 from agents.dead_letter import dead_letter_event
@@ -37,7 +38,7 @@ TICK_RESEND_S = 30.0
 def register(app: faust.App, topics, ctx: WorkerContext) -> None:
     settings = ctx.settings
 
-    def table(name: str) -> faust.Table:
+    def table(name: str) -> TableT:
         options = table_options(settings.broker_incarnation)
         return app.Table(name, default=None, partitions=settings.partitions, key_type=str, value_type=None, options=options)
 
