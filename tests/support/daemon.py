@@ -11,8 +11,7 @@ import sys
 import threading
 import time
 
-from monitor.runtime.terminal import fetch_page, read_status
-from monitor.settings import Settings
+from monitor.runtime.terminal import fetch_page
 from tests.support.worker import _processes, running
 
 
@@ -58,10 +57,6 @@ class Daemon:
                     if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                         total += sample.value
         return total
-
-    def status(self):
-        ports = (int(self.env["MONITOR_POLLER_METRICS_PORT"]), int(self.env["MONITOR_WORKER_METRICS_PORT"]))
-        return read_status(Settings(), [fetch_page(port) for port in ports])
 
     def tree(self) -> set[int]:
         """Pids of this daemon and every live process under it (broker, poller, worker, spaCy)."""
