@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test check install install-test install-bench test-tools k8s-config eval clean \
-        bench-pipeline bench-soak bench-memory bench-poller bench-quality
+        bench-pipeline bench-soak bench-memory bench-poller bench-quality bench-state
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,10 @@ bench-soak: install-bench
 ## bench-memory: worker RSS over 30 minutes and the embedded broker's growth per article (bench/memory.py).
 bench-memory: install-bench
 	$(BIN)/python -m bench.memory
+
+## bench-state: size of the worker's tables on disk and its start-up time with them (bench/state.py).
+bench-state: install-bench
+	$(BIN)/python -m bench.state
 
 ## bench-poller: 10,000 feeds served from loopback through the poller (bench/poller.py).
 bench-poller: install-bench

@@ -11,7 +11,7 @@ from typing import Any
 
 import faust
 
-from agents import at_least_once, deliver, detect, tag, vitals
+from agents import at_least_once, deliver, detect, state, tag, vitals
 from agents.context import WorkerContext
 from monitor.runtime.kafka_topics import KafkaTopicNames
 from monitor.runtime.metrics import Metrics
@@ -42,7 +42,9 @@ def faust_settings(settings: Settings) -> dict:
     session = settings.effective_session_timeout_s
     return dict(
         broker=settings.faust_broker,
-        store="memory://",
+        # On disk by default (agents/state.py): a restart, even onto a fresh embedded
+        # broker, starts from the tables as they were.
+        store=f"{state.SCHEME}://" if settings.table_store == "rocksdb" else "memory://",
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
         broker_session_timeout=session,
@@ -89,6 +91,7 @@ def create_app(
     )
     (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     at_least_once.install()  # Faust 0.15 could commit past events an agent never got (see the module)
+    state.install()
     app = faust.App(settings.app_id, **faust_settings(settings))
     # Stream internals (events, offsets, commit and send latency, rebalances) on the same
     # registry the worker serves; see Metrics.faust_monitor for why not Faust's web page.

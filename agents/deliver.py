@@ -18,9 +18,11 @@ import time
 from types import SimpleNamespace
 
 import faust
+from faust.types import TableT
 
 from agents.context import WorkerContext
 from agents.dead_letter import dead_letter_event
+from agents.state import table_options
 from monitor.models import Alert, DeliveryTask
 from monitor.sinks import Sink
 from monitor.sinks.deadletters import dead_letter
@@ -35,8 +37,13 @@ TICK_RESEND_S = 30.0
 
 def register(app: faust.App, topics, ctx: WorkerContext) -> None:
     settings = ctx.settings
-    ledger = app.Table("deliveries", default=None, partitions=settings.partitions, key_type=str, value_type=None)
-    pending = app.Table("delivery-pending", default=None, partitions=settings.partitions, key_type=str, value_type=None)
+
+    def table(name: str) -> TableT:
+        options = table_options(settings.broker_incarnation)
+        return app.Table(name, default=None, partitions=settings.partitions, key_type=str, value_type=None, options=options)
+
+    ledger = table("deliveries")
+    pending = table("delivery-pending")
 
     async def schedule(task: DeliveryTask) -> None:
         await topics.delivery_retries.send(

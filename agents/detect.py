@@ -12,6 +12,7 @@ import faust
 
 from agents.context import WorkerContext
 from agents.dead_letter import dead_letter_event
+from agents.state import table_options
 from monitor.models import TaggedArticle, utcnow
 from monitor.relevance.decision import Rulebook, decide
 from monitor.relevance.stories import StoryBook
@@ -21,7 +22,14 @@ log = logging.getLogger(__name__)
 
 def register(app: faust.App, topics, ctx: WorkerContext) -> None:
     policy = Rulebook(ctx.watchlist)
-    books = app.Table("stories", default=None, partitions=ctx.settings.partitions, key_type=str, value_type=None)
+    books = app.Table(
+        "stories",
+        default=None,
+        partitions=ctx.settings.partitions,
+        key_type=str,
+        value_type=None,
+        options=table_options(ctx.settings.broker_incarnation),
+    )
 
     @app.agent(topics.tagged, name="detect")
     async def detect(stream: faust.StreamT) -> None:

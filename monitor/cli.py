@@ -42,18 +42,27 @@ def _fail_config(exc: ConfigError) -> None:
 
 
 @cli.command()
+@click.option("--verbose", "-v", is_flag=True, help="Show every log line on the terminal too (MONITOR_LOG_LEVEL does the same).")
 @click.pass_context
-def run(ctx: click.Context) -> None:
-    """Start everything: the embedded broker (unless MONITOR_BROKER_URL is set), topics, worker, poller."""
-    from monitor.runtime.supervise import run_daemon
+def run(ctx: click.Context, verbose: bool) -> None:
+    """Start everything: the embedded broker (unless MONITOR_BROKER_URL is set), topics, worker, poller.
 
-    setup_logging(ctx.obj["log_level"])
-    sys.exit(run_daemon(_settings(), log_level=ctx.obj["log_level"]))
+    The terminal shows a summary, a status line every few minutes and the alerts; the logs
+    go to data/logs/newsmon.log.
+    """
+    from monitor.runtime.supervise import run_daemon
+    from monitor.runtime.terminal import setup_daemon_logging
+
+    settings = _settings()
+    level = (settings.log_level or ctx.obj["log_level"]).upper()
+    path = setup_daemon_logging(settings, level, verbose=verbose or bool(settings.log_level))
+    sys.exit(run_daemon(settings, log_level=level, verbose=verbose or bool(settings.log_level), log_path=path))
 
 
 @cli.command()
+@click.option("--quiet", is_flag=True, help="No start-up banner or progress on stdout (newsmon run passes it).")
 @click.pass_context
-def worker(ctx: click.Context) -> None:
+def worker(ctx: click.Context, quiet: bool) -> None:
     """Run the Faust worker (tag → detect → deliver) against MONITOR_BROKER_URL."""
     from agents.app import create_app
     from agents.worker import NewsmonWorker
@@ -68,7 +77,7 @@ def worker(ctx: click.Context) -> None:
         raise click.UsageError(str(exc)) from exc
     wctx.metrics.up_since.labels("worker").set_to_current_time()
     serve(wctx.metrics, settings.worker_metrics_port, settings.metrics_host)
-    NewsmonWorker(app, wctx, loglevel=ctx.obj["log_level"].lower()).execute_from_commandline()
+    NewsmonWorker(app, wctx, loglevel=ctx.obj["log_level"].lower(), quiet=quiet).execute_from_commandline()
 
 
 @cli.command()
@@ -83,6 +92,13 @@ def poll(ctx: click.Context, once: bool) -> None:
         sys.exit(asyncio.run(run_poller(_settings(), once=once)))
     except ConfigError as exc:
         _fail_config(exc)
+
+
+def _progress_bar(what: str):
+    """A progress bar on stderr when it is a terminal; nothing at all when piped (disable=None)."""
+    from tqdm import tqdm
+
+    return tqdm(desc=what, unit=" articles", file=sys.stderr, disable=None, leave=False, dynamic_ncols=True)
 
 
 @cli.command()
@@ -108,10 +124,11 @@ def replay(ctx: click.Context, files: tuple[Path, ...], output) -> None:
     except ConfigError as exc:
         _fail_config(exc)
     replayer = Replayer(make_tagger(settings, watchlist), settings)
-    try:
-        stats = run_replay(list(files), replayer, output)
-    except UnreadableInput as exc:
-        raise click.UsageError(str(exc)) from exc
+    with _progress_bar("replay") as bar:
+        try:
+            stats = run_replay(list(files), replayer, output, progress=bar.update)
+        except UnreadableInput as exc:
+            raise click.UsageError(str(exc)) from exc
     click.echo(
         f"replayed {stats.articles} articles in {stats.seconds:.1f} s ({stats.per_second:.1f}/s): "
         f"{stats.relevant} relevant, {stats.alerts} alerts, {stats.failed} failed",
@@ -161,7 +178,8 @@ def evaluate(labels: Path, claims: Path, shared: Path | None, json_out) -> None:
         _fail_config(exc)
     started = time.perf_counter()
     replayer = Replayer(make_tagger(settings, watchlist), settings)
-    report = run(replayer, labels, claims, shared, progress=lambda n: click.echo(f"  … {n} articles", err=True))
+    with _progress_bar("eval") as bar:
+        report = run(replayer, labels, claims, shared, progress=lambda n: bar.update())
     click.echo(format_report(report))
     click.echo(f"({report.articles} articles in {time.perf_counter() - started:.0f} s)", err=True)
     if json_out is not None:

@@ -8,6 +8,7 @@ Every knob is an environment variable prefixed ``MONITOR_`` (``MONITOR_BROKER_UR
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,13 @@ class Settings(BaseSettings):
     #: Process id of the embedded broker (set by ``newsmon run``), so the poller can report
     #: its memory: Tansu keeps every message in memory and grows with every article.
     embedded_broker_pid: int = 0
+    #: Identity of the embedded broker's current run (a fresh id per broker start, set by
+    #: ``newsmon run``). Table offsets stored on disk are valid for this broker only; empty
+    #: on Apache Kafka, whose offsets outlive its processes.
+    broker_incarnation: str = ""
+    #: Where the worker keeps its tables: "rocksdb" (on disk under data_dir, survives
+    #: restarts) or "memory" (rebuilt from the changelogs at every start).
+    table_store: Literal["rocksdb", "memory"] = "rocksdb"
     #: Above this RSS the supervisor warns that the embedded broker should give way to Kafka.
     embedded_broker_warn_bytes: int = Field(default=2 * 1024**3, ge=0)
     app_id: str = "newsmon"
@@ -104,6 +112,13 @@ class Settings(BaseSettings):
     delivery_tick_s: float = Field(default=1.0, gt=0)
     #: Longest time one sink spends on due retries per tick (the rest wait for the next).
     delivery_tick_budget_s: float = Field(default=10.0, gt=0)
+
+    # --- the terminal of ``newsmon run`` -------------------------------------------------
+    #: Seconds between two status lines (feeds, articles, alerts, lag).
+    status_interval_s: float = Field(default=300.0, gt=0)
+    #: A Python logging level: set, it brings every log line at that level back to the
+    #: terminal (as ``newsmon run --verbose`` does); empty, logs go to data/logs only.
+    log_level: str = ""
 
     # --- metrics ------------------------------------------------------------------------
     #: 0 disables the endpoint (tests pick free ports).

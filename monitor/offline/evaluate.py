@@ -281,7 +281,7 @@ def run(replayer, labels_path: Path, claims_path: Path | None, shared: Path, pro
             failures[article.id] = error
         if tagged is not None and article.id in wanted:
             tagged_by_id[article.id] = tagged
-        if progress and n % 200 == 0:
+        if progress:
             progress(n)
     report = score(labels, outcomes_of(pairs))
     report.failures = failures

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -124,12 +124,16 @@ def failure(exc: BaseException, stage: str) -> str:
     return f"{stage}: {type(exc).__name__}: {exc}"
 
 
-def replay(paths: list[Path], replayer: Replayer, out: TextIO) -> ReplayStats:
-    """Write one JSON line per article of ``paths`` to ``out``; return counts and timing."""
+def replay(paths: list[Path], replayer: Replayer, out: TextIO, progress: Callable[[], object] | None = None) -> ReplayStats:
+    """Write one JSON line per article of ``paths`` to ``out``; return counts and timing.
+
+    ``progress`` is called once per article (the CLI's progress bar)."""
     stats = ReplayStats()
     started = time.perf_counter()
     for article, decision, error in replayer.decisions(read_articles(paths)):
         stats.articles += 1
+        if progress is not None:
+            progress()
         if decision is None:
             stats.failed += 1
             out.write(json.dumps({"id": article.id, "relevant": False, "alert": False, "error": error}) + "\n")

@@ -3,6 +3,7 @@
 Children run in their own sessions (so a terminal's Ctrl-C reaches only us and we stop
 them in order: poller, worker, broker) and die with us if we are killed outright.
 A child that exits on its own is restarted with back-off; the daemon keeps running.
+What reaches the terminal (summary, status lines, alerts, errors) is ``monitor.runtime.terminal``'s.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 
 from monitor.runtime.broker import EmbeddedBroker, die_with_parent
 from monitor.runtime.health import WORKER_READY
 from monitor.runtime.kafka_topics import ensure_topics
 from monitor.runtime.metrics import process_rss_bytes
+from monitor.runtime.terminal import ChildLog, fetch_page, read_status, summary
 from monitor.settings import Settings
 
 log = logging.getLogger("newsmon.run")
@@ -33,6 +36,7 @@ class Child:
     name: str
     argv: list[str]
     env: dict[str, str]
+    log: ChildLog
     process: subprocess.Popen | None = None
     ready: threading.Event = field(default_factory=threading.Event)
     restarts: int = 0
@@ -44,21 +48,30 @@ class Child:
             env=self.env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stderr=subprocess.PIPE,
             start_new_session=True,
             preexec_fn=die_with_parent,
         )
         threading.Thread(target=self._echo, args=(self.process,), daemon=True, name=f"echo-{self.name}").start()
+        threading.Thread(target=self._route_log, args=(self.process,), daemon=True, name=f"log-{self.name}").start()
         log.info("started %s (pid %d)", self.name, self.process.pid)
 
     def _echo(self, process: subprocess.Popen) -> None:
+        """stdout carries alerts (the console sink) and the ready line."""
         assert process.stdout is not None
         for raw in process.stdout:
             line = raw.decode("utf-8", "replace")
-            sys.stdout.write(line)
-            sys.stdout.flush()
             if WORKER_READY in line:
                 self.ready.set()
+                self.log.line(f"[INFO] {self.name}: {line}")
+                continue
+            sys.stdout.write(line)
+            sys.stdout.flush()
+
+    def _route_log(self, process: subprocess.Popen) -> None:
+        assert process.stderr is not None
+        for raw in process.stderr:
+            self.log.line(raw.decode("utf-8", "replace"))
 
     def exited(self) -> int | None:
         return None if self.process is None else self.process.poll()
@@ -76,7 +89,7 @@ class Child:
             process.wait()
 
 
-def run_daemon(settings: Settings, *, log_level: str = "INFO") -> int:
+def run_daemon(settings: Settings, *, log_level: str = "INFO", verbose: bool = False, log_path=None) -> int:
     """Run until SIGINT/SIGTERM; return the exit status."""
     began = time.monotonic()
     stopping = threading.Event()
@@ -86,16 +99,35 @@ def run_daemon(settings: Settings, *, log_level: str = "INFO") -> int:
     broker = None
     if not settings.bootstrap_servers:
         broker = EmbeddedBroker(log_path=settings.data_dir / "broker.log").start()
-        settings = settings.with_overrides(broker_url=broker.url, embedded_broker=True, embedded_broker_pid=broker.pid)
+        settings = settings.with_overrides(
+            broker_url=broker.url,
+            embedded_broker=True,
+            embedded_broker_pid=broker.pid,
+            # A new broker, new changelog offsets: the worker's stored ones are for the last one.
+            broker_incarnation=uuid.uuid4().hex,
+        )
         log.info("embedded broker (Tansu, memory only) on %s", broker.url)
+    _say(
+        *summary(
+            settings,
+            broker=f"embedded Tansu on {settings.broker_url} (memory only)" if broker else f"Kafka at {settings.broker_url}",
+            feeds=_count_feeds(settings),
+            sinks=_sink_names(settings),
+            log_path=log_path or settings.data_dir,
+        )
+    )
     env = dict(
         os.environ,
         MONITOR_BROKER_URL=settings.broker_url,
         MONITOR_EMBEDDED_BROKER=str(settings.embedded_broker).lower(),
         MONITOR_EMBEDDED_BROKER_PID=str(settings.embedded_broker_pid),
+        MONITOR_BROKER_INCARNATION=settings.broker_incarnation,
     )
     base = [sys.executable, "-m", "monitor", "--log-level", log_level]
-    children = [Child("poller", base + ["poll"], env), Child("worker", base + ["worker"], env)]
+    children = [
+        Child("poller", base + ["poll"], env, ChildLog(verbose=verbose)),
+        Child("worker", base + ["worker", "--quiet"], env, ChildLog(verbose=verbose)),
+    ]
     try:
         ensure_topics(settings)
         for child in children:
@@ -103,12 +135,14 @@ def run_daemon(settings: Settings, *, log_level: str = "INFO") -> int:
         worker = children[1]
         announced = False
         warned_at = 0.0
+        next_status = time.monotonic() + settings.status_interval_s
         while not stopping.is_set():
             if not announced and worker.ready.is_set():
                 announced = True
-                log.info(
-                    "newsmon ready in %.1f s (broker %s); Ctrl-C stops everything", time.monotonic() - began, settings.broker_url
-                )
+                _say(f"newsmon ready in {time.monotonic() - began:.1f} s; alerts appear below")
+            if time.monotonic() >= next_status:
+                next_status = time.monotonic() + settings.status_interval_s
+                _say(_status_line(settings))
             for child in children:
                 _supervise(child)
             if broker is not None:
@@ -122,6 +156,42 @@ def run_daemon(settings: Settings, *, log_level: str = "INFO") -> int:
         if broker is not None:
             broker.stop()
         log.info("stopped")
+
+
+def _say(*lines: str) -> None:
+    """Lines for the person at the terminal (stdout, beside the alerts), also kept in the log."""
+    for line in lines:
+        log.info("%s", line)
+        sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def _status_line(settings: Settings) -> str:
+    pages = [fetch_page(settings.poller_metrics_port), fetch_page(settings.worker_metrics_port)]
+    return read_status(settings, pages).line(time.strftime("%H:%M:%S"))
+
+
+def _count_feeds(settings: Settings) -> int:
+    from monitor.configfile import ConfigError
+    from monitor.ingest.feedlist import load_feeds
+
+    try:
+        return len(load_feeds(settings.config_file("feeds.yaml")).enabled)
+    except (ConfigError, OSError):
+        return 0  # the poller reports the problem itself
+
+
+def _sink_names(settings: Settings) -> list[str]:
+    from monitor.configfile import ConfigError
+    from monitor.sinks import load_sinks
+
+    try:
+        return [
+            f"{sink.name} ({sink.type_name})" if sink.name != sink.type_name else sink.name
+            for sink in load_sinks(settings.config_file("sinks.yaml"), settings.data_dir)
+        ]
+    except (ConfigError, OSError):
+        return []
 
 
 def _supervise(child: Child) -> None:

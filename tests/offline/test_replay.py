@@ -41,6 +41,40 @@ def test_replay_command_over_the_seeds(settings):
     assert {"RUS", "CHN"} <= set(first["actors"]) and first["evidence"]
     assert by_id[seed("004").stem]["alert"] is False
     assert "replayed 5 articles" in result.stderr
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()], "piped: no progress bar, only the summary"
+
+
+def test_replay_on_a_terminal_shows_a_progress_bar(settings):
+    """stderr a terminal (a pseudo-terminal here): tqdm draws its bar there; stdout stays JSON."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a terminal has a size
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "replay", *map(str, sorted(SEEDS.glob("*.txt")))],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        timeout=180,
+        check=True,
+        env={"MONITOR_CONFIG_DIR": str(settings.config_dir), "PATH": "/usr/bin:/bin"},
+    )
+    os.close(follower)
+    terminal = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        terminal += chunk
+    os.close(leader)
+    assert b"replay: " in terminal and b"articles" in terminal and b"replayed 5 articles" in terminal, terminal
+    assert len(result.stdout.decode().splitlines()) == 5
 
 
 def test_replay_reads_the_input_order_reversed_too(tagger, settings):

@@ -59,14 +59,16 @@ def test_run_prints_an_alert_for_a_local_feed_and_stops_everything_on_ctrl_c(htt
         # 000 and 001 are one story: whichever the worker sees first raises its one alert.
         wait_for(r"Russia (has )?asked China", 5)
         assert float(re.search(r"ready in ([\d.]+) s", ready).group(1)) < 60
-        pids = [int(p) for p in re.findall(r"started \w+ \(pid (\d+)\)", "".join(lines))]
-        broker_pid = int(re.search(r"embedded broker ready on \S+ \(pid (\d+)\)", "".join(lines)).group(1))
+        # The processes it started are named in its log file, not on the terminal.
+        log = (tmp_path / "data" / "logs" / "newsmon.log").read_text(encoding="utf-8")
+        pids = [int(p) for p in re.findall(r"started \w+ \(pid (\d+)\)", log)]
+        broker_pid = int(re.search(r"embedded broker ready on \S+ \(pid (\d+)\)", log).group(1))
         assert len(pids) == 2
     finally:
         os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C goes to the whole foreground group
         code = process.wait(60)
     assert code == 0
-    output = "".join(lines)
+    output = "".join(lines) + (tmp_path / "data" / "logs" / "newsmon.log").read_text(encoding="utf-8")
     # The broker must outlive the worker, or the worker cannot leave its group and is killed.
     assert "did not stop" not in output and "KafkaConnectionError" not in output, output[-3000:]
     time.sleep(0.5)

@@ -47,6 +47,30 @@ def test_console_block_has_headline_evidence_source_and_link():
     assert text == render(sample_alert()) + "\n"
 
 
+def test_console_prints_each_evidence_sentence_once_and_never_the_title_again():
+    """A feed's text often opens with its title and repeats its lede as a paragraph."""
+    repeated = [
+        Evidence(sentence=sentence, index=index, actors=["CHN", "RUS"])
+        for index, sentence in enumerate(
+            [
+                "Russia asks China for drones.",  # the title again, as the text's first sentence
+                "Moscow asked Beijing for drones, officials said.",
+                "Moscow  asked Beijing for drones, officials said.",  # the lede again
+                "China has not answered.",
+            ]
+        )
+    ]
+    alert = sample_alert()
+    alert.evidence = repeated
+    text = render(alert)
+    assert text.count("Russia asks China for drones") == 1
+    assert text.count("Moscow asked Beijing") == 1
+    assert [line.strip() for line in text.splitlines() if "»" in line] == [
+        "» Moscow asked Beijing for drones, officials said.",
+        "» China has not answered.",
+    ]
+
+
 def test_jsonl_appends_one_plain_json_object_per_alert(tmp_path):
     path = tmp_path / "out" / "alerts.jsonl"
     sink = JsonlSink(JsonlSink.config_model(type="jsonl", path=path))
