@@ -1,4 +1,5 @@
-"""The ``newsmon`` command: run, worker, poll, replay, check-config, topics, broker."""
+"""The ``newsmon`` command: run, worker, poll, console, replay, check-config, topics, broker,
+feedback, dlq."""
 
 from __future__ import annotations
 
@@ -49,6 +50,41 @@ def run(ctx: click.Context) -> None:
 
     setup_logging(ctx.obj["log_level"])
     sys.exit(run_daemon(_settings(), log_level=ctx.obj["log_level"]))
+
+
+@cli.command()
+@click.pass_context
+def console(ctx: click.Context) -> None:
+    """Serve the analyst console (alerts, stories, activity, health, feedback) on MONITOR_CONSOLE_HOST:PORT."""
+    from monitor.console.serve import ConsoleRefused, run_console
+
+    setup_logging(ctx.obj["log_level"])
+    try:
+        sys.exit(run_console(_settings()))
+    except ConsoleRefused as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+
+
+@cli.group()
+def feedback() -> None:
+    """Analysts' judgements from the console."""
+
+
+@feedback.command("export")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="CSV file (default: stdout).")
+def feedback_export(output) -> None:
+    """Write the judgements held by the console's read model in the labels format (eval/labels.csv)."""
+    from monitor.console.export import write_labels
+    from monitor.console.serve import READ_MODEL
+    from monitor.console.store import ReadModel
+
+    model = ReadModel(_settings().data_dir / READ_MODEL)
+    try:
+        count = write_labels(model, output)
+    finally:
+        model.close()
+    click.echo(f"{count} judgement(s)", err=True)
 
 
 @cli.command()
