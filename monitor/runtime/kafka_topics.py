@@ -47,9 +47,11 @@ class TopicNames:
         )
 
     def all(self) -> list[str]:
-        return [self.articles, self.tagged, self.decisions, self.alerts, self.deadletter] + (
-            [self.delivery_retries] if self.delivery_retries else []
-        ) + ([self.feedback] if self.feedback else [])
+        return (
+            [self.articles, self.tagged, self.decisions, self.alerts, self.deadletter]
+            + ([self.delivery_retries] if self.delivery_retries else [])
+            + ([self.feedback] if self.feedback else [])
+        )
 
 
 def admin_client(settings: Settings, timeout_s: float = 30.0) -> KafkaAdminClient:

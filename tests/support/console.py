@@ -82,6 +82,13 @@ def story_records(
 def near_miss(article_id: str = "near-1", when: datetime | None = None) -> tuple[Decision, datetime]:
     """An article naming both sides that was judged not relevant."""
     return (
-        Decision(id=article_id, relevant=False, alert=False, actors=["CHN", "RUS"], title="Xi and Putin attend a summit", source="Wire One"),
+        Decision(
+            id=article_id,
+            relevant=False,
+            alert=False,
+            actors=["CHN", "RUS"],
+            title="Xi and Putin attend a summit",
+            source="Wire One",
+        ),
         when or datetime(2026, 11, 21, 12, 0, tzinfo=UTC),
     )
