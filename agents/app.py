@@ -35,6 +35,7 @@ class Topics:
         self.alerts = topic(names.alerts)
         self.deadletter = topic(names.deadletter)
         self.delivery_retries = topic(names.delivery_retries)
+        self.feedback = topic(names.feedback)
 
 
 def faust_settings(settings: Settings) -> dict:
