@@ -1,4 +1,4 @@
-"""``newsmon run``: broker, topics, worker and poller as one supervised daemon.
+"""``newsmon run``: broker, topics, worker, poller and console as one supervised daemon.
 
 Children run in their own sessions (so a terminal's Ctrl-C reaches only us and we stop
 them in order: poller, worker, broker) and die with us if we are killed outright.
@@ -96,6 +96,8 @@ def run_daemon(settings: Settings, *, log_level: str = "INFO") -> int:
     )
     base = [sys.executable, "-m", "monitor", "--log-level", log_level]
     children = [Child("poller", base + ["poll"], env), Child("worker", base + ["worker"], env)]
+    if settings.console_port:  # it prints "console: http://127.0.0.1:<port>/" once it listens
+        children.append(Child("console", base + ["console"], env))
     try:
         ensure_topics(settings)
         for child in children:
