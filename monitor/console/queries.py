@@ -48,6 +48,9 @@ def _is_day(value: str) -> bool:
 
 def _alert(row) -> dict[str, Any]:
     record = json.loads(row["record"])
+    if "story_corroboration" in row.keys() and row["story_corroboration"]:
+        # Re-reports raise no alert: the story's corroboration has grown since this alert.
+        record["corroboration"] = max(record.get("corroboration", 1), row["story_corroboration"])
     return {
         **record,
         "seq": row["seq"],
@@ -82,7 +85,10 @@ def alerts(model: ReadModel, where: AlertFilter = AlertFilter(), *, after: int =
         else:
             clauses.append("(headline LIKE ? OR record LIKE ?)")
             params += [f"%{where.text}%"] * 2
-    sql = f"SELECT * FROM alerts WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT ?"
+    sql = (
+        "SELECT *, (SELECT MAX(json_extract(d.record, '$.corroboration')) FROM decisions d WHERE d.story = alerts.story_id)"
+        f" AS story_corroboration FROM alerts WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT ?"
+    )
     return [_alert(row) for row in model.query(sql, [*params, limit])]
 
 

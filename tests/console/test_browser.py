@@ -134,3 +134,70 @@ def test_live_alert_story_feedback_and_hostile_text_in_a_real_browser(broker_set
     assert "Xi and Putin attend a summit" in browser.find_element(By.CSS_SELECTOR, "table.near").text
     assert browser.execute_script("return typeof window.__pwned") == "undefined", "no feed-supplied script ran"
     assert policy_violations(browser) == [], "the console's own pages break nothing in its policy"
+
+
+@pytest.mark.shared
+def test_seeds_through_the_real_worker_appear_live_and_a_mute_stops_the_escalation(
+    broker_settings, console, browser, start_worker, tagger
+):
+    """The embedded pipeline (real worker: spaCy, stories, novelty) processes the seed articles
+    while the page is open; the mute clicked in the browser stops the delivery's escalation."""
+    from monitor.models import Article, Decision
+    from monitor.offline.readers import read_articles
+    from monitor.relevance.decision import Policy, decide
+    from monitor.relevance.stories import StoryBook
+    from tests.support.paths import SEEDS
+
+    delivery = Article(
+        id="seed-delivery",
+        title="China sends military equipment to Russia after its request, US says",
+        text="US officials say China has sent military equipment and drones to Russia for its invasion of Ukraine, "
+        "after Russia asked China for military assistance. Jake Sullivan met Yang Jiechi in Rome on Monday.",
+        source="Seed Wire D",
+    )
+
+    names = TopicNames.for_settings(broker_settings)
+    worker = start_worker()
+    browser.get(console.url)
+    WebDriverWait(browser, 20).until(lambda b: b.execute_script("return document.body.dataset.live") == "on")
+    browser.execute_script("window.__same_page = 1")
+    articles = read_articles(sorted(SEEDS.glob("*.txt")))
+    outlets = {"000": "Seed Wire A", "001": "Seed Wire B"}
+    articles = [a.derive(source=outlets.get(a.id[:3], "Seed Wire C")) for a in articles]
+    # Without a mute the delivery escalates the seeds' story (the same decisions, replayed here).
+    book, policy = StoryBook("CHN|RUS"), Policy(tagger.watchlist)
+    unmuted = [decide(book, tagged, policy) for tagged in tagger.tag([*articles, delivery]) if tagged.route]
+    assert unmuted[-1].alert is not None and unmuted[-1].alert.kind == "escalation"
+    producer = make_producer(broker_settings)
+    for article in articles:
+        producer.send(names.articles, key=article.id.encode(), value=article.dumps(serializer="json"))
+    producer.flush(15)
+
+    WebDriverWait(browser, 120).until(lambda b: b.find_elements(By.CSS_SELECTOR, "tr.alert"))
+    assert browser.execute_script("return window.__same_page") == 1, "the alert arrived without a reload"
+    shot(browser, "seeds-alerts")
+    browser.find_element(By.CSS_SELECTOR, "tr.alert td.headline a").click()
+    story_url = browser.current_url
+
+    def both_outlets(b) -> bool:
+        b.get(story_url)  # the story page is not live: look again until both decisions are in
+        return {"Seed Wire A", "Seed Wire B"} <= {e.text for e in b.find_elements(By.CSS_SELECTOR, "ul.outlets .outlet")}
+
+    WebDriverWait(browser, 60, poll_frequency=1).until(both_outlets)
+    shot(browser, "seeds-story")
+    story_id = story_url.rsplit("/", 1)[1]
+    browser.find_element(By.CSS_SELECTOR, "form.feedback button[value=mute]").click()
+    WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".muted-tag"))
+    wait_for(lambda: f"muted story {story_id}" in worker.output(), 60, lambda: worker.output()[-2000:])
+
+    producer.send(names.articles, key=delivery.id.encode(), value=delivery.dumps(serializer="json")).get(15)
+    producer.close()
+    wait_for(lambda: console.model.query("SELECT 1 FROM decisions WHERE id = ?", [delivery.id]), 90, "the delivery decided")
+    (row,) = console.model.query("SELECT record FROM decisions WHERE id = ?", [delivery.id])
+    decided = Decision.loads(row[0], serializer="json")
+    assert decided.story == story_id, "the delivery joined the muted story"
+    assert not decided.alert, "a muted story raises no escalation"
+    kinds = [r[0] for r in console.model.query("SELECT kind FROM alerts WHERE story_id = ?", [story_id])]
+    assert kinds == ["new"]
+    assert f"story {story_id} is muted" in worker.output()
+    assert browser.execute_script("return typeof window.__pwned") == "undefined"

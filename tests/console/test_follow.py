@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+from kafka import KafkaConsumer, TopicPartition
 from starlette.testclient import TestClient
 
 from monitor.console.app import create_app
@@ -57,6 +58,19 @@ def test_read_model_is_fed_from_the_topics_and_survives_restarts_and_rebuilds(br
     model = ReadModel(path)
     follower = follow_until(broker_settings, model, (2, 3))
     wait_for(lambda: follower.vitals.undecodable == 1, 10, "the junk record counted")
+    committed = {}
+    group = KafkaConsumer(bootstrap_servers=broker_settings.bootstrap_servers, group_id=follower.group, enable_auto_commit=False)
+    try:
+        wait_for(
+            lambda: (
+                committed.update({tp: group.committed(TopicPartition(*tp)) for tp in model.positions()})
+                or committed == model.positions()
+            ),
+            20,
+            lambda: f"group offsets {committed}",
+        )
+    finally:
+        group.close()
     seen_at = model.query("SELECT seen_at FROM decisions WHERE id = 'story-k-art1'")[0][0]
     assert seen_at == "2026-11-20T09:00:00+00:00", "a decision's time is its record's timestamp"
     follower.stop()

@@ -15,6 +15,7 @@ def test_alerts_page_lists_alerts_newest_first_with_their_fields(client):
     assert "China sends drones to Russia, officials say" in page.text
     assert "Wire One" in page.text and "military_aid" in page.text and "CHN, RUS" in page.text
     assert "asserted" in page.text, "claim modality is shown"
+    assert page.text.count('<td class="num">2</td>') == 2, "outlets: the story's corroboration now, not at alert time"
 
 
 def test_alerts_filters_and_full_text_search(client):
