@@ -177,11 +177,30 @@ def replay(ctx: click.Context, files: tuple[Path, ...], output) -> None:
     help="Directory with corpus/ and seeds/ (default: $NEWSMON_SHARED_DIR or ../shared).",
 )
 @click.option("--json", "json_out", type=click.File("w", encoding="utf-8"), default=None, help="Also write the figures as JSON.")
-def evaluate(labels: Path, claims: Path, shared: Path | None, json_out) -> None:
+@click.option(
+    "--feedback",
+    "feedback_days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Instead: precision of the alerts analysts judged on the console over the last DAYS.",
+)
+def evaluate(labels: Path, claims: Path, shared: Path | None, json_out, feedback_days: int | None) -> None:
     """Score relevance, topics, stories and claims on the labelled set, beside the keyword baseline."""
     import dataclasses
     import json
     import os
+
+    if feedback_days is not None:
+        from monitor.console.precision import format_precision, measure
+        from monitor.console.serve import READ_MODEL
+        from monitor.console.store import ReadModel
+
+        model = ReadModel(_settings().data_dir / READ_MODEL)
+        try:
+            click.echo(format_precision(measure(model, feedback_days)))
+        finally:
+            model.close()
+        return
 
     from monitor.nlp.pool import make_tagger
     from monitor.offline.evaluate import format_report, run

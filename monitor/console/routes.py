@@ -6,13 +6,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from monitor.console.context import HERE
-from monitor.console.pages import activity, alerts, events, feedback, health, login, story
+from monitor.console.pages import activity, alerts, events, feedback, health, login, precision, story
 
 ROUTES = [
     Route("/", alerts.page, methods=["GET"], name="alerts"),
     Route("/events", events.stream, methods=["GET"], name="events"),
     Route("/story/{story_id}", story.page, methods=["GET"], name="story"),
     Route("/activity", activity.page, methods=["GET"], name="activity"),
+    Route("/precision", precision.page, methods=["GET"], name="precision"),
     Route("/health", health.page, methods=["GET"], name="health"),
     Route("/healthz", health.probe, methods=["GET"], name="healthz"),
     Route("/feedback", feedback.post, methods=["POST"], name="feedback"),

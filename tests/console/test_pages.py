@@ -73,3 +73,32 @@ def test_static_files_stay_inside_the_package(client):
     assert client.get("/static/../store.py").status_code == 404
     assert client.get("/static/%2e%2e/store.py").status_code == 404
     assert client.get("/static/console.css").status_code == 200
+
+
+def test_precision_counts_the_latest_judgement_of_each_alert_per_topic_and_rule(client, filled):
+    from datetime import timedelta
+
+    from monitor.console.precision import format_precision, measure
+    from monitor.models import Feedback, utcnow
+
+    now = utcnow()
+    judged = [
+        ("story-a-new", "not_relevant", now - timedelta(hours=3)),
+        ("story-a-new", "relevant", now - timedelta(hours=2)),  # the analyst changed their mind
+        ("story-a-esc", "not_relevant", now - timedelta(hours=1)),
+        ("story-a-esc", "mute", now),  # says nothing about relevance
+        ("story-a-new", "relevant", now - timedelta(days=40)),  # outside the window
+    ]
+    filled.store(
+        feedback=[
+            Feedback(id=f"f{n}", verdict=verdict, story_id="story-a", alert_id=alert, created_at=when)
+            for n, (alert, verdict, when) in enumerate(judged)
+        ]
+    )
+    result = measure(filled, 30)
+    assert (result.overall.right, result.overall.wrong, result.overall.precision) == (1, 1, 0.5)
+    assert result.by_topic["military_aid"].judged == 2 and result.by_rule["pair-sentence-trigger"].precision == 0.5
+    assert "topic military_aid" in format_precision(result)
+    page = client.get("/precision?days=30").text
+    assert '<th>all alerts</th><td class="num">0.50</td>' in page
+    assert client.get("/precision?days=<script>").status_code == 200
