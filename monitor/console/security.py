@@ -42,8 +42,9 @@ CSRF_COOKIE = "newsmon_csrf"
 CSRF_FIELD = "csrf"
 #: Larger form bodies are refused: the console's forms hold a few short fields.
 MAX_FORM_BYTES = 64 * 1024
-#: Paths a visitor without a session may reach when a token is configured.
-OPEN_PATHS = ("/login", "/static/")
+#: Paths a visitor without a session may reach when a token is configured (a probe's
+#: ``/healthz`` says "ok" and nothing else).
+OPEN_PATHS = ("/login", "/static/", "/healthz")
 
 
 def is_loopback(host: str) -> bool:
