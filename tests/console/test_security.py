@@ -45,6 +45,7 @@ def test_beyond_loopback_every_request_needs_the_token(settings, filled):
     with TestClient(create_app(secured, filled), follow_redirects=False) as client:
         assert client.get("/").status_code == 303 and client.get("/").headers["location"] == "/login"
         assert client.get("/story/story-a").status_code == 303
+        assert client.get("/healthz").text == "ok", "a probe needs no session, and learns nothing else"
         assert client.get("/events", headers={"accept": "text/event-stream"}).status_code == 401
         assert client.post("/feedback", data={"verdict": "mute"}).status_code == 401
         client.cookies.set(SESSION_COOKIE, session_value("wrong"))
