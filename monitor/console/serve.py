@@ -7,6 +7,7 @@ listens, the line ``newsmon run`` passes on to its terminal.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 
@@ -107,6 +108,8 @@ def _router(settings: Settings):
 def run_console(settings: Settings) -> int:
     """Serve until interrupted; the exit status."""
     server = ConsoleServer(settings).start()
+    # uvicorn handles signals only on the main thread; ours waits, so stop it cleanly here.
+    signal.signal(signal.SIGTERM, lambda *_: setattr(server.server, "should_exit", True))
     print(f"console: {server.url}", flush=True)
     try:
         server.wait()
