@@ -18,10 +18,12 @@ from starlette.templating import Jinja2Templates
 from monitor.console.follow import Vitals
 from monitor.console.marks import segments
 from monitor.console.store import ReadModel
-from monitor.runtime.kafka_topics import TopicNames, make_producer
+from monitor.runtime.kafka_topics import TopicNames
 from monitor.settings import Settings
 
 HERE = Path(__file__).parent
+#: Longest a feedback click waits for the broker before the page says it was not stored.
+FEEDBACK_WAIT_S = 5
 
 
 def link(url: str) -> str:
@@ -60,9 +62,19 @@ class Console:
         return TopicNames.for_settings(self.settings)
 
     def producer(self) -> KafkaProducer:
+        """The producer of judgements: acks=all, and short waits, since a person is waiting."""
         with self._lock:
             if self._producer is None:
-                self._producer = make_producer(self.settings)
+                self._producer = KafkaProducer(
+                    bootstrap_servers=self.settings.bootstrap_servers,
+                    client_id=f"{self.settings.app_id}-console",
+                    acks="all",
+                    enable_idempotence=False,  # the embedded broker has none; ids dedupe judgements
+                    retries=2,
+                    max_block_ms=FEEDBACK_WAIT_S * 1000,
+                    request_timeout_ms=FEEDBACK_WAIT_S * 1000,
+                    bootstrap_timeout_ms=FEEDBACK_WAIT_S * 1000,
+                )
             return self._producer
 
     def close(self) -> None:

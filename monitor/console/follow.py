@@ -27,6 +27,8 @@ from monitor.settings import Settings
 log = logging.getLogger(__name__)
 
 VITALS_EVERY_S = 10.0
+#: How long to wait for a topic to exist before following the others without it.
+TOPIC_WAIT_S = 60.0
 
 
 @dataclass
@@ -99,10 +101,14 @@ class Follower:
         partitions: list[TopicPartition] = []
         for topic in self.topics:
             found = None
-            while not found and not self._stopping.is_set():
+            deadline = time.monotonic() + TOPIC_WAIT_S
+            while not found and not self._stopping.is_set() and time.monotonic() < deadline:
                 found = consumer.partitions_for_topic(topic)
                 if not found:
                     self._stopping.wait(0.5)  # the worker or `newsmon topics` has not created it yet
+            if not found:
+                log.warning("topic %s does not exist: the console follows the others (run `newsmon topics`)", topic)
+                self.vitals.error = f"topic {topic} missing"
             partitions += [TopicPartition(topic, p) for p in sorted(found or ())]
         consumer.assign(partitions)
         stored = self.model.positions()

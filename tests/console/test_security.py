@@ -80,3 +80,14 @@ def test_hostile_feed_text_renders_as_text(settings, model, hostile):
             assert "Tom &amp;amp; Jerry" in story, "entities are shown as typed, not decoded"
         if hostile == LONG:
             assert story.count(LONG.strip()) >= 2, "the whole 10 kB string is there, as text"
+
+
+def test_feedback_the_broker_does_not_take_is_refused_and_not_stored(settings, filled):
+    from tests.support.prometheus import free_port
+
+    offline = settings.with_overrides(broker_url=f"127.0.0.1:{free_port()}")
+    with TestClient(create_app(offline, filled), base_url="http://127.0.0.1:8090") as client:
+        token = csrf_of(client)
+        response = client.post("/feedback", data={"csrf": token, "verdict": "relevant", "story_id": "story-a"})
+    assert response.status_code == 503 and "not stored" in response.text
+    assert filled.query("SELECT COUNT(*) FROM feedback")[0][0] == 0, "the topic is the record of truth: nothing without it"

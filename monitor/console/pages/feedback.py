@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import uuid
 
+from kafka.errors import KafkaError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from monitor.console import queries
-from monitor.console.context import Console, console_of
+from monitor.console.context import FEEDBACK_WAIT_S, Console, console_of
 from monitor.models import FEEDBACK_VERDICTS, Feedback, utcnow
 
 ID_CHARS = 64
@@ -44,7 +45,10 @@ async def post(request: Request) -> Response:
         note=str(form.get("note", ""))[:NOTE_CHARS],
         created_at=utcnow(),
     )
-    await run_in_threadpool(_record, console, item)
+    try:
+        await run_in_threadpool(_record, console, item)
+    except KafkaError as exc:
+        return PlainTextResponse(f"feedback not stored: the broker did not take it ({type(exc).__name__}); try again", 503)
     return RedirectResponse(back_to(str(form.get("next", "/"))), 303)
 
 
@@ -58,5 +62,5 @@ def _route(console: Console, story_id: str) -> str:
 def _record(console: Console, item: Feedback) -> None:
     """To the topic first (the record of truth, which the detect stage reads), then here."""
     key = (item.route or item.story_id).encode()
-    console.producer().send(console.names.feedback, key=key, value=item.dumps(serializer="json")).get(timeout=15)
+    console.producer().send(console.names.feedback, key=key, value=item.dumps(serializer="json")).get(timeout=2 * FEEDBACK_WAIT_S)
     console.model.store(feedback=[item])
