@@ -3,6 +3,7 @@ to listen beyond loopback without a token."""
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -53,3 +54,51 @@ def test_console_refuses_to_listen_beyond_loopback_without_a_token(settings):
     )
     assert result.returncode == 2
     assert "beyond loopback, without a token" in result.stderr
+
+
+def test_feedback_export_and_eval_feedback_read_the_read_model(settings, tmp_path):
+    from monitor.console.serve import READ_MODEL
+    from monitor.console.store import ReadModel
+    from monitor.models import Feedback, utcnow
+    from tests.support.console import story_records
+
+    model = ReadModel(settings.data_dir / READ_MODEL)
+    alerts, decisions = story_records()
+    model.store(
+        alerts,
+        decisions,
+        [
+            Feedback(
+                id="f1",
+                verdict="relevant",
+                story_id="story-a",
+                alert_id="story-a-new",
+                article_id="story-a-art1",
+                created_at=utcnow(),
+            )
+        ],
+    )
+    model.close()
+    out = tmp_path / "judged.csv"
+    export = subprocess.run(
+        [sys.executable, "-m", "monitor", "feedback", "export", "-o", str(out)],
+        env=_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert export.returncode == 0 and "1 judgement(s)" in export.stderr
+    (row,) = csv.DictReader(out.open(encoding="utf-8"))
+    assert (row["file"], row["id"], row["relevant"], row["topics"], row["story"], row["split"]) == (
+        "feedback", "story-a-art1", "1", "military_aid", "story-a", "feedback",
+    )  # fmt: skip
+    assert row["note"].startswith("relevant on ") and row["drawn"] == "feedback"
+    precision = subprocess.run(
+        [sys.executable, "-m", "monitor", "eval", "--feedback", "30"],
+        env=_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert precision.returncode == 0
+    assert "topic military_aid" in precision.stdout and "1.00" in precision.stdout
