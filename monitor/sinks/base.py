@@ -11,6 +11,7 @@ import abc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -53,10 +54,21 @@ class SinkConfig(BaseModel):
     #: dead-lettered. Each wait is jittered by ±``retry_jitter``.
     retry_delays_s: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S
     retry_jitter: float = Field(default=0.2, ge=0, le=1)
+    #: Public base URL of the analyst console ("https://newsmon.example.org/"): when set,
+    #: each alert links to its story's page there. Empty: no link.
+    console_url: str = ""
 
     @property
     def sink_name(self) -> str:
         return self.name or self.type
+
+
+def console_link(console_url: str, alert: Alert) -> str | None:
+    """The alert's page on the console (its story, at the alert's "why" section), or None
+    without a console URL. The path is the console's ``/story/{story_id}`` route."""
+    if not console_url.startswith(("https://", "http://")):
+        return None
+    return f"{console_url.rstrip('/')}/story/{quote(alert.story_id, safe='')}#why-{quote(alert.id, safe='')}"
 
 
 class Sink(abc.ABC):
