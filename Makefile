@@ -37,17 +37,19 @@ run: install
 # test` installs them when they are missing. policy-rc.d keeps the package from starting a
 # Prometheus service (in a container there is nothing to start it with); the service is
 # also left disabled, so a developer's machine gets the binaries and nothing running.
-TEST_TOOLS := prometheus promtool docker-compose
+# The console's browser test drives Debian's chromium through chromium-driver (selenium).
+TEST_TOOLS := prometheus promtool docker-compose chromium chromedriver
+TEST_PACKAGES := prometheus docker-compose chromium chromium-driver
 test-tools:
 	@missing=; for tool in $(TEST_TOOLS); do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
 	[ -n "$$missing" ] || exit 0; \
-	echo "installing Debian packages prometheus docker-compose (missing:$$missing)"; \
+	echo "installing Debian packages $(TEST_PACKAGES) (missing:$$missing)"; \
 	sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	if [ -n "$$sudo" ] && ! command -v sudo >/dev/null 2>&1; then \
-	  echo "make test needs$$missing (Debian packages prometheus, docker-compose): run as root or install sudo" >&2; exit 1; fi; \
+	  echo "make test needs$$missing (Debian packages $(TEST_PACKAGES)): run as root or install sudo" >&2; exit 1; fi; \
 	guard=; if [ ! -e /usr/sbin/policy-rc.d ]; then \
 	  printf '#!/bin/sh\nexit 101\n' | $$sudo tee /usr/sbin/policy-rc.d >/dev/null && $$sudo chmod 755 /usr/sbin/policy-rc.d && guard=1; fi; \
-	$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus docker-compose >/dev/null; \
+	$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEST_PACKAGES) >/dev/null; \
 	status=$$?; \
 	[ -z "$$guard" ] || $$sudo rm -f /usr/sbin/policy-rc.d; \
 	if command -v systemctl >/dev/null 2>&1; then $$sudo systemctl disable prometheus.service >/dev/null 2>&1 || true; fi; \

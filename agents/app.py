@@ -36,6 +36,7 @@ class KafkaTopics:
         self.alerts = topic(names.alerts)
         self.deadletter = topic(names.deadletter)
         self.delivery_retries = topic(names.delivery_retries)
+        self.feedback = topic(names.feedback)
 
 
 def faust_settings(settings: Settings) -> dict:

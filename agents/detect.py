@@ -1,7 +1,9 @@
 """Detect agent: tagged articles → story placement → decisions, and alerts to the outbox.
 
 Story books live in a table keyed by route (the watched pair), the same key the tagged
-topic is partitioned by, so one worker owns each pair's stories however many run.
+topic is partitioned by, so one worker owns each pair's stories however many run. Mutes
+from the console's ``feedback`` topic, keyed by route too, live in a table beside them: a
+muted story raises no more alerts (its articles are still decided and placed).
 """
 
 from __future__ import annotations
@@ -13,11 +15,20 @@ import faust
 from agents.context import WorkerContext
 from agents.dead_letter import dead_letter_event
 from agents.state import table_options
-from monitor.models import TaggedArticle, utcnow
-from monitor.relevance.decision import Rulebook, decide
+from monitor.models import Feedback, TaggedArticle, utcnow
+from monitor.relevance.decision import Rulebook, Verdict, decide
 from monitor.relevance.stories import StoryBook
 
 log = logging.getLogger(__name__)
+
+#: Muted stories remembered per route; the oldest give way (stories expire long before).
+MAX_MUTES = 500
+
+
+def silenced(verdict: Verdict) -> Verdict:
+    """The verdict without its alert: what a muted story's article gets."""
+    decision = verdict.decision.derive(alert=False, escalation=False, alert_id=None)
+    return Verdict(decision, alert=None, resend=None, new_story=verdict.new_story, placement=verdict.placement)
 
 
 def register(app: faust.App, topics, ctx: WorkerContext) -> None:
@@ -30,6 +41,26 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
         value_type=None,
         options=table_options(ctx.settings.broker_incarnation),
     )
+    mutes = app.Table(
+        "mutes",
+        default=None,
+        partitions=ctx.settings.partitions,
+        key_type=str,
+        value_type=None,
+        options=table_options(ctx.settings.broker_incarnation),
+    )
+
+    @app.agent(topics.feedback, name="mutes")
+    async def mute(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            try:
+                item = Feedback.loads(event.value, serializer="json")
+            except Exception as exc:
+                await dead_letter_event(topics, ctx, "detect", "undecodable", exc, event)
+                continue
+            if item.verdict == "mute" and item.route and item.story_id not in (mutes.get(item.route) or ()):
+                mutes[item.route] = [*(mutes.get(item.route) or ()), item.story_id][-MAX_MUTES:]
+                log.info("muted story %s of %s", item.story_id, item.route)
 
     @app.agent(topics.tagged, name="detect")
     async def detect(stream: faust.StreamT) -> None:
@@ -47,6 +78,9 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
                 log.exception("detect failed for article %s", tagged.article.id)
                 await dead_letter_event(topics, ctx, "detect", "detect_failed", exc, event)
                 continue
+            if verdict.decision.story in (mutes.get(route) or ()) and (verdict.alert or verdict.resend):
+                log.info("story %s is muted: no alert for article %s", verdict.decision.story, tagged.article.id)
+                verdict = silenced(verdict)
             outgoing = verdict.alert or verdict.resend
             if outgoing is not None:
                 # The outbox first, then the story state: a crash in between re-processes

@@ -1,4 +1,5 @@
-"""The ``newsmon`` command: run, worker, poll, replay, check-config, topics, broker."""
+"""The ``newsmon`` command: run, worker, poll, console, replay, check-config, topics, broker,
+feedback, dlq."""
 
 from __future__ import annotations
 
@@ -57,6 +58,41 @@ def run(ctx: click.Context, verbose: bool) -> None:
     level = (settings.log_level or ctx.obj["log_level"]).upper()
     path = setup_daemon_logging(settings, level, verbose=verbose or bool(settings.log_level))
     sys.exit(run_daemon(settings, log_level=level, verbose=verbose or bool(settings.log_level), log_path=path))
+
+
+@cli.command()
+@click.pass_context
+def console(ctx: click.Context) -> None:
+    """Serve the analyst console (alerts, stories, activity, health, feedback) on MONITOR_CONSOLE_HOST:PORT."""
+    from monitor.console.serve import ConsoleRefused, run_console
+
+    setup_logging(ctx.obj["log_level"])
+    try:
+        sys.exit(run_console(_settings()))
+    except ConsoleRefused as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+
+
+@cli.group()
+def feedback() -> None:
+    """Analysts' judgements from the console."""
+
+
+@feedback.command("export")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="CSV file (default: stdout).")
+def feedback_export(output) -> None:
+    """Write the judgements held by the console's read model in the labels format (eval/labels.csv)."""
+    from monitor.console.export import write_labels
+    from monitor.console.serve import READ_MODEL
+    from monitor.console.store import ReadModel
+
+    model = ReadModel(_settings().data_dir / READ_MODEL)
+    try:
+        count = write_labels(model, output)
+    finally:
+        model.close()
+    click.echo(f"{count} judgement(s)", err=True)
 
 
 @cli.command()
@@ -158,11 +194,30 @@ def replay(ctx: click.Context, files: tuple[Path, ...], output) -> None:
     help="Directory with corpus/ and seeds/ (default: $NEWSMON_SHARED_DIR or ../shared).",
 )
 @click.option("--json", "json_out", type=click.File("w", encoding="utf-8"), default=None, help="Also write the figures as JSON.")
-def evaluate(labels: Path, claims: Path, shared: Path | None, json_out) -> None:
+@click.option(
+    "--feedback",
+    "feedback_days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Instead: precision of the alerts analysts judged on the console over the last DAYS.",
+)
+def evaluate(labels: Path, claims: Path, shared: Path | None, json_out, feedback_days: int | None) -> None:
     """Score relevance, topics, stories and claims on the labelled set, beside the keyword baseline."""
     import dataclasses
     import json
     import os
+
+    if feedback_days is not None:
+        from monitor.console.precision import format_precision, measure
+        from monitor.console.serve import READ_MODEL
+        from monitor.console.store import ReadModel
+
+        model = ReadModel(_settings().data_dir / READ_MODEL)
+        try:
+            click.echo(format_precision(measure(model, feedback_days)))
+        finally:
+            model.close()
+        return
 
     from monitor.nlp.pool import make_tagger
     from monitor.offline.evaluate import format_report, run

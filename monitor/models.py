@@ -208,6 +208,28 @@ class DeadLetter(faust.Record, namespace="newsmon.deadletter", isodates=True, va
     sink: str = Text()
 
 
+#: What an analyst may say about an alert or a story on the console.
+FEEDBACK_VERDICTS = ("relevant", "not_relevant", "wrong_story", "mute")
+
+
+class Feedback(faust.Record, namespace="newsmon.feedback", isodates=True, validation=True, serializer="json"):
+    """An analyst's judgement from the console, on the ``feedback`` topic.
+
+    Keyed by the story's route (the watched pair) so the detect stage that owns the story
+    reads the mute; ``id`` is random per click, so a re-read of the topic stores it once.
+    """
+
+    id: str
+    verdict: str
+    story_id: str = Text()
+    alert_id: str = Text()
+    article_id: str = Text()
+    route: str = Text()
+    #: For ``wrong_story``: the story it belongs with, as the analyst wrote it.
+    note: str = Text()
+    created_at: datetime | None = None
+
+
 class DeliveryTask(faust.Record, namespace="newsmon.deliverytask", validation=True, serializer="json"):
     """A message on the delivery-retries topic, and a pending delivery in its table.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIB = 1024 * 1024
@@ -128,6 +128,14 @@ class Settings(BaseSettings):
     #: Seconds between the worker's consumer-lag measurements (broker offsets, one request).
     lag_interval_s: float = Field(default=10.0, gt=0)
 
+    # --- console ------------------------------------------------------------------------
+    #: Where ``newsmon console`` listens. Anything beyond loopback needs console_token.
+    console_host: str = "127.0.0.1"
+    #: 0 disables the console in ``newsmon run`` (tests pick free ports).
+    console_port: int = Field(default=8090, ge=0, le=65535)
+    #: Token (or password) a person gives once to get a session cookie; empty: loopback only.
+    console_token: SecretStr = SecretStr("")
+
     @field_validator("broker_url")
     @classmethod
     def _strip_scheme(cls, value: str) -> str:
@@ -173,6 +181,8 @@ class Settings(BaseSettings):
         """These settings as MONITOR_* variables, for a child process (worker, poller) to load."""
         env = {}
         for name, value in self.model_dump().items():
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
             if value is not None:
                 env[f"MONITOR_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
         return env

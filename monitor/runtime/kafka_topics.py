@@ -2,7 +2,8 @@
 
 Topic flow: poller → ``articles`` → tag → ``tagged`` → detect → ``decisions`` (every
 article's outcome) and ``alerts`` (the outbox) → deliver → sinks; anything a stage cannot
-process goes to ``deadletter`` with its cause.
+process goes to ``deadletter`` with its cause. The console reads decisions and alerts, and writes analysts'
+judgements to ``feedback``, whose mutes the detect stage honours.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class KafkaTopicNames:
     deadletter: str
     #: Retries, digests and operator replays of deliveries, and the ticks that drive them.
     delivery_retries: str = ""
+    #: Analysts' judgements from the console; the detect stage reads its mutes.
+    feedback: str = ""
 
     @classmethod
     def for_settings(cls, settings: Settings) -> KafkaTopicNames:
@@ -40,11 +43,14 @@ class KafkaTopicNames:
             alerts=f"{prefix}-alerts",
             deadletter=f"{prefix}-deadletter",
             delivery_retries=f"{prefix}-delivery-retries",
+            feedback=f"{prefix}-feedback",
         )
 
     def all(self) -> list[str]:
-        return [self.articles, self.tagged, self.decisions, self.alerts, self.deadletter] + (
-            [self.delivery_retries] if self.delivery_retries else []
+        return (
+            [self.articles, self.tagged, self.decisions, self.alerts, self.deadletter]
+            + ([self.delivery_retries] if self.delivery_retries else [])
+            + ([self.feedback] if self.feedback else [])
         )
 
 

@@ -1,4 +1,4 @@
-"""``newsmon run``: broker, topics, worker and poller as one supervised daemon.
+"""``newsmon run``: broker, topics, worker, poller and console as one supervised daemon.
 
 Children run in their own sessions (so a terminal's Ctrl-C reaches only us and we stop
 them in order: poller, worker, broker) and die with us if we are killed outright.
@@ -128,6 +128,8 @@ def run_daemon(settings: Settings, *, log_level: str = "INFO", verbose: bool = F
         Child("poller", base + ["poll"], env, ChildLog(verbose=verbose)),
         Child("worker", base + ["worker", "--quiet"], env, ChildLog(verbose=verbose)),
     ]
+    if settings.console_port:  # it prints "console: http://127.0.0.1:<port>/" once it listens
+        children.append(Child("console", base + ["console"], env, ChildLog(verbose=verbose)))
     try:
         ensure_topics(settings)
         for child in children:

@@ -11,6 +11,7 @@ import abc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -73,6 +74,9 @@ class SinkConfig(BaseModel):
     #: Alerts below this severity are not sent to this sink (a Slack channel may take only
     #: ``high`` while a webhook takes everything).
     min_severity: Literal["low", "medium", "high"] = "low"
+    #: Public base URL of the analyst console ("https://newsmon.example.org/"): when set,
+    #: each alert links to its story's page there. Empty: no link.
+    console_url: str = ""
 
     @property
     def sink_name(self) -> str:
@@ -81,6 +85,14 @@ class SinkConfig(BaseModel):
     def accepts(self, alert: Alert) -> bool:
         """True when the alert's severity reaches ``min_severity``."""
         return severity_rank(alert.severity) >= severity_rank(self.min_severity)
+
+
+def console_link(console_url: str, alert: Alert) -> str | None:
+    """The alert's page on the console (its story, at the alert's "why" section), or None
+    without a console URL. The path is the console's ``/story/{story_id}`` route."""
+    if not console_url.startswith(("https://", "http://")):
+        return None
+    return f"{console_url.rstrip('/')}/story/{quote(alert.story_id, safe='')}#why-{quote(alert.id, safe='')}"
 
 
 class Sink(abc.ABC):

@@ -21,7 +21,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from monitor.models import Alert
 from monitor.net.guard import allowlist
-from monitor.sinks.base import DeliveryError, Sink, SinkConfig, register
+from monitor.sinks.base import DeliveryError, Sink, SinkConfig, console_link, register
 from monitor.sinks.endpoint import Endpoint, Response, retry_after_s
 from monitor.sinks.slack_message import alert_message, digest_messages
 
@@ -119,7 +119,7 @@ class SlackSink(Sink):
 
     async def deliver(self, alert: Alert, thread: str | None = None) -> str | None:
         threaded = self.bot and bool(thread) and alert.kind == "escalation"
-        payload = alert_message(alert, threaded=threaded)
+        payload = alert_message(alert, threaded=threaded, console=console_link(self.config.console_url, alert))
         if threaded:
             payload["thread_ts"] = thread
         return await self._post(payload)

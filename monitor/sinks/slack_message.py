@@ -135,8 +135,9 @@ def _context(alert: Alert, *, updates_note: bool) -> ContextBlock:
     return ContextBlock(elements=elements[:CONTEXT_ELEMENTS])
 
 
-def alert_blocks(alert: Alert, *, threaded: bool = False) -> list[Block]:
-    """Header, evidence with actors, context, and a button to the article.
+def alert_blocks(alert: Alert, *, threaded: bool = False, console: str | None = None) -> list[Block]:
+    """Header, evidence with actors, context, and buttons to the article and, given
+    ``console`` (the alert's page there), to the console.
 
     ``threaded``: the message is a reply in the first alert's thread, so it need not say
     which alert it updates; otherwise an escalation names the alert it updates.
@@ -151,14 +152,18 @@ def alert_blocks(alert: Alert, *, threaded: bool = False) -> list[Block]:
         _context(alert, updates_note=not threaded),
     ]
     url = _safe_url(alert.url)
+    buttons = []
     if url:
-        blocks.append(
-            ActionsBlock(
-                elements=[
-                    ButtonElement(text=PlainTextObject(text="Read the article", emoji=False), url=url, action_id="open_article"),
-                ]
-            )
+        buttons.append(
+            ButtonElement(text=PlainTextObject(text="Read the article", emoji=False), url=url, action_id="open_article")
         )
+    page = _safe_url(console or "")
+    if page:
+        buttons.append(
+            ButtonElement(text=PlainTextObject(text="Open in newsmon", emoji=False), url=page, action_id="open_console")
+        )
+    if buttons:
+        blocks.append(ActionsBlock(elements=buttons))
     return blocks
 
 
@@ -167,11 +172,11 @@ def fallback_text(alert: Alert) -> str:
     return feed_text(f"newsmon {_kind_label(alert).lower()}: {alert.headline}", FALLBACK_CHARS)
 
 
-def alert_message(alert: Alert, *, threaded: bool = False) -> dict[str, Any]:
+def alert_message(alert: Alert, *, threaded: bool = False, console: str | None = None) -> dict[str, Any]:
     """The JSON body for one alert (validated by the slack_sdk models' ``to_dict``)."""
     return {
         "text": fallback_text(alert),
-        "blocks": [block.to_dict() for block in alert_blocks(alert, threaded=threaded)],
+        "blocks": [block.to_dict() for block in alert_blocks(alert, threaded=threaded, console=console)],
     }
 
 

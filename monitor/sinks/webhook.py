@@ -24,7 +24,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from monitor.models import Alert, plain
 from monitor.net.guard import allowlist
-from monitor.sinks.base import DeliveryError, Sink, SinkConfig, register
+from monitor.sinks.base import DeliveryError, Sink, SinkConfig, console_link, register
 from monitor.sinks.endpoint import Endpoint, Response, retry_after_s
 
 SCHEMA_VERSION = 1
@@ -57,8 +57,8 @@ def alert_data(alert: Alert) -> dict[str, Any]:
     return plain(alert)
 
 
-def alert_body(alert: Alert) -> tuple[str, bytes]:
-    """(webhook-id, body) for one alert."""
+def alert_body(alert: Alert, console: str | None = None) -> tuple[str, bytes]:
+    """(webhook-id, body) for one alert; ``console``: the alert's page on the console."""
     created = alert.created_at.isoformat() if alert.created_at else None
     document = {
         "version": SCHEMA_VERSION,
@@ -67,6 +67,8 @@ def alert_body(alert: Alert) -> tuple[str, bytes]:
         "timestamp": created,
         "data": alert_data(alert),
     }
+    if console:
+        document["console_url"] = console
     return alert.id, json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
 
 
@@ -144,7 +146,7 @@ class WebhookSink(Sink):
         await self.endpoint.close()
 
     async def send(self, alert: Alert) -> None:
-        await self._post(*alert_body(alert))
+        await self._post(*alert_body(alert, console_link(self.config.console_url, alert)))
 
     async def send_batch(self, alerts: list[Alert]) -> None:
         await self._post(*digest_body(alerts))

@@ -3,10 +3,12 @@
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 import pytest
 
@@ -31,6 +33,7 @@ def test_run_prints_an_alert_for_a_local_feed_and_stops_everything_on_ctrl_c(htt
         "MONITOR_POLLER_METRICS_PORT": "0",
         "MONITOR_WORKER_METRICS_PORT": "0",
         "MONITOR_FETCH_ALLOWLIST": "127.0.0.0/8,::1",  # the feed is served on loopback
+        "MONITOR_CONSOLE_PORT": str(_free_port()),
     }
     env.pop("MONITOR_BROKER_URL", None)
     process = subprocess.Popen(
@@ -63,7 +66,13 @@ def test_run_prints_an_alert_for_a_local_feed_and_stops_everything_on_ctrl_c(htt
         log = (tmp_path / "data" / "logs" / "newsmon.log").read_text(encoding="utf-8")
         pids = [int(p) for p in re.findall(r"started \w+ \(pid (\d+)\)", log)]
         broker_pid = int(re.search(r"embedded broker ready on \S+ \(pid (\d+)\)", log).group(1))
-        assert len(pids) == 2
+        assert len(pids) == 3, "poller, worker and console"
+        console = wait_for(r"console: http://127\.0\.0\.1:\d+/", 30).split("console: ")[1].strip()
+        assert console == f"http://127.0.0.1:{env['MONITOR_CONSOLE_PORT']}/"
+        deadline = time.monotonic() + 30
+        while 'class="alert sev-' not in urllib.request.urlopen(console, timeout=5).read().decode():
+            assert time.monotonic() < deadline, "the console never showed the alert"
+            time.sleep(0.5)
     finally:
         os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C goes to the whole foreground group
         code = process.wait(60)
@@ -75,6 +84,12 @@ def test_run_prints_an_alert_for_a_local_feed_and_stops_everything_on_ctrl_c(htt
     for pid in pids + [broker_pid]:
         assert not _alive(pid), f"process {pid} survived newsmon run"
     assert re.search(r"Russia (has )?asked China", (tmp_path / "data" / "alerts.jsonl").read_text())
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _alive(pid: int) -> bool:

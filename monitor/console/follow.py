@@ -1,0 +1,168 @@
+"""The console's Kafka consumer: decisions, alerts and feedback into the read model.
+
+A kafka-python consumer in a thread, in its own group (``<app_id>-console``). It assigns
+itself every partition and resumes from the positions stored in the read model with the
+rows (so deleting ``console.sqlite3`` rebuilds it from the topics' beginning), and commits
+them to its group too, so operators see its lag like any consumer's. It also measures, on
+a timer, what the health page shows: its own lag and the dead letters held.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
+
+from monitor.console.store import ReadModel
+from monitor.models import Alert, Decision, Feedback
+from monitor.runtime.kafka_topics import KafkaTopicNames
+from monitor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+VITALS_EVERY_S = 10.0
+#: How long to wait for a topic to exist before following the others without it.
+TOPIC_WAIT_S = 60.0
+
+
+@dataclass
+class Vitals:
+    """What the health page shows about the topics, measured by the consumer thread."""
+
+    measured_at: float = 0.0
+    #: Messages on the read topics not yet in the read model.
+    lag: dict[str, int] = field(default_factory=dict)
+    dead_letters: int | None = None
+    undecodable: int = 0
+    error: str = ""
+
+
+class Follower:
+    """Reads the topics into ``model`` until stopped."""
+
+    def __init__(self, settings: Settings, model: ReadModel):
+        self.settings = settings
+        self.model = model
+        self.names = KafkaTopicNames.for_settings(settings)
+        self.topics = [self.names.decisions, self.names.alerts, self.names.feedback]
+        self.group = f"{settings.app_id}-console"
+        self.vitals = Vitals()
+        self.ready = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="console-follow")
+
+    def start(self) -> Follower:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stopping.set()
+        self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._follow()
+            except Exception as exc:  # a broker restart, say: start over from the stored positions
+                log.warning("console consumer stopped (%s: %s); reconnecting", type(exc).__name__, exc)
+                self.vitals.error = f"{type(exc).__name__}: {exc}"
+                self._stopping.wait(2.0)
+
+    def _follow(self) -> None:
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.settings.bootstrap_servers,
+            group_id=self.group,
+            client_id=self.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        try:
+            partitions = self._assign(consumer)
+            self.ready.set()
+            measured = 0.0
+            while not self._stopping.is_set():
+                batches = consumer.poll(timeout_ms=500, max_records=500)
+                if batches:
+                    self._store(batches)
+                    self._commit(consumer)
+                if time.monotonic() - measured > VITALS_EVERY_S:
+                    measured = time.monotonic()
+                    self._measure(consumer, partitions)
+        finally:
+            consumer.close()
+
+    def _assign(self, consumer: KafkaConsumer) -> list[TopicPartition]:
+        partitions: list[TopicPartition] = []
+        for topic in self.topics:
+            found = None
+            deadline = time.monotonic() + TOPIC_WAIT_S
+            while not found and not self._stopping.is_set() and time.monotonic() < deadline:
+                found = consumer.partitions_for_topic(topic)
+                if not found:
+                    self._stopping.wait(0.5)  # the worker or `newsmon topics` has not created it yet
+            if not found:
+                log.warning("topic %s does not exist: the console follows the others (run `newsmon topics`)", topic)
+                self.vitals.error = f"topic {topic} missing"
+            partitions += [TopicPartition(topic, p) for p in sorted(found or ())]
+        consumer.assign(partitions)
+        stored = self.model.positions()
+        for tp in partitions:
+            if (tp.topic, tp.partition) in stored:
+                consumer.seek(tp, stored[(tp.topic, tp.partition)])
+            else:
+                consumer.seek_to_beginning(tp)
+        return partitions
+
+    def _store(self, batches) -> None:
+        alerts, decisions, feedback = [], [], []
+        positions = {}
+        for tp, records in batches.items():
+            for record in records:
+                positions[(tp.topic, tp.partition)] = record.offset + 1
+                try:
+                    if tp.topic == self.names.alerts:
+                        alerts.append(Alert.loads(record.value, serializer="json"))
+                    elif tp.topic == self.names.decisions:
+                        seen = datetime.fromtimestamp(record.timestamp / 1000, UTC)
+                        decisions.append((Decision.loads(record.value, serializer="json"), seen))
+                    else:
+                        feedback.append(Feedback.loads(record.value, serializer="json"))
+                except Exception as exc:
+                    self.vitals.undecodable += 1
+                    log.warning(
+                        "console skipped an undecodable record at %s:%d@%d: %s", tp.topic, tp.partition, record.offset, exc
+                    )
+        # Live pages poll the read model for alerts newer than theirs; nothing to notify.
+        self.model.store(alerts, decisions, feedback, positions)
+
+    def _commit(self, consumer: KafkaConsumer) -> None:
+        offsets = {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in self.model.positions().items()}
+        try:
+            consumer.commit(offsets)
+        except (KafkaError, AssertionError, ValueError) as exc:
+            # The read model holds the positions; the group's copy is for operators only.
+            log.debug("console offsets not committed to the group: %s", exc)
+
+    def _measure(self, consumer: KafkaConsumer, partitions: list[TopicPartition]) -> None:
+        try:
+            ends = consumer.end_offsets(partitions)
+            dead = [TopicPartition(self.names.deadletter, p) for p in consumer.partitions_for_topic(self.names.deadletter) or ()]
+            dead_ends = consumer.end_offsets(dead) if dead else {}
+            dead_starts = consumer.beginning_offsets(dead) if dead else {}
+        except (KafkaError, AssertionError) as exc:
+            self.vitals.error = f"{type(exc).__name__}: {exc}"
+            return
+        stored = self.model.positions()
+        lag: dict[str, int] = {}
+        for tp, end in ends.items():
+            lag[tp.topic] = lag.get(tp.topic, 0) + max(0, end - stored.get((tp.topic, tp.partition), 0))
+        self.vitals.lag = lag
+        self.vitals.dead_letters = sum(dead_ends[tp] - dead_starts.get(tp, 0) for tp in dead_ends) if dead else None
+        self.vitals.measured_at = time.time()
+        self.vitals.error = ""

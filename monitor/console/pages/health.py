@@ -1,0 +1,27 @@
+"""Health, for a person: the read model's size, its consumer's lag, dead letters, last alert."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse
+
+from monitor.console import queries
+from monitor.console.context import console_of
+
+
+async def page(request: Request) -> HTMLResponse:
+    console = console_of(request)
+    counts = await run_in_threadpool(queries.counts, console.model)
+    last = await run_in_threadpool(queries.last_alert, console.model)
+    vitals = console.vitals
+    age = time.time() - vitals.measured_at if vitals.measured_at else None
+    return console.page(request, "health.html", counts=counts, last=last, vitals=vitals, age=age, fts=console.model.fts)
+
+
+async def probe(request: Request) -> PlainTextResponse:
+    """Liveness for a probe: the read model answers."""
+    await run_in_threadpool(queries.counts, console_of(request).model)
+    return PlainTextResponse("ok")

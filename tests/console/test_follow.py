@@ -1,0 +1,126 @@
+"""The read model fed from the real embedded broker: idempotent, restartable, rebuildable;
+feedback goes to the topic, the read model and the labels export."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from kafka import KafkaConsumer, TopicPartition
+from starlette.testclient import TestClient
+
+from monitor.console.app import create_app
+from monitor.console.export import write_labels
+from monitor.console.follow import Follower
+from monitor.console.store import ReadModel
+from monitor.models import Feedback
+from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics, make_producer
+from tests.console.conftest import csrf_of
+from tests.support.console import near_miss, story_records
+from tests.support.kafka import read_topic
+from tests.support.waiting import wait_for
+
+
+def produce_story(settings, story_id: str = "story-k") -> None:
+    names = KafkaTopicNames.for_settings(settings)
+    alerts, decisions = story_records(story_id)
+    producer = make_producer(settings)
+    try:
+        for decision, when in [*decisions, near_miss(f"{story_id}-near")]:
+            producer.send(
+                names.decisions,
+                key=decision.id.encode(),
+                value=decision.dumps(serializer="json"),
+                timestamp_ms=int(when.timestamp() * 1000),
+            )
+        for alert in alerts:
+            producer.send(names.alerts, key=alert.story_id.encode(), value=alert.dumps(serializer="json"))
+        producer.send(names.alerts, key=b"junk", value=b"{not json")  # a record the console must skip, not die on
+        producer.flush(15)
+    finally:
+        producer.close()
+
+
+def counts(model: ReadModel) -> tuple[int, int]:
+    return model.query("SELECT COUNT(*) FROM alerts")[0][0], model.query("SELECT COUNT(*) FROM decisions")[0][0]
+
+
+def follow_until(settings, model: ReadModel, expected: tuple[int, int]) -> Follower:
+    follower = Follower(settings, model).start()
+    wait_for(lambda: counts(model) == expected, 60, lambda: f"read model at {counts(model)}, expected {expected}")
+    return follower
+
+
+def test_read_model_is_fed_from_the_topics_and_survives_restarts_and_rebuilds(broker_settings):
+    ensure_topics(broker_settings)
+    produce_story(broker_settings)
+    path = broker_settings.data_dir / "console.sqlite3"
+    model = ReadModel(path)
+    follower = follow_until(broker_settings, model, (2, 3))
+    wait_for(lambda: follower.vitals.undecodable == 1, 10, "the junk record counted")
+    committed = {}
+    group = KafkaConsumer(bootstrap_servers=broker_settings.bootstrap_servers, group_id=follower.group, enable_auto_commit=False)
+    try:
+        wait_for(
+            lambda: (
+                committed.update({tp: group.committed(TopicPartition(*tp)) for tp in model.positions()})
+                or committed == model.positions()
+            ),
+            20,
+            lambda: f"group offsets {committed}",
+        )
+    finally:
+        group.close()
+    seen_at = model.query("SELECT seen_at FROM decisions WHERE id = 'story-k-art1'")[0][0]
+    assert seen_at == "2026-11-20T09:00:00+00:00", "a decision's time is its record's timestamp"
+    follower.stop()
+    model.close()
+
+    # A restart resumes where it stopped: the same rows, none twice, and what it showed is still there.
+    model = ReadModel(path)
+    assert counts(model) == (2, 3)
+    follower = follow_until(broker_settings, model, (2, 3))
+    follower.stop()
+    # Re-reading every record (positions forgotten) changes nothing: upserts by id.
+    model.query("DELETE FROM positions")
+    follower = Follower(broker_settings, model).start()
+    wait_for(lambda: len(model.positions()) >= 2, 30, "positions stored again")
+    assert counts(model) == (2, 3)
+    follower.stop()
+    model.close()
+
+    # A deleted read model is rebuilt from the topics.
+    path.unlink()
+    rebuilt = ReadModel(path)
+    follow_until(broker_settings, rebuilt, (2, 3)).stop()
+    rebuilt.close()
+
+
+def test_feedback_goes_to_the_topic_and_the_read_model_and_exports_as_labels(broker_settings, watchlist):
+    ensure_topics(broker_settings)
+    model = ReadModel(broker_settings.data_dir / "console.sqlite3")
+    alerts, decisions = story_records("story-f")
+    model.store(alerts, decisions)
+    app = create_app(broker_settings, model, route_for=watchlist.route_for)
+    with TestClient(app, base_url="http://127.0.0.1:8090", follow_redirects=False) as client:
+        token = csrf_of(client)
+        base = {"csrf": token, "story_id": "story-f", "alert_id": "story-f-new", "article_id": "story-f-art1"}
+        response = client.post("/feedback", data={**base, "verdict": "not_relevant", "next": "//evil.example/"})
+        assert response.status_code == 303 and response.headers["location"] == "/", "never redirects off the console"
+        assert (
+            client.post("/feedback", data={**base, "verdict": "mute", "next": "/story/story-f"}).headers["location"]
+            == "/story/story-f"
+        )
+        assert client.post("/feedback", data={**base, "verdict": "maybe"}).status_code == 400
+        assert "<strong>muted</strong>" in client.get("/story/story-f").text
+    names = KafkaTopicNames.for_settings(broker_settings)
+    records = read_topic(broker_settings.broker_url, names.feedback, until=lambda r: len(r) >= 2)
+    sent = [Feedback.loads(record.value, serializer="json") for record in records]
+    assert [item.verdict for item in sent] == ["not_relevant", "mute"]
+    assert {record.key for record in records} == {b"CHN|RUS"}, "keyed by the story's route, as the detect stage reads it"
+    assert sent[1].route == "CHN|RUS"
+    out = io.StringIO()
+    assert write_labels(model, out) == 1, "a mute is no relevance judgement"
+    (row,) = csv.DictReader(io.StringIO(out.getvalue()))
+    assert row["id"] == "story-f-art1" and row["relevant"] == "0" and row["split"] == "feedback"
+    model.close()
