@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def register(app: faust.App, topics, ctx: WorkerContext) -> None:
-    policy = Rulebook(ctx.watchlist)
+    policy = Rulebook(ctx.watchlist, threshold=ctx.settings.relevance_threshold)
     books = app.Table("stories", default=None, partitions=ctx.settings.partitions, key_type=str, value_type=None)
 
     @app.agent(topics.tagged, name="detect")

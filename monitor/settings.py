@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     #: Characters of article text analysed; longer texts are cut (the lede carries the news).
     max_text_chars: int = Field(default=20_000, ge=1_000)
 
+    # --- relevance ----------------------------------------------------------------------
+    #: An article is relevant when its relevance score (0–1) reaches this; the default is the
+    #: operating point measured by ``newsmon eval`` on the development split.
+    relevance_threshold: float = Field(default=0.5, ge=0, le=1)
+
     # --- stories ------------------------------------------------------------------------
     #: A story receives no new article after this long without one; a later report of the
     #: same development starts a new story.

@@ -202,6 +202,26 @@ class Rule(_Strict):
         return severity
 
 
+class WindowCues(_Strict):
+    """Words read in evidence windows (a sentence and its neighbours in the same paragraph) to
+    judge relevance when a sentence does not make a complete claim. Lemmas, lower-case."""
+
+    #: Sentences (the title is sentence 0) that make the lede: their actors are the context
+    #: for "Beijing", "the two leaders" or "it" in later windows.
+    lede_sentences: int = Field(default=4, ge=1)
+    #: Acts that are military aid on their own ("could begin arming Russia").
+    military_verbs: list[str] = ["arm", "rearm"]
+    #: The actions (ids of ``actions``) whose words are a transfer of goods ("shipped", "supplier").
+    transfer_actions: list[str] = []
+    #: Words of a stance on sanctions or of help with them ("opposes", "will not join", "cushion").
+    stance_on_sanctions: list[str] = []
+    #: Energy and trade words: relevant only where sanctions frame them (relief, evasion).
+    energy_terms: list[str] = []
+    #: Negative cues: a window about these alone is not about aid ("joint exercises", "nuclear threat").
+    exercise_terms: list[str] = []
+    nuclear_terms: list[str] = []
+
+
 class Watchlist(_Strict):
     version: int = 1
     actors: dict[str, Actor] = Field(min_length=1)
@@ -213,6 +233,7 @@ class Watchlist(_Strict):
     #: The acts claims report, in matching order (see ``Action``).
     actions: dict[str, Action] = {}
     modality: ModalityCues = ModalityCues()
+    windows: WindowCues = WindowCues()
     #: What makes an article relevant and what raises an alert; first matching rule wins.
     rules: list[Rule] = []
 
@@ -264,6 +285,9 @@ class Watchlist(_Strict):
                     problems.append((("actions", action_id), f"unknown topic {topic!r}"))
             if action.reverse and (action.reverse not in self.actions or self.actions[action.reverse].reverse):
                 problems.append((("actions", action_id, "reverse"), f"{action.reverse!r} is not a plain action"))
+        for action_id in self.windows.transfer_actions:
+            if action_id not in self.actions:
+                problems.append((("windows", "transfer_actions"), f"unknown action {action_id!r}"))
         seen: set[str] = set()
         for i, rule in enumerate(self.rules):
             where = ("rules", i)

@@ -17,6 +17,7 @@ from spacy.tokens import Doc, Span
 
 from monitor.models import Article, Claim, Evidence, Mention, TaggedArticle, utcnow
 from monitor.nlp.pipeline import compose_text
+from monitor.nlp.windows import WindowReader
 from monitor.watchlist import Watchlist
 
 #: Entity labels worth keeping as mentions (key terms for story matching).
@@ -62,6 +63,7 @@ class Tagger:
         self._triggers_lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self._context_terms = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self._context_requires: dict[str, tuple[str, frozenset[str]]] = {}
+        self._windows = WindowReader(watchlist)
         for topic_id, topic in watchlist.topics.items():
             # Both lemma and lower-case forms: a phrase lemmatised out of context may differ
             # from the same words lemmatised inside a sentence ("arms" vs "arm").
@@ -98,7 +100,7 @@ class Tagger:
             if (actor or ent.label_ in MENTION_LABELS) and len(mentions) < MAX_MENTIONS:
                 mentions.append(Mention(text=clean(ent.text), label=ent.label_, actor=actor, sentence=index))
 
-        sentence_triggers = self._find_triggers(doc, sentence_of)
+        sentence_triggers, objects = self._find_triggers(doc, sentence_of)
         evidence: list[Evidence] = []
         claims: list[Claim] = []
         for index, triggers in sorted(sentence_triggers.items()):
@@ -119,6 +121,8 @@ class Tagger:
                 claims.extend(self.claim_extractor(sentence, sentence_actors[index], item))
 
         actors = sorted({m.actor for m in mentions if m.actor})
+        topics_of = {index: {topic for topic, _text, _start, _end in found} for index, found in sentence_triggers.items()}
+        windows, lede_actors = self._windows.read(sentences, sentence_actors, topics_of, objects)
         return TaggedArticle(
             article=article,
             mentions=mentions,
@@ -126,6 +130,8 @@ class Tagger:
             topics=sorted({topic for item in evidence for topic in item.topics}),
             evidence=evidence,
             claims=claims,
+            windows=windows,
+            lede_actors=lede_actors,
             route=self.watchlist.route_for(set(actors)),
             tagged_at=utcnow(),
         )
@@ -148,17 +154,22 @@ class Tagger:
         return None
 
     # --- internals ----------------------------------------------------------------------
-    def _find_triggers(self, doc: Doc, sentence_of: Callable[[int], int]) -> dict[int, set[tuple[str, str, int, int]]]:
-        """Sentence index → {(topic, trigger text, start token, end token)}."""
+    def _find_triggers(
+        self, doc: Doc, sentence_of: Callable[[int], int]
+    ) -> tuple[dict[int, set[tuple[str, str, int, int]]], dict[int, int]]:
+        """(sentence index → {(topic, trigger text, start token, end token)}, sentence index →
+        context terms named there, governed by a required word or not)."""
         found: dict[int, set[tuple[str, str, int, int]]] = defaultdict(set)
+        objects: dict[int, int] = defaultdict(int)
         vocab = self.nlp.vocab.strings
         for match_id, start, end in list(self._triggers(doc)) + list(self._triggers_lower(doc)):
             found[sentence_of(start)].add((vocab[match_id], doc[start:end].text.lower(), start, end))
         for match_id, start, end in self._context_terms(doc):
             topic_id, requires = self._context_requires[vocab[match_id]]
+            objects[sentence_of(start)] += 1
             if any(_governed_by(token, requires) for token in doc[start:end]):
                 found[sentence_of(start)].add((topic_id, doc[start:end].text.lower(), start, end))
-        return found
+        return found, objects
 
 
 def _governed_by(token, lemmas: frozenset[str], hops: int = 4) -> bool:
