@@ -19,6 +19,7 @@ from monitor.ingest.fetch import PAGE_ACCEPT, fetch
 from monitor.models import Article
 from monitor.runtime.metrics import Metrics
 from monitor.settings import Settings
+from monitor.text import normalise
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,8 @@ def needs_full_text(article: Article) -> bool:
     return not article.text and article.url.startswith(("http://", "https://"))
 
 
-def extract_text(page: bytes, url: str = "") -> str:
-    """Main text of an HTML page as paragraphs, or "" when nothing article-like is found."""
+def extract_text(page: bytes, url: str = "", title: str = "") -> str:
+    """Main text of an HTML page as paragraphs, normalised for NLP; "" when nothing article-like is found."""
     import trafilatura  # heavy (lxml, dateparser); only full-text feeds pay for it
 
     try:
@@ -46,7 +47,7 @@ def extract_text(page: bytes, url: str = "") -> str:
     except Exception as exc:
         log.warning("full text of %s: extractor failed: %s: %s", url, type(exc).__name__, exc)
         return ""
-    return (text or "").strip()
+    return normalise(text or "", title=title)
 
 
 async def _enrich_one(session, article: Article, settings: Settings, metrics: Metrics) -> Article:
@@ -56,7 +57,7 @@ async def _enrich_one(session, article: Article, settings: Settings, metrics: Me
         log.info("full text of %s: %s: %s", article.url, result.outcome, result.error)
         return article
     # CPU-bound (lxml and heuristics): off the event loop so other feeds keep moving.
-    text = await asyncio.to_thread(extract_text, result.body, result.url)
+    text = await asyncio.to_thread(extract_text, result.body, result.url, article.title)
     metrics.fulltext.labels("ok" if text else "empty").inc()
     return article.derive(text=text) if text else article
 

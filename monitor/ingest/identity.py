@@ -10,6 +10,8 @@ import hashlib
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from monitor.text import squash
+
 # Query parameters that only say where a click came from.
 TRACKING_PARAMS = frozenset(
     {
@@ -112,4 +114,4 @@ def article_id(url: str = "", guid: str = "", fallback: str = "") -> str:
 
 def content_hash(title: str, text: str) -> str:
     """Hash of what an article says; a changed hash under the same id is an update."""
-    return short_hash(" ".join(title.split()), " ".join(text.split()), length=12)
+    return short_hash(squash(title, lines=False), squash(text, lines=False), length=12)

@@ -10,7 +10,6 @@ come back on the result (``bozo``) instead of being raised; we keep them. Hostil
 from __future__ import annotations
 
 import calendar
-import html
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from monitor.ingest.doctype import counting_refusals, harden_feedparser
 from monitor.ingest.htmltext import html_to_text
 from monitor.ingest.identity import article_id, content_hash
 from monitor.models import Article, utcnow
+from monitor.text import normalise
 
 
 @dataclass
@@ -59,10 +59,10 @@ def _when(entry: Mapping[str, Any], *keys: str) -> datetime | None:
     return None
 
 
-def _entry_text(entry: Mapping[str, Any]) -> tuple[str, str]:
-    summary = html_to_text(entry.get("summary", "") or "")
+def _entry_text(entry: Mapping[str, Any], title: str) -> tuple[str, str]:
+    summary = normalise(html_to_text(entry.get("summary", "") or ""), title=title)
     contents = entry.get("content") or []
-    text = max((html_to_text(c.get("value", "") or "") for c in contents), key=len, default="")
+    text = max((normalise(html_to_text(c.get("value", "") or ""), title=title) for c in contents), key=len, default="")
     if text == summary:
         text = ""
     return summary, text
@@ -70,8 +70,9 @@ def _entry_text(entry: Mapping[str, Any]) -> tuple[str, str]:
 
 def entry_to_article(entry: Mapping[str, Any], *, feed_name: str, source: str, fetched_at: datetime) -> Article | None:
     """One feed item as an Article, or None when it has neither title nor text."""
-    title = html.unescape(html_to_text(entry.get("title", "") or ""))
-    summary, text = _entry_text(entry)
+    # normalise also decodes what html_to_text leaves: double-escaped "&amp;#8217;" titles.
+    title = normalise(html_to_text(entry.get("title", "") or ""))
+    summary, text = _entry_text(entry, title)
     if not (title or summary or text):
         return None
     url = (entry.get("link") or "").strip()

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from spacy.tokens import Span, Token
 
 from monitor.models import Claim, Evidence
+from monitor.text import squash
 from monitor.watchlist import Action, Watchlist
 
 #: Dependencies that stay inside a noun phrase when looking for the actor it names.
@@ -140,7 +141,7 @@ class ClaimExtractor:
             objects = partners or objects
         modality = self._modality(token, subjects, actors)
         claims = []
-        text = " ".join(sentence.text.split())
+        text = squash(sentence.text, lines=False)
         for subject in subjects:
             for obj in objects:
                 if obj == subject:
@@ -358,7 +359,7 @@ def mark(sentence: Span, actors: dict[int, str], parties: set[str], predicate: T
         else:
             out.append(token.text_with_ws)
         i += 1
-    return " ".join("".join(out).split())
+    return squash("".join(out), lines=False)
 
 
 # --- parse helpers ---------------------------------------------------------------------

@@ -14,6 +14,7 @@ from spacy.pipeline import EntityRuler
 from spacy.tokens import Doc
 
 from monitor.models import Article
+from monitor.text import squash
 from monitor.watchlist import Watchlist
 
 RULER_LABELS = {"alias": "GPE", "metonym": "GPE", "person": "PERSON", "demonym": "NORP"}
@@ -52,7 +53,7 @@ def newline_sentences(doc: Doc) -> Doc:
 
 def compose_text(article: Article, max_chars: int) -> str:
     """The text analysed: the title as its own sentence, then the body, cut to ``max_chars``."""
-    title = " ".join(article.title.split())
+    title = squash(article.title, lines=False)
     body = article.body.strip()
     if title and body.startswith(title):
         title = ""

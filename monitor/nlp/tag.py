@@ -18,6 +18,7 @@ from spacy.tokens import Doc, Span
 from monitor.models import Article, Claim, Evidence, Mention, TaggedArticle, utcnow
 from monitor.nlp.pipeline import compose_text
 from monitor.nlp.windows import WindowReader
+from monitor.text import squash
 from monitor.watchlist import Watchlist
 
 #: Entity labels worth keeping as mentions (key terms for story matching).
@@ -29,10 +30,6 @@ MAX_MENTIONS = 300
 #: are on the sentence as ``sentence._.trigger_topics`` (token index → topic).
 FindClaims = Callable[[Span, dict[int, str], Evidence], list[Claim]]
 TRIGGER_EXTENSION = "trigger_topics"
-
-
-def clean(text: str) -> str:
-    return " ".join(text.split())
 
 
 class Tagger:
@@ -98,7 +95,7 @@ class Tagger:
                 for token in ent:
                     sentence_actors[index][token.i] = actor
             if (actor or ent.label_ in MENTION_LABELS) and len(mentions) < MAX_MENTIONS:
-                mentions.append(Mention(text=clean(ent.text), label=ent.label_, actor=actor, sentence=index))
+                mentions.append(Mention(text=squash(ent.text, lines=False), label=ent.label_, actor=actor, sentence=index))
 
         sentence_triggers, objects = self._find_triggers(doc, sentence_of)
         evidence: list[Evidence] = []
@@ -108,7 +105,7 @@ class Tagger:
             if not any(pair <= named for pair in self._pairs):
                 continue
             item = Evidence(
-                sentence=clean(sentences[index].text),
+                sentence=squash(sentences[index].text, lines=False),
                 index=index,
                 actors=sorted(named),
                 topics=sorted({topic for topic, _text, _start, _end in triggers}),
@@ -188,7 +185,7 @@ def _governed_by(token, lemmas: frozenset[str], hops: int = 4) -> bool:
 
 
 def _key(phrase: str) -> str:
-    phrase = " ".join(phrase.replace("’", "'").split())
+    phrase = squash(phrase.replace("’", "'"), lines=False)
     if phrase.lower().startswith("the "):
         phrase = phrase[4:]
     if phrase.endswith("'s"):

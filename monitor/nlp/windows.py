@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from spacy.tokens import Span, Token
 
 from monitor.models import Window
+from monitor.text import squash
 from monitor.watchlist import Watchlist
 
 #: A very long article keeps its first windows (the lede carries the news).
@@ -73,8 +74,8 @@ class WindowReader:
             windows.append(
                 Window(
                     index=i,
-                    sentence=_flat(sentence.text),
-                    around=" ".join(_flat(sentences[j].text) for j in neighbours),
+                    sentence=squash(sentence.text, lines=False),
+                    around=" ".join(squash(sentences[j].text, lines=False) for j in neighbours),
                     actors=sorted(named),
                     near=sorted(near),
                     topics=sorted(topics.get(i, set())),
@@ -143,7 +144,3 @@ def _coordination(token: Token) -> list[Token]:
     while head.dep_ == "conj" and head.head is not head:
         head = head.head
     return [head, *head.conjuncts]
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())

@@ -8,10 +8,12 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from monitor.text import squash
+
 
 def sentence_key(sentence: str) -> str:
     """Stable reference to a sentence without copying it: hash of its normalised text."""
-    return hashlib.sha1(" ".join(sentence.split()).encode("utf-8")).hexdigest()[:12]
+    return hashlib.sha1(squash(sentence, lines=False).encode("utf-8")).hexdigest()[:12]
 
 
 @dataclass(frozen=True)

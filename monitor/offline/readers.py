@@ -18,6 +18,7 @@ from typing import Any
 
 from monitor.ingest.identity import article_id, content_hash
 from monitor.models import Article
+from monitor.text import normalise
 
 TEXT_FIELDS = ("text", "content", "articles", "article", "body")
 TITLE_FIELDS = ("title", "headline", "headlines")
@@ -65,8 +66,8 @@ def _first(record: dict[str, Any], names: Iterable[str]) -> str:
 
 def article_from_record(record: dict[str, Any], fallback_id: str, source: str = "") -> Article:
     """An Article from one dict-like record, whatever the dataset calls its fields."""
-    text = _first(record, TEXT_FIELDS)
-    title = _first(record, TITLE_FIELDS)
+    title = normalise(_first(record, TITLE_FIELDS))
+    text = normalise(_first(record, TEXT_FIELDS), title=title)
     url = _first(record, URL_FIELDS)
     given_id = _first(record, ("id", "guid"))
     if given_id:
@@ -77,7 +78,7 @@ def article_from_record(record: dict[str, Any], fallback_id: str, source: str = 
         ident = fallback_id
     return Article(
         id=ident,
-        title=title.strip(),
+        title=title,
         text=text,
         url=url,
         source=_first(record, ("source", "outlet")) or source,
@@ -118,7 +119,9 @@ def _read_text(path: Path) -> Iterator[Article]:
     title = next((line.strip() for line in text.splitlines() if len(line.split()) >= 4), "")
     body = text
     if title:
-        body = text.split(title, 1)[1].strip()
+        body = text.split(title, 1)[1]
+    title = normalise(title)
+    body = normalise(body, title=title)
     yield Article(id=path.stem, title=title, text=body, content_hash=content_hash(title, body))
 
 

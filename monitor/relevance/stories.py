@@ -37,6 +37,7 @@ import numpy as np
 from monitor.ingest.identity import short_hash
 from monitor.models import Claim, TaggedArticle
 from monitor.relevance import similarity
+from monitor.text import squash
 
 MAX_STORIES = 40
 MAX_ARTICLE_IDS = 60
@@ -67,7 +68,7 @@ def title_key(title: str) -> str:
     title = unicodedata.normalize("NFKC", title).strip()
     title = OUTLET_SUFFIX.sub("", title)
     title = NON_WORD.sub(" ", title.casefold())
-    return " ".join(title.split())
+    return squash(title, lines=False)
 
 
 def source_of(tagged: TaggedArticle) -> str:
@@ -210,7 +211,7 @@ class StoryBook:
         story = Story(
             id=short_hash("story", self.route, article.id),
             route=self.route,
-            headline=" ".join(article.title.split()) or _first_sentence(tagged),
+            headline=squash(article.title, lines=False) or _first_sentence(tagged),
             first_seen=now,
             last_seen=now,
             first_source=source_of(tagged),
@@ -277,4 +278,4 @@ def _story_from(item: dict[str, Any]) -> Story:
 def _first_sentence(tagged: TaggedArticle) -> str:
     if tagged.evidence:
         return tagged.evidence[0].sentence[:200]
-    return " ".join(tagged.article.body.split())[:120]
+    return squash(tagged.article.body, lines=False)[:120]

@@ -10,9 +10,9 @@ def test_bundle_registers_on_the_given_registry_only():
     first, second = CollectorRegistry(), CollectorRegistry()
     Metrics(first).articles.labels("tagged").inc(3)
     Metrics(second)
-    assert first.get_sample_value("newsmon_articles_total", {"stage": "tagged"}) == 3
+    assert first.get_sample_value("newsmon_articles_total", {"outcome": "tagged"}) == 3
     # Stages start at 0 (so rate() counts the first articles); the second bundle saw none of the first's.
-    assert second.get_sample_value("newsmon_articles_total", {"stage": "tagged"}) == 0
+    assert second.get_sample_value("newsmon_articles_total", {"outcome": "tagged"}) == 0
 
 
 def test_freshness_is_seconds_since_last_success_at_scrape_time():
@@ -34,10 +34,10 @@ def test_consumer_lag_is_a_snapshot_and_partitions_no_longer_owned_disappear():
     registry = CollectorRegistry()
     metrics = Metrics(registry)
     metrics.consumer_lag.update({("articles", 0): 7, ("articles", 1): 0})
-    assert registry.get_sample_value("newsmon_consumer_lag", {"topic": "articles", "partition": "0"}) == 7
+    assert registry.get_sample_value("newsmon_consumer_lag", {"kafka_topic": "articles", "partition": "0"}) == 7
     metrics.consumer_lag.update({("articles", 1): 3})
-    assert registry.get_sample_value("newsmon_consumer_lag", {"topic": "articles", "partition": "0"}) is None
-    assert registry.get_sample_value("newsmon_consumer_lag", {"topic": "articles", "partition": "1"}) == 3
+    assert registry.get_sample_value("newsmon_consumer_lag", {"kafka_topic": "articles", "partition": "0"}) is None
+    assert registry.get_sample_value("newsmon_consumer_lag", {"kafka_topic": "articles", "partition": "1"}) == 3
 
 
 def test_faust_sensor_records_into_the_injected_registry_not_the_global_one():
@@ -65,7 +65,7 @@ def test_known_worker_label_sets_start_at_zero_so_the_first_event_counts_in_incr
     assert registry.get_sample_value("newsmon_delivery_seconds_count", {"sink": "console"}) == 0
     assert registry.get_sample_value("newsmon_relevant_articles_by_pair_total", {"topic": "sanctions", "pair": "CHN|RUS"}) == 0
     assert registry.get_sample_value("newsmon_relevant_articles_total", {"topic": "sanctions", "source": "BBC News"}) == 0
-    assert registry.get_sample_value("newsmon_articles_total", {"stage": "relevant"}) == 0
+    assert registry.get_sample_value("newsmon_articles_total", {"outcome": "relevant"}) == 0
     assert registry.get_sample_value("newsmon_claims_total", {"topic": "sanctions", "pair": "CHN|RUS"}) == 0
     for kind in (KIND_NEW, KIND_ESCALATION):
         assert registry.get_sample_value("newsmon_alerts_total", {"rule": "link-sanctions", "kind": kind}) == 0
