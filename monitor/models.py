@@ -148,6 +148,8 @@ class TaggedArticle(faust.Record, namespace="newsmon.tagged", isodates=True, val
     windows: list[Window] = []
     #: Actors named in the title and lede: who "Beijing", "the two leaders" or "it" refer to.
     lede_actors: list[str] = []
+    #: Actors named in the title alone (sentence 0 when the article has a title).
+    title_actors: list[str] = []
     #: Partition key for story state: the watched actor pair the article is about, or "".
     route: str = Text()
     tagged_at: datetime | None = None

@@ -16,7 +16,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from monitor.models import Article, Claim, Evidence, Mention, TaggedArticle, utcnow
-from monitor.nlp.pipeline import compose_text
+from monitor.nlp.pipeline import Passages, compose_text
 from monitor.nlp.windows import WindowReader
 from monitor.text import squash
 from monitor.watchlist import Watchlist
@@ -60,7 +60,18 @@ class Tagger:
         self._triggers_lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self._context_terms = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self._context_requires: dict[str, tuple[str, frozenset[str]]] = {}
+        self._context_unless: dict[str, frozenset[str]] = {}
+        self._verbs: dict[str, list[str]] = {}
+        for topic_id, topic in watchlist.topics.items():
+            for verb in topic.verbs:
+                self._verbs.setdefault(verb.lower(), []).append(topic_id)
+        self._modifiers: list[tuple[str, frozenset[str], frozenset[str]]] = [
+            (topic_id, frozenset(m.lower() for m in rule.modifiers), frozenset(h.lower() for h in rule.heads))
+            for topic_id, topic in watchlist.topics.items()
+            for rule in topic.modifier_triggers
+        ]
         self._windows = WindowReader(watchlist)
+        self.passages = Passages(watchlist)
         for topic_id, topic in watchlist.topics.items():
             # Both lemma and lower-case forms: a phrase lemmatised out of context may differ
             # from the same words lemmatised inside a sentence ("arms" vs "arm").
@@ -71,11 +82,12 @@ class Tagger:
                 self._context_terms.add(key, list(nlp.pipe(context.terms)))
                 requires = frozenset(_lemma_set(nlp, context.requires))
                 self._context_requires[key] = (topic_id, requires)
+                self._context_unless[key] = frozenset(word.lower() for word in context.unless)
 
     # --- public -------------------------------------------------------------------------
     def tag(self, articles: Sequence[Article]) -> list[TaggedArticle]:
         """Tag a micro-batch with one ``nlp.pipe`` call."""
-        texts = (compose_text(article, self.max_chars) for article in articles)
+        texts = (compose_text(article, self.max_chars, self.passages) for article in articles)
         docs = self.nlp.pipe(texts, batch_size=self.batch_size)
         return [self.tag_doc(article, doc) for article, doc in zip(articles, docs)]
 
@@ -119,7 +131,8 @@ class Tagger:
 
         actors = sorted({m.actor for m in mentions if m.actor})
         topics_of = {index: {topic for topic, _text, _start, _end in found} for index, found in sentence_triggers.items()}
-        windows, lede_actors = self._windows.read(sentences, sentence_actors, topics_of, objects)
+        trigger_tokens = {index: [start for _t, _x, start, _e in found] for index, found in sentence_triggers.items()}
+        windows, lede_actors = self._windows.read(sentences, sentence_actors, topics_of, objects, trigger_tokens)
         return TaggedArticle(
             article=article,
             mentions=mentions,
@@ -129,6 +142,7 @@ class Tagger:
             claims=claims,
             windows=windows,
             lede_actors=lede_actors,
+            title_actors=sorted(set(sentence_actors.get(0, {}).values())) if article.title.strip() else [],
             route=self.watchlist.route_for(set(actors)),
             tagged_at=utcnow(),
         )
@@ -163,9 +177,21 @@ class Tagger:
             found[sentence_of(start)].add((vocab[match_id], doc[start:end].text.lower(), start, end))
         for match_id, start, end in self._context_terms(doc):
             topic_id, requires = self._context_requires[vocab[match_id]]
+            unless = self._context_unless[vocab[match_id]]
+            if unless and any(child.lower_ in unless for token in doc[start:end] for child in token.children):
+                continue
             objects[sentence_of(start)] += 1
             if any(_governed_by(token, requires) for token in doc[start:end]):
                 found[sentence_of(start)].add((topic_id, doc[start:end].text.lower(), start, end))
+        for token in doc:
+            for topic_id in self._verbs.get(token.lemma_.lower(), ()):
+                if token.pos_ == "VERB":
+                    found[sentence_of(token.i)].add((topic_id, token.lower_, token.i, token.i + 1))
+        if self._modifiers:
+            for token in doc:
+                for topic_id, modifiers, heads in self._modifiers:
+                    if token.lower_ in modifiers and token.dep_ in ("amod", "compound") and token.head.lemma_.lower() in heads:
+                        found[sentence_of(token.i)].add((topic_id, f"{token.lower_} {token.head.lower_}", token.i, token.i + 1))
         return found, objects
 
 

@@ -34,13 +34,11 @@ class WindowReader:
         cues = watchlist.windows
         self.lede_sentences = cues.lede_sentences
         self.sides = frozenset(actor for pair in watchlist.watch_pairs for actor in pair)
-        transfer: set[str] = set()
-        for action_id in cues.transfer_actions:
-            transfer.update(lemma.lower() for lemma in watchlist.actions[action_id].lemmas)
+        transfer = _lemmas(watchlist, cues.transfer_actions)
+        stance = _lemmas(watchlist, cues.stance_actions) | {w.lower() for w in cues.stance_on_sanctions}
         self.lexicon: dict[str, frozenset[str]] = {
-            "military_verb": frozenset(w.lower() for w in cues.military_verbs),
             "transfer": frozenset(transfer),
-            "stance": frozenset(w.lower() for w in cues.stance_on_sanctions),
+            "stance": frozenset(stance),
             "energy": frozenset(w.lower() for w in cues.energy_terms),
             "exercise": frozenset(w.lower() for w in cues.exercise_terms),
             "nuclear": frozenset(w.lower() for w in cues.nuclear_terms),
@@ -52,12 +50,15 @@ class WindowReader:
         actors: Mapping[int, Mapping[int, str]],
         topics: Mapping[int, set[str]],
         objects: Mapping[int, int],
+        triggers: Mapping[int, Iterable[int]] | None = None,
     ) -> tuple[list[Window], list[str]]:
         """(windows, lede actors) of an article.
 
         ``actors``: sentence → token index → actor; ``topics``: sentence → topics of its
-        triggers; ``objects``: sentence → how many military objects it names, governed or not.
+        triggers; ``objects``: sentence → how many military objects it names, governed or not;
+        ``triggers``: sentence → token indexes of its topic triggers.
         """
+        triggers = triggers or {}
         lede = sorted({a for i in range(min(self.lede_sentences, len(sentences))) for a in actors.get(i, {}).values()})
         paragraph = _paragraphs(sentences)
         windows: list[Window] = []
@@ -68,8 +69,8 @@ class WindowReader:
             neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(sentences) and paragraph[j] == paragraph[i]]
             near = {a for j in neighbours for a in actors.get(j, {}).values()} - named
             near_topics = {t for j in neighbours for t in topics.get(j, set())} - topics.get(i, set())
-            cues = self._cues(sentence, actors.get(i, {}), objects.get(i, 0))
-            if not (topics.get(i) or near_topics or cues & {"military_verb", "stance", "transfer"}):
+            cues = self._cues(sentence, actors.get(i, {}), objects.get(i, 0), triggers.get(i, ()))
+            if not (topics.get(i) or near_topics or cues & {"stance", "transfer"}):
                 continue
             windows.append(
                 Window(
@@ -87,13 +88,17 @@ class WindowReader:
                 break
         return windows, lede
 
-    def _cues(self, sentence: Span, actors: Mapping[int, str], objects: int) -> set[str]:
+    def _cues(self, sentence: Span, actors: Mapping[int, str], objects: int, triggers: Iterable[int] = ()) -> set[str]:
         found: set[str] = set()
+        triggers = list(triggers)
+        if _tight(actors, self.sides, triggers):
+            found.add("tight")
+        found |= _targets(sentence, actors, self.sides, triggers)
         for token in sentence:
             lemma = token.lemma_.lower()
             for cue, words in self.lexicon.items():
                 if lemma in words or token.lower_ in words:
-                    if cue in ("military_verb", "transfer") and token.pos_ not in ("VERB", "NOUN"):
+                    if cue == "transfer" and token.pos_ not in ("VERB", "NOUN"):
                         continue
                     found.add(cue)
         if objects:
@@ -144,3 +149,57 @@ def _coordination(token: Token) -> list[Token]:
     while head.dep_ == "conj" and head.head is not head:
         head = head.head
     return [head, *head.conjuncts]
+
+
+#: Tokens within which both sides and a trigger sit for a sentence to link them tightly.
+TIGHT_SPAN = 25
+
+
+def _tight(actors: Mapping[int, str], sides: frozenset[str], triggers: Iterable[int]) -> bool:
+    """Some mention of every side and a topic trigger lie within ``TIGHT_SPAN`` tokens: the
+    sentence is about their link, not a long sentence naming each in passing."""
+    marks = sorted([(i, a) for i, a in actors.items() if a in sides] + [(i, "") for i in triggers])
+    wanted = set(sides) | {""}
+    for start, (first, _kind) in enumerate(marks):
+        seen = set()
+        for index, kind in marks[start:]:
+            if index - first > TIGHT_SPAN:
+                break
+            seen.add(kind)
+            if wanted <= seen:
+                return True
+    return False
+
+
+def _lemmas(watchlist: Watchlist, action_ids: Iterable[str]) -> frozenset[str]:
+    return frozenset(lemma.lower() for action_id in action_ids for lemma in watchlist.actions[action_id].lemmas)
+
+
+#: Prepositions that name whom a sanction or an aid is for or against.
+TARGET_PREPOSITIONS = frozenset({"on", "against", "to", "for", "into", "over"})
+
+
+def _targets(sentence: Span, actors: Mapping[int, str], sides: frozenset[str], triggers: Iterable[int]) -> set[str]:
+    """ "side_target" when a trigger is aimed at a side of the link ("sanctions on Russia",
+    "weapons to Moscow"), "third_target" when only at someone else ("sanctions on North Korea",
+    "military aid to Ukraine"): the sentence names the link's sides for another reason."""
+    doc = sentence.doc
+    aimed: set[str] = set()
+    for index in triggers:
+        token = doc[index]
+        heads = [token, token.head] if token.dep_ in ("compound", "amod") else [token]
+        for head in heads:
+            for child in head.children:
+                # "sanctions on X", "weapons to X", and a verb's own object: "arming X".
+                if (child.dep_ == "prep" and child.lower_ in TARGET_PREPOSITIONS) or (
+                    head.pos_ == "VERB" and child.dep_ in ("dobj", "dative")
+                ):
+                    aimed.update(_who(t, actors) for t in child.subtree if t.i in actors or t.ent_type_ in ("GPE", "NORP"))
+    if aimed & sides:
+        return {"side_target"}
+    return {"third_target"} if aimed else set()
+
+
+def _who(token: Token, actors: Mapping[int, str]) -> str:
+    """The actor a token names, or the place itself when the watchlist does not know it ("Syria")."""
+    return actors.get(token.i) or f"place:{token.lower_}"

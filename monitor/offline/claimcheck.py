@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from monitor.offline.labels import BLIND
 from monitor.text import squash
 
 
@@ -48,3 +50,14 @@ def check_claims(expected: list[ExpectedClaim], tagged_by_id: dict) -> dict[str,
     total = len(expected)
     sentences = len({(item.id, item.sentence) for item in expected})
     return {"checked": total, "sentences": sentences, "right": right, "share": right / total if total else 0.0, "wrong": wrong}
+
+
+def shared_paths(names: Iterable[str], shared: Path) -> list[Path]:
+    """The files (relative to the shared directory) the hand check refers to, blind file refused."""
+    paths = [shared / name for name in sorted(set(names))]
+    for path in paths:
+        if BLIND in path.name:
+            raise ValueError("the blind evaluation file is not part of the development set")
+        if not path.exists():
+            raise FileNotFoundError(f"file {path} not found (set NEWSMON_SHARED_DIR or --shared)")
+    return paths

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.models import Article
-from monitor.offline.claimcheck import check_claims, load_expected_claims
+from monitor.offline.claimcheck import check_claims, load_expected_claims, shared_paths
 from monitor.offline.labels import BLIND, SPLITS, TOPICS, Label, corpus_files, in_split, load_labels
 from monitor.offline.readers import read_articles
 from monitor.relevance.stories import title_key
@@ -251,7 +251,7 @@ def run(
     missing = wanted - set(tagged_by_id)
     if missing:
         # Hand-checked sentences outside the labelled articles (the seeds): tag them alone.
-        paths = sorted({shared / item.file for item in expected if item.id in missing})
+        paths = shared_paths({item.file for item in expected if item.id in missing}, shared)
         for tagged in replayer.tagger.tag([a for a in read_articles(paths) if a.id in missing]):
             tagged_by_id[tagged.article.id] = tagged
     if expected:

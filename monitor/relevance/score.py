@@ -28,11 +28,14 @@ FEATURES = (
     "bias",
     "aid_in_sentence",
     "sanctions_in_sentence",
+    "tight_link",
+    "clean_sentence",
+    "clean_window",
     "aid_in_window",
     "sanctions_in_window",
     "aid_by_context",
     "sanctions_by_context",
-    "military_act",
+    "by_title",
     "stance_on_sanctions",
     "energy_and_sanctions",
     "third_party_on_link",
@@ -44,10 +47,26 @@ FEATURES = (
     "only_coordinated",
     "only_exercises",
     "only_nuclear",
+    "only_third_targets",
+    "side_target",
 )
 WEIGHTS_FILE = "weights.json"
-#: Window features that say how a window is worded, not that it supports relevance.
-NEGATIVE_CUES = frozenset({"list", "coordinated", "exercise", "nuclear", "third_party_on_link"})
+#: Window features that say how a window is worded, not on their own that it supports relevance.
+MODIFIERS = frozenset(
+    {
+        "by_title",
+        "list",
+        "coordinated",
+        "exercise",
+        "nuclear",
+        "third_party_on_link",
+        "third_target",
+        "side_target",
+        "tight_link",
+        "clean_sentence",
+        "clean_window",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -59,7 +78,9 @@ class WindowSupport:
     features: frozenset[str]
 
 
-def window_support(window: Window, sides: frozenset[str], lede_actors: frozenset[str]) -> WindowSupport | None:
+def window_support(
+    window: Window, sides: frozenset[str], lede_actors: frozenset[str], title_actors: frozenset[str] = frozenset()
+) -> WindowSupport | None:
     """The features one window supports, or None when it links no watched pair to a topic."""
     here, near = set(window.actors), set(window.near)
     in_sentence = sides <= here
@@ -69,10 +90,12 @@ def window_support(window: Window, sides: frozenset[str], lede_actors: frozenset
         return None
     cues = set(window.cues)
     topics_here, topics_near = set(window.topics), set(window.near_topics)
-    aid_here = "military_aid" in topics_here or "military_verb" in cues or {"military_object", "transfer"} <= cues
+    aid_here = "military_aid" in topics_here or {"military_object", "transfer"} <= cues
     sanctions_here = "sanctions" in topics_here
     features: set[str] = set()
     topics: set[str] = set()
+    if in_sentence and "tight" in cues:
+        features.add("tight_link")
     if in_sentence:
         if aid_here:
             features.add("aid_in_sentence")
@@ -89,6 +112,8 @@ def window_support(window: Window, sides: frozenset[str], lede_actors: frozenset
         if sanctions_any and "sanctions_in_sentence" not in features:
             features.add("sanctions_in_window")
             topics.add("sanctions")
+    if by_context and sides <= here | near | title_actors and window.index > 0:
+        features.add("by_title")
     if by_context:
         if aid_here:
             features.add("aid_by_context")
@@ -96,9 +121,6 @@ def window_support(window: Window, sides: frozenset[str], lede_actors: frozenset
         if sanctions_here:
             features.add("sanctions_by_context")
             topics.add("sanctions")
-    if "military_verb" in cues and (in_sentence or in_window):
-        features.add("military_act")
-        topics.add("military_aid")
     if "stance" in cues and sanctions_any:
         features.add("stance_on_sanctions")
         topics.add("sanctions")
@@ -113,6 +135,17 @@ def window_support(window: Window, sides: frozenset[str], lede_actors: frozenset
         features.add("list")
     if "coordinated" in cues:
         features.add("coordinated")
+    if "third_target" in cues:
+        features.add("third_target")
+    if "side_target" in cues and in_sentence:
+        features.add("side_target")
+    # Both sides named for one reason: not a shared fate ("Russia and China face sanctions"), not
+    # items of a list, not bystanders to an act aimed at a third country.
+    clean = not cues & {"coordinated", "list", "third_target"}
+    if clean and in_sentence:
+        features.add("clean_sentence")
+    if clean and (in_sentence or in_window):
+        features.add("clean_window")
     if "exercise" in cues and "military_aid" not in topics_here:
         features.add("exercise")
     if "nuclear" in cues and not {"military_object", "transfer"} <= cues:
@@ -128,8 +161,8 @@ def article_features(
     ``firm`` and ``soft`` are the article's claims that match a rule, with a firm (asserted,
     attributed, hedged) or a soft (denied, conditional) modality.
     """
-    lede = frozenset(tagged.lede_actors)
-    supports = [s for s in (window_support(w, sides, lede) for w in tagged.windows) if s is not None]
+    lede, title = frozenset(tagged.lede_actors), frozenset(tagged.title_actors)
+    supports = [s for s in (window_support(w, sides, lede, title) for w in tagged.windows) if s is not None]
     values = {name: 0.0 for name in FEATURES}
     values["bias"] = 1.0
     for support in supports:
@@ -138,7 +171,7 @@ def article_features(
                 values[name] = 1.0
     values["claim_firm"] = 1.0 if any(True for _ in firm) else 0.0
     values["claim_soft"] = 1.0 if any(True for _ in soft) else 0.0
-    positive = [s for s in supports if s.features - NEGATIVE_CUES]
+    positive = [s for s in supports if s.features - MODIFIERS]
     values["in_lede"] = 1.0 if any(s.window.index < lede_sentences for s in positive) else 0.0
     values["supporting_windows"] = math.log1p(len(positive))
     if positive:
@@ -146,6 +179,7 @@ def article_features(
         values["only_coordinated"] = 1.0 if all("coordinated" in s.features for s in positive) else 0.0
         values["only_exercises"] = 1.0 if all("exercise" in s.features for s in positive) else 0.0
         values["only_nuclear"] = 1.0 if all("nuclear" in s.features for s in positive) else 0.0
+        values["only_third_targets"] = 1.0 if all("third_target" in s.features for s in positive) else 0.0
     positive.sort(key=lambda s: (-len(s.features), s.window.index))
     return values, positive
 

@@ -3,7 +3,7 @@
 import pytest
 
 from monitor.models import Article
-from monitor.offline.evaluate import check_claims, load_expected_claims, shared_paths
+from monitor.offline.claimcheck import check_claims, load_expected_claims, shared_paths
 from monitor.offline.readers import read_articles
 from tests.support.paths import PROJECT, SHARED
 
