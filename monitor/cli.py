@@ -242,6 +242,11 @@ def check_config() -> None:
     if problems:
         sys.exit(1)
     click.echo(f"config OK: {settings.config_dir}")
+    if settings.first_pass:
+        from monitor.nlp.cascade import explain
+
+        for line in explain(load_watchlist(settings.config_file("watchlist.yaml"))):
+            click.echo(line)
 
 
 @cli.command()

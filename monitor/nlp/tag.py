@@ -16,6 +16,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from monitor.models import Article, Claim, Evidence, Mention, TaggedArticle, utcnow
+from monitor.nlp.cascade import FirstPass
 from monitor.nlp.pipeline import Passages, compose_text
 from monitor.nlp.windows import WindowReader
 from monitor.text import squash
@@ -43,12 +44,14 @@ class Tagger:
         max_chars: int = 20_000,
         batch_size: int = 32,
         claim_extractor: FindClaims | None = None,
+        first_pass: FirstPass | None = None,
     ):
         self.nlp = nlp
         self.watchlist = watchlist
         self.max_chars = max_chars
         self.batch_size = batch_size
         self.claim_extractor = claim_extractor
+        self.first_pass = first_pass
         if not Span.has_extension(TRIGGER_EXTENSION):
             Span.set_extension(TRIGGER_EXTENSION, default=None)
         self._aliases = {
@@ -86,10 +89,22 @@ class Tagger:
 
     # --- public -------------------------------------------------------------------------
     def tag(self, articles: Sequence[Article]) -> list[TaggedArticle]:
-        """Tag a micro-batch with one ``nlp.pipe`` call."""
-        texts = (compose_text(article, self.max_chars, self.passages) for article in articles)
-        docs = self.nlp.pipe(texts, batch_size=self.batch_size)
-        return [self.tag_doc(article, doc) for article, doc in zip(articles, docs)]
+        """Tag a micro-batch with one ``nlp.pipe`` call over the articles the first pass lets through."""
+        texts = [compose_text(article, self.max_chars, self.passages) for article in articles]
+        if self.first_pass is None:
+            docs = self.nlp.pipe(texts, batch_size=self.batch_size)
+            return [self.tag_doc(article, doc) for article, doc in zip(articles, docs)]
+        named = [self.first_pass.actors(text) for text in texts]
+        full = [i for i, actors in enumerate(named) if self.first_pass.passes(actors)]
+        parsed = dict(zip(full, self.nlp.pipe([texts[i] for i in full], batch_size=self.batch_size)))
+        return [
+            self.tag_doc(article, parsed[i]) if i in parsed else self.stopped(article, named[i])
+            for i, article in enumerate(articles)
+        ]
+
+    def stopped(self, article: Article, actors: set[str]) -> TaggedArticle:
+        """An article the first pass stopped: it names no watched pair, so nothing more is read."""
+        return TaggedArticle(article=article, actors=sorted(actors), route="", tagged_at=utcnow())
 
     def tag_doc(self, article: Article, doc: Doc) -> TaggedArticle:
         sentences = list(doc.sents)

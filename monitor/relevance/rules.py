@@ -77,6 +77,9 @@ class Judge:
 
 def assess(tagged: TaggedArticle, judge: Judge) -> Assessment:
     """Score the article's evidence; relevant at or above the threshold."""
+    if not tagged.route:
+        # It names no watched pair: no rule and no window can make it relevant.
+        return Assessment(relevant=False, score=0.0)
     matched: list[tuple[Claim, Rule]] = []
     for claim in tagged.claims:
         rule = rule_for(claim, judge.rules)
