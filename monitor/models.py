@@ -97,6 +97,9 @@ class Evidence(faust.Record, namespace="newsmon.evidence", validation=True):
     actors: list[str] = []
     topics: list[str] = []
     triggers: list[str] = []
+    #: The sentence with the watched link's sides marked ("[[Beijing|CHN]] … [[Moscow|RUS]]"),
+    #: for evidence that is a window rather than a complete claim.
+    marked: str = Text()
 
 
 class Claim(faust.Record, namespace="newsmon.claim", validation=True):
@@ -134,6 +137,8 @@ class Window(faust.Record, namespace="newsmon.window", validation=True):
     near_topics: list[str] = []
     #: Other words read in the centre sentence (see ``monitor.nlp.windows``).
     cues: list[str] = []
+    #: The centre sentence with the sides of the watched link marked: "[[Beijing|CHN]] … [[Moscow|RUS]]".
+    marked: str = Text()
 
 
 class TaggedArticle(faust.Record, namespace="newsmon.tagged", isodates=True, validation=True, serializer="json"):

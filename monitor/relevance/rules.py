@@ -94,7 +94,13 @@ def assess(tagged: TaggedArticle, judge: Judge) -> Assessment:
     indexes = {claim.index for claim, _rule in matched}
     evidence = [item for item in tagged.evidence if item.index in indexes]
     evidence += [
-        Evidence(sentence=s.window.sentence, index=s.window.index, actors=s.window.actors, topics=sorted(s.topics))
+        Evidence(
+            sentence=s.window.sentence,
+            index=s.window.index,
+            actors=s.window.actors,
+            topics=sorted(s.topics),
+            marked=s.window.marked,
+        )
         for s in supports[:3]
         if s.window.index not in indexes
     ]
