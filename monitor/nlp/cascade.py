@@ -18,6 +18,9 @@ from spacy.matcher import PhraseMatcher
 
 from monitor.watchlist import Watchlist
 
+#: The matcher's label for names that contain an actor's name but are not the actor.
+NOT_AN_ACTOR = "not-an-actor"
+
 
 class FirstPass:
     """The tokenizer and the watchlist's names: does a text name both sides of a watched link?"""
@@ -28,16 +31,23 @@ class FirstPass:
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         for actor_id, actor in watchlist.actors.items():
             self.matcher.add(actor_id, [nlp.make_doc(phrase) for phrase, _kind in actor.surface_forms()])
+        if watchlist.not_actors:
+            self.matcher.add(NOT_AN_ACTOR, [nlp.make_doc(phrase) for phrase in watchlist.not_actors])
         self.pairs = [frozenset(pair) for pair in watchlist.watch_pairs]
 
-    def actors(self, text: str) -> set[str]:
-        """The actors the text names, by the watchlist's names (case-insensitive)."""
-        doc = self.tokenizer(text)
-        return {self.vocab.strings[match_id] for match_id, _start, _end in self.matcher(doc)}
+    def read(self, text: str) -> tuple[bool, set[str]]:
+        """(must the full pipeline see it, the actors it names).
 
-    def passes(self, actors: set[str]) -> bool:
-        """Whether the full pipeline must see the article: it names both sides of a watched pair."""
-        return any(pair <= actors for pair in self.pairs)
+        Whether it passes counts every name, even inside "China Daily", because NER may miss
+        the outlet and the full pipeline then finds the state; the actors reported for a
+        stopped article leave out names inside a name that is not an actor ("Washington Post")."""
+        matches = [(self.vocab.strings[m], start, end) for m, start, end in self.matcher(self.tokenizer(text))]
+        named = {label for label, _s, _e in matches if label != NOT_AN_ACTOR}
+        outlets = [(s, e) for label, s, e in matches if label == NOT_AN_ACTOR]
+        actors = {
+            label for label, s, e in matches if label != NOT_AN_ACTOR and not any(os <= s and e <= oe for os, oe in outlets)
+        }
+        return any(pair <= named for pair in self.pairs), actors
 
 
 def explain(watchlist: Watchlist) -> list[str]:

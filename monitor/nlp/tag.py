@@ -94,11 +94,11 @@ class Tagger:
         if self.first_pass is None:
             docs = self.nlp.pipe(texts, batch_size=self.batch_size)
             return [self.tag_doc(article, doc) for article, doc in zip(articles, docs)]
-        named = [self.first_pass.actors(text) for text in texts]
-        full = [i for i, actors in enumerate(named) if self.first_pass.passes(actors)]
+        read = [self.first_pass.read(text) for text in texts]
+        full = [i for i, (passes, _actors) in enumerate(read) if passes]
         parsed = dict(zip(full, self.nlp.pipe([texts[i] for i in full], batch_size=self.batch_size)))
         return [
-            self.tag_doc(article, parsed[i]) if i in parsed else self.stopped(article, named[i])
+            self.tag_doc(article, parsed[i]) if i in parsed else self.stopped(article, read[i][1])
             for i, article in enumerate(articles)
         ]
 
