@@ -32,7 +32,7 @@ def silenced(verdict: Verdict) -> Verdict:
 
 
 def register(app: faust.App, topics, ctx: WorkerContext) -> None:
-    policy = Rulebook(ctx.watchlist)
+    policy = Rulebook(ctx.watchlist, threshold=ctx.settings.relevance_threshold)
     books = app.Table(
         "stories",
         default=None,

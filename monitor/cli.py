@@ -172,14 +172,49 @@ def replay(ctx: click.Context, files: tuple[Path, ...], output) -> None:
     )
 
 
-@cli.command("eval")
-@click.option(
+_shared_option = click.option(
+    "--shared",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Directory with corpus/ and seeds/ (default: $NEWSMON_SHARED_DIR or ../shared).",
+)
+_labels_option = click.option(
     "--labels",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=Path("eval/labels.csv"),
     show_default=True,
-    help="Labelled articles (file, id, relevant, topics, story, split).",
+    help="Our labels (beside the shared set corpus/labels/russia_china_devset.csv).",
 )
+_adjudications_option = click.option(
+    "--adjudications",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("eval/adjudications.csv"),
+    show_default=True,
+    help="Where we believe a shared label is wrong: our label and why.",
+)
+
+
+def _shared_dir(shared: Path | None) -> Path:
+    import os
+
+    return shared or Path(os.environ.get("NEWSMON_SHARED_DIR", "../shared"))
+
+
+def _replayer(settings: Settings, progress: bool = True):
+    from monitor.nlp.pool import make_tagger
+    from monitor.offline.replay import Replayer
+    from monitor.watchlist import load_watchlist
+
+    try:
+        watchlist = load_watchlist(settings.config_file("watchlist.yaml"))
+    except ConfigError as exc:
+        _fail_config(exc)
+    return Replayer(make_tagger(settings, watchlist), settings)
+
+
+@cli.command("eval")
+@_labels_option
+@_adjudications_option
 @click.option(
     "--claims",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -187,11 +222,13 @@ def replay(ctx: click.Context, files: tuple[Path, ...], output) -> None:
     show_default=True,
     help="Hand-checked claims (file, id, sentence hash, subject, action, object).",
 )
+@_shared_option
 @click.option(
-    "--shared",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=None,
-    help="Directory with corpus/ and seeds/ (default: $NEWSMON_SHARED_DIR or ../shared).",
+    "--split",
+    "splits",
+    type=click.Choice(["dev", "heldout", "all"]),
+    multiple=True,
+    help="Print only these splits (default: all three). The held-out split is for the final figures only.",
 )
 @click.option("--json", "json_out", type=click.File("w", encoding="utf-8"), default=None, help="Also write the figures as JSON.")
 @click.option(
@@ -201,11 +238,12 @@ def replay(ctx: click.Context, files: tuple[Path, ...], output) -> None:
     default=None,
     help="Instead: precision of the alerts analysts judged on the console over the last DAYS.",
 )
-def evaluate(labels: Path, claims: Path, shared: Path | None, json_out, feedback_days: int | None) -> None:
+def evaluate(
+    labels: Path, adjudications: Path, claims: Path, shared: Path | None, splits, json_out, feedback_days: int | None
+) -> None:
     """Score relevance, topics, stories and claims on the labelled set, beside the keyword baseline."""
     import dataclasses
     import json
-    import os
 
     if feedback_days is not None:
         from monitor.console.precision import format_precision, measure
@@ -219,26 +257,45 @@ def evaluate(labels: Path, claims: Path, shared: Path | None, json_out, feedback
             model.close()
         return
 
-    from monitor.nlp.pool import make_tagger
     from monitor.offline.evaluate import format_report, run
-    from monitor.offline.replay import Replayer
-    from monitor.watchlist import load_watchlist
 
     setup_logging("WARNING")
     settings = _settings()
-    shared = shared or Path(os.environ.get("NEWSMON_SHARED_DIR", "../shared"))
-    try:
-        watchlist = load_watchlist(settings.config_file("watchlist.yaml"))
-    except ConfigError as exc:
-        _fail_config(exc)
     started = time.perf_counter()
-    replayer = Replayer(make_tagger(settings, watchlist), settings)
+    replayer = _replayer(settings)
     with _progress_bar("eval") as bar:
-        report = run(replayer, labels, claims, shared, progress=lambda n: bar.update())
-    click.echo(format_report(report))
+        report = run(replayer, labels, claims, _shared_dir(shared), adjudications=adjudications, progress=lambda n: bar.update())
+    click.echo(format_report(report, splits or ("dev", "heldout", "all")))
     click.echo(f"({report.articles} articles in {time.perf_counter() - started:.0f} s)", err=True)
     if json_out is not None:
         json.dump(dataclasses.asdict(report), json_out, indent=2)
+
+
+@cli.command("train-relevance")
+@_labels_option
+@_adjudications_option
+@_shared_option
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("monitor/relevance/weights.json"),
+    show_default=True,
+    help="Where to write the learned weights.",
+)
+def train_relevance(labels: Path, adjudications: Path, shared: Path | None, output: Path) -> None:
+    """Learn the relevance score's weights from the development split of the labelled set."""
+    from monitor.offline.evaluate import labelled_articles
+    from monitor.offline.labels import load_labels
+    from monitor.offline.train import train, write_weights
+
+    setup_logging("WARNING")
+    settings = _settings()
+    replayer = _replayer(settings)
+    gold = load_labels(_shared_dir(shared), labels, adjudications)
+    weights, about = train(replayer.tagger.tag, labelled_articles(gold, _shared_dir(shared)), gold, replayer.policy.judge)
+    write_weights(output, weights, about)
+    click.echo(f"wrote {output}: {about}")
 
 
 @cli.command("check-config")
@@ -260,6 +317,11 @@ def check_config() -> None:
     if problems:
         sys.exit(1)
     click.echo(f"config OK: {settings.config_dir}")
+    if settings.first_pass:
+        from monitor.nlp.cascade import explain
+
+        for line in explain(load_watchlist(settings.config_file("watchlist.yaml"))):
+            click.echo(line)
 
 
 @cli.command()

@@ -97,6 +97,9 @@ class Evidence(faust.Record, namespace="newsmon.evidence", validation=True):
     actors: list[str] = []
     topics: list[str] = []
     triggers: list[str] = []
+    #: The sentence with the watched link's sides marked ("[[Beijing|CHN]] … [[Moscow|RUS]]"),
+    #: for evidence that is a window rather than a complete claim.
+    marked: str = Text()
 
 
 class Claim(faust.Record, namespace="newsmon.claim", validation=True):
@@ -117,6 +120,27 @@ class Claim(faust.Record, namespace="newsmon.claim", validation=True):
     marked: str = Text()
 
 
+class Window(faust.Record, namespace="newsmon.window", validation=True):
+    """A sentence that names a side of a watched link, with its neighbours in the same paragraph:
+    what relevance reads when no sentence makes a complete claim."""
+
+    #: The centre sentence (the title is sentence 0).
+    index: int
+    sentence: str
+    #: The neighbouring sentences of the same paragraph, joined.
+    around: str = Text()
+    #: Actors named in the centre sentence, and those named only in its neighbours.
+    actors: list[str] = []
+    near: list[str] = []
+    #: Topics of the triggers in the centre sentence, and only in its neighbours.
+    topics: list[str] = []
+    near_topics: list[str] = []
+    #: Other words read in the centre sentence (see ``monitor.nlp.windows``).
+    cues: list[str] = []
+    #: The centre sentence with the sides of the watched link marked: "[[Beijing|CHN]] … [[Moscow|RUS]]".
+    marked: str = Text()
+
+
 class TaggedArticle(faust.Record, namespace="newsmon.tagged", isodates=True, validation=True, serializer="json"):
     """An article after NLP: its actors, topics, evidence and claims."""
 
@@ -126,6 +150,11 @@ class TaggedArticle(faust.Record, namespace="newsmon.tagged", isodates=True, val
     topics: list[str] = []
     evidence: list[Evidence] = []
     claims: list[Claim] = []
+    windows: list[Window] = []
+    #: Actors named in the title and lede: who "Beijing", "the two leaders" or "it" refer to.
+    lede_actors: list[str] = []
+    #: Actors named in the title alone (sentence 0 when the article has a title).
+    title_actors: list[str] = []
     #: Partition key for story state: the watched actor pair the article is about, or "".
     route: str = Text()
     tagged_at: datetime | None = None

@@ -60,8 +60,16 @@ class Settings(BaseSettings):
     nlp_batch_window_s: float = Field(default=0.5, gt=0)
     #: Processes that run spaCy for one worker (0 runs it in a thread; tests and tools).
     nlp_processes: int = Field(default=1, ge=0)
+    #: Run the cheap first pass (tokenizer and the watchlist's names) and the statistical
+    #: pipeline only on articles naming both sides of a watched link; off: every article is parsed.
+    first_pass: bool = True
     #: Characters of article text analysed; longer texts are cut (the lede carries the news).
     max_text_chars: int = Field(default=20_000, ge=1_000)
+
+    # --- relevance ----------------------------------------------------------------------
+    #: An article is relevant when its relevance score (0–1) reaches this; the default is the
+    #: operating point measured by ``newsmon eval`` on the development split.
+    relevance_threshold: float = Field(default=0.5, ge=0, le=1)
 
     # --- stories ------------------------------------------------------------------------
     #: A story receives no new article after this long without one; a later report of the

@@ -47,6 +47,16 @@ class ContextTrigger(_Strict):
 
     terms: list[str] = Field(min_length=1)
     requires: list[str] = Field(min_length=1)
+    #: Modifiers that make a term something else ("chemical weapons", "nuclear missiles" are
+    #: not materiel anyone ships to an ally).
+    unless: list[str] = []
+
+
+class ModifierTrigger(_Strict):
+    """A modifier that signals the topic where it modifies one of ``heads`` ("military ... support")."""
+
+    modifiers: list[str] = Field(min_length=1)
+    heads: list[str] = Field(min_length=1)
 
 
 class Topic(_Strict):
@@ -54,6 +64,9 @@ class Topic(_Strict):
     #: Phrases that signal the topic on their own ("military aid", "sanctions").
     triggers: list[str] = Field(min_length=1)
     context_triggers: list[ContextTrigger] = []
+    modifier_triggers: list[ModifierTrigger] = []
+    #: Verbs that are the topic on their own, in any form ("arming Russia", "rearmed").
+    verbs: list[str] = []
 
     @field_validator("triggers")
     @classmethod
@@ -202,6 +215,26 @@ class Rule(_Strict):
         return severity
 
 
+class WindowCues(_Strict):
+    """Words read in evidence windows (a sentence and its neighbours in the same paragraph) to
+    judge relevance when a sentence does not make a complete claim. Lemmas, lower-case."""
+
+    #: Sentences (the title is sentence 0) that make the lede: their actors are the context
+    #: for "Beijing", "the two leaders" or "it" in later windows.
+    lede_sentences: int = Field(default=4, ge=1)
+    #: The actions (ids of ``actions``) whose words are a transfer of goods ("shipped", "supplier").
+    transfer_actions: list[str] = []
+    #: Words of a stance on sanctions or of help with them ("opposes", "will not join", "cushion"),
+    #: and the actions whose words count too (``oppose_sanctions``: "decried").
+    stance_on_sanctions: list[str] = []
+    stance_actions: list[str] = []
+    #: Energy and trade words: relevant only where sanctions frame them (relief, evasion).
+    energy_terms: list[str] = []
+    #: Negative cues: a window about these alone is not about aid ("joint exercises", "nuclear threat").
+    exercise_terms: list[str] = []
+    nuclear_terms: list[str] = []
+
+
 class Watchlist(_Strict):
     version: int = 1
     actors: dict[str, Actor] = Field(min_length=1)
@@ -213,6 +246,7 @@ class Watchlist(_Strict):
     #: The acts claims report, in matching order (see ``Action``).
     actions: dict[str, Action] = {}
     modality: ModalityCues = ModalityCues()
+    windows: WindowCues = WindowCues()
     #: What makes an article relevant and what raises an alert; first matching rule wins.
     rules: list[Rule] = []
 
@@ -264,6 +298,10 @@ class Watchlist(_Strict):
                     problems.append((("actions", action_id), f"unknown topic {topic!r}"))
             if action.reverse and (action.reverse not in self.actions or self.actions[action.reverse].reverse):
                 problems.append((("actions", action_id, "reverse"), f"{action.reverse!r} is not a plain action"))
+        for field_name in ("transfer_actions", "stance_actions"):
+            for action_id in getattr(self.windows, field_name):
+                if action_id not in self.actions:
+                    problems.append((("windows", field_name), f"unknown action {action_id!r}"))
         seen: set[str] = set()
         for i, rule in enumerate(self.rules):
             where = ("rules", i)

@@ -93,7 +93,16 @@ def test_the_shipped_watchlist_has_actions_with_cameo_codes_and_rules(watchlist)
     assert watchlist.actions["provide"].cameo_for("military_aid") == "072"
     assert watchlist.actions["request"].cameo_for("military_aid") == "0232"
     assert watchlist.reference_problems() == []
-    assert any(rule.alert for rule in watchlist.rules) and any(not rule.alert for rule in watchlist.rules)
+    # Every shipped rule alerts: firm rules take asserted and attributed claims, and hedges,
+    # denials and conditions go to the low-severity rules (only `alert: false` would silence one).
+    assert watchlist.rules and all(rule.alert for rule in watchlist.rules)
+    low = {rule.name: set(rule.modalities) for rule in watchlist.rules if rule.severity == "low"}
+    assert low == {
+        "link-reported-disputed-or-hypothetical": {"hedged", "denied", "conditional"},
+        "third-party-reported-or-hypothetical": {"hedged", "denied", "conditional"},
+    }
+    firm = [rule for rule in watchlist.rules if rule.severity != "low"]
+    assert firm and all(set(rule.modalities) == {"asserted", "attributed"} for rule in firm)
 
 
 def test_a_rule_naming_an_unknown_actor_action_or_modality_is_reported_with_its_line(tmp_path):

@@ -6,6 +6,7 @@ sentence break at every line break and an entity ruler built from the watchlist'
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
 
 import spacy
@@ -51,13 +52,67 @@ def newline_sentences(doc: Doc) -> Doc:
     return doc
 
 
-def compose_text(article: Article, max_chars: int) -> str:
-    """The text analysed: the title as its own sentence, then the body, cut to ``max_chars``."""
+#: Characters of a long article's opening that are always analysed: the lede says what it is about.
+LEDE_CHARS = 2_000
+
+
+class Passages:
+    """Which paragraphs of a long article are analysed.
+
+    Live blogs and long reads run to 50,000 characters; the report that matters may be past any
+    fixed cut, and a live blog names one side in every caption. Beyond its opening, a long
+    article keeps, in order and up to the character budget, first the paragraphs where every side
+    of a watched link is named within one paragraph either way, then those naming one side when
+    the opening names the other. An article within the budget is analysed whole.
+    """
+
+    def __init__(self, watchlist: Watchlist):
+        def pattern(actor: str) -> re.Pattern[str]:
+            names = sorted((phrase for phrase, _kind in watchlist.actors[actor].surface_forms()), key=len, reverse=True)
+            return re.compile(r"\b(?:" + "|".join(re.escape(name) for name in names) + r")\b")
+
+        self._pairs = [(pattern(first), pattern(second)) for first, second in watchlist.watch_pairs]
+
+    def select(self, body: str, budget: int) -> str:
+        if len(body) <= budget:
+            return body
+        paragraphs = body.split("\n")
+        opening, used = set(), 0
+        for i, paragraph in enumerate(paragraphs):
+            if used >= LEDE_CHARS:
+                break
+            opening.add(i)
+            used += len(paragraph) + 1
+        lede = "\n".join(paragraphs[i] for i in sorted(opening))
+        linked, beside = set(), set()
+        for first, second in self._pairs:
+            has = [(bool(first.search(p)), bool(second.search(p))) for p in paragraphs]
+            for i in range(len(paragraphs)):
+                near = has[max(0, i - 1) : i + 2]
+                a, b = any(x for x, _ in near), any(y for _, y in near)
+                if a and b:
+                    linked.add(i)
+                elif (has[i][0] and second.search(lede)) or (has[i][1] and first.search(lede)):
+                    beside.add(i)
+        chosen = set(opening)
+        for tier in (linked, beside):
+            for i in sorted(tier):
+                if i not in chosen and used + len(paragraphs[i]) + 1 <= budget:
+                    chosen.add(i)
+                    used += len(paragraphs[i]) + 1
+        return "\n".join(paragraphs[i] for i in sorted(chosen))
+
+
+def compose_text(article: Article, max_chars: int, passages: Passages | None = None) -> str:
+    """The text analysed: the title as its own sentence, then the body (for a long article, the
+    passages that matter), at most ``max_chars``."""
     title = squash(article.title, lines=False)
     body = article.body.strip()
     if title and body.startswith(title):
         title = ""
     if title and not title.endswith(TITLE_END):
         title += "."
+    if passages is not None:
+        body = passages.select(body, max_chars - len(title) - 2)
     text = f"{title}\n\n{body}" if title else body
     return text[:max_chars]

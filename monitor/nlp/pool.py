@@ -23,6 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from monitor.models import Article, TaggedArticle
+from monitor.nlp.cascade import FirstPass
 from monitor.nlp.claims import ClaimExtractor
 from monitor.nlp.pipeline import build_nlp
 from monitor.nlp.tag import Tagger
@@ -43,6 +44,7 @@ def make_tagger(settings: Settings, watchlist: Watchlist) -> Tagger:
         max_chars=settings.max_text_chars,
         batch_size=settings.nlp_batch_size,
         claim_extractor=ClaimExtractor(watchlist),
+        first_pass=FirstPass(nlp, watchlist) if settings.first_pass else None,
     )
 
 

@@ -16,7 +16,9 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from monitor.models import Article, Claim, Evidence, Mention, TaggedArticle, utcnow
-from monitor.nlp.pipeline import compose_text
+from monitor.nlp.cascade import FirstPass
+from monitor.nlp.pipeline import Passages, compose_text
+from monitor.nlp.windows import WindowReader
 from monitor.text import squash
 from monitor.watchlist import Watchlist
 
@@ -42,12 +44,14 @@ class Tagger:
         max_chars: int = 20_000,
         batch_size: int = 32,
         claim_extractor: FindClaims | None = None,
+        first_pass: FirstPass | None = None,
     ):
         self.nlp = nlp
         self.watchlist = watchlist
         self.max_chars = max_chars
         self.batch_size = batch_size
         self.claim_extractor = claim_extractor
+        self.first_pass = first_pass
         if not Span.has_extension(TRIGGER_EXTENSION):
             Span.set_extension(TRIGGER_EXTENSION, default=None)
         self._aliases = {
@@ -59,6 +63,18 @@ class Tagger:
         self._triggers_lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self._context_terms = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self._context_requires: dict[str, tuple[str, frozenset[str]]] = {}
+        self._context_unless: dict[str, frozenset[str]] = {}
+        self._verbs: dict[str, list[str]] = {}
+        for topic_id, topic in watchlist.topics.items():
+            for verb in topic.verbs:
+                self._verbs.setdefault(verb.lower(), []).append(topic_id)
+        self._modifiers: list[tuple[str, frozenset[str], frozenset[str]]] = [
+            (topic_id, frozenset(m.lower() for m in rule.modifiers), frozenset(h.lower() for h in rule.heads))
+            for topic_id, topic in watchlist.topics.items()
+            for rule in topic.modifier_triggers
+        ]
+        self._windows = WindowReader(watchlist)
+        self.passages = Passages(watchlist)
         for topic_id, topic in watchlist.topics.items():
             # Both lemma and lower-case forms: a phrase lemmatised out of context may differ
             # from the same words lemmatised inside a sentence ("arms" vs "arm").
@@ -69,13 +85,26 @@ class Tagger:
                 self._context_terms.add(key, list(nlp.pipe(context.terms)))
                 requires = frozenset(_lemma_set(nlp, context.requires))
                 self._context_requires[key] = (topic_id, requires)
+                self._context_unless[key] = frozenset(word.lower() for word in context.unless)
 
     # --- public -------------------------------------------------------------------------
     def tag(self, articles: Sequence[Article]) -> list[TaggedArticle]:
-        """Tag a micro-batch with one ``nlp.pipe`` call."""
-        texts = (compose_text(article, self.max_chars) for article in articles)
-        docs = self.nlp.pipe(texts, batch_size=self.batch_size)
-        return [self.tag_doc(article, doc) for article, doc in zip(articles, docs)]
+        """Tag a micro-batch with one ``nlp.pipe`` call over the articles the first pass lets through."""
+        texts = [compose_text(article, self.max_chars, self.passages) for article in articles]
+        if self.first_pass is None:
+            docs = self.nlp.pipe(texts, batch_size=self.batch_size)
+            return [self.tag_doc(article, doc) for article, doc in zip(articles, docs)]
+        read = [self.first_pass.read(text) for text in texts]
+        full = [i for i, (passes, _actors) in enumerate(read) if passes]
+        parsed = dict(zip(full, self.nlp.pipe([texts[i] for i in full], batch_size=self.batch_size)))
+        return [
+            self.tag_doc(article, parsed[i]) if i in parsed else self.stopped(article, read[i][1])
+            for i, article in enumerate(articles)
+        ]
+
+    def stopped(self, article: Article, actors: set[str]) -> TaggedArticle:
+        """An article the first pass stopped: it names no watched pair, so nothing more is read."""
+        return TaggedArticle(article=article, actors=sorted(actors), route="", tagged_at=utcnow())
 
     def tag_doc(self, article: Article, doc: Doc) -> TaggedArticle:
         sentences = list(doc.sents)
@@ -95,7 +124,7 @@ class Tagger:
             if (actor or ent.label_ in MENTION_LABELS) and len(mentions) < MAX_MENTIONS:
                 mentions.append(Mention(text=squash(ent.text, lines=False), label=ent.label_, actor=actor, sentence=index))
 
-        sentence_triggers = self._find_triggers(doc, sentence_of)
+        sentence_triggers, objects = self._find_triggers(doc, sentence_of)
         evidence: list[Evidence] = []
         claims: list[Claim] = []
         for index, triggers in sorted(sentence_triggers.items()):
@@ -116,6 +145,9 @@ class Tagger:
                 claims.extend(self.claim_extractor(sentence, sentence_actors[index], item))
 
         actors = sorted({m.actor for m in mentions if m.actor})
+        topics_of = {index: {topic for topic, _text, _start, _end in found} for index, found in sentence_triggers.items()}
+        trigger_tokens = {index: [start for _t, _x, start, _e in found] for index, found in sentence_triggers.items()}
+        windows, lede_actors = self._windows.read(sentences, sentence_actors, topics_of, objects, trigger_tokens)
         return TaggedArticle(
             article=article,
             mentions=mentions,
@@ -123,6 +155,9 @@ class Tagger:
             topics=sorted({topic for item in evidence for topic in item.topics}),
             evidence=evidence,
             claims=claims,
+            windows=windows,
+            lede_actors=lede_actors,
+            title_actors=sorted(set(sentence_actors.get(0, {}).values())) if article.title.strip() else [],
             route=self.watchlist.route_for(set(actors)),
             tagged_at=utcnow(),
         )
@@ -145,17 +180,34 @@ class Tagger:
         return None
 
     # --- internals ----------------------------------------------------------------------
-    def _find_triggers(self, doc: Doc, sentence_of: Callable[[int], int]) -> dict[int, set[tuple[str, str, int, int]]]:
-        """Sentence index → {(topic, trigger text, start token, end token)}."""
+    def _find_triggers(
+        self, doc: Doc, sentence_of: Callable[[int], int]
+    ) -> tuple[dict[int, set[tuple[str, str, int, int]]], dict[int, int]]:
+        """(sentence index → {(topic, trigger text, start token, end token)}, sentence index →
+        context terms named there, governed by a required word or not)."""
         found: dict[int, set[tuple[str, str, int, int]]] = defaultdict(set)
+        objects: dict[int, int] = defaultdict(int)
         vocab = self.nlp.vocab.strings
         for match_id, start, end in list(self._triggers(doc)) + list(self._triggers_lower(doc)):
             found[sentence_of(start)].add((vocab[match_id], doc[start:end].text.lower(), start, end))
         for match_id, start, end in self._context_terms(doc):
             topic_id, requires = self._context_requires[vocab[match_id]]
+            unless = self._context_unless[vocab[match_id]]
+            if unless and any(child.lower_ in unless for token in doc[start:end] for child in token.children):
+                continue
+            objects[sentence_of(start)] += 1
             if any(_governed_by(token, requires) for token in doc[start:end]):
                 found[sentence_of(start)].add((topic_id, doc[start:end].text.lower(), start, end))
-        return found
+        for token in doc:
+            for topic_id in self._verbs.get(token.lemma_.lower(), ()):
+                if token.pos_ == "VERB":
+                    found[sentence_of(token.i)].add((topic_id, token.lower_, token.i, token.i + 1))
+        if self._modifiers:
+            for token in doc:
+                for topic_id, modifiers, heads in self._modifiers:
+                    if token.lower_ in modifiers and token.dep_ in ("amod", "compound") and token.head.lemma_.lower() in heads:
+                        found[sentence_of(token.i)].add((topic_id, f"{token.lower_} {token.head.lower_}", token.i, token.i + 1))
+        return found, objects
 
 
 def _governed_by(token, lemmas: frozenset[str], hops: int = 4) -> bool:

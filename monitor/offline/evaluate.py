@@ -1,43 +1,37 @@
-"""``newsmon eval``: signal quality on the labelled development set, with the baseline.
+"""``newsmon eval``: signal quality on the labelled development set, beside a keyword baseline.
 
-Runs every article of the labelled corpus files through ``newsmon replay``'s logic (the
-daemon's tag → detect path, story books in memory) and scores, per split (dev, held-out,
-all):
+Runs every labelled article (``monitor.offline.labels``) through ``newsmon replay``'s logic (the
+daemon's tag → detect path, story books in memory), in publication order, and scores per split
+(dev, held-out, all), with the counts beside every rate:
 
-* ``relevant``: precision, recall, F1 of the article-level decision;
-* per topic: the same for "the article reports on <topic> on the watched link";
-* stories: pairwise precision and recall over the gold-relevant articles (a pair is
-  positive when both articles are in one labelled story group);
-* the **sentence-keyword baseline** (a Russia word, a China word and an aid/sanctions word in
-  one sentence) and the title-only story baseline, side by side, in the same run;
-* the claim hand-check (``eval/claims.csv``): subject, action and object right.
-
-Articles of the files that are not in the label file are negatives by the labelling
-guideline (they do not name both sides; a random sample was checked); any the system
-flags is listed so it can be checked by hand. See docs/labelling.md. An article that fails
-at any stage is counted, listed with its error and scored as not relevant; the run goes on.
+* ``relevant`` and each topic: precision, recall, F1 (borderline articles left out);
+* the precision–recall curve of the relevance score over thresholds, and the operating point;
+* stories: pairwise precision and recall over the relevant articles, and per labelled story how
+  many alerts it raised (exactly one is right), plus alerts raised on articles labelled no;
+* the **sentence-keyword baseline** (a Russia word, a China word and an aid/sanctions word in one
+  sentence) and the title-only story baseline, in the same run;
+* the claim hand-check (``monitor.offline.claimcheck``);
+* articles that failed at any stage, each with its error.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import itertools
 import json
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from monitor.models import Article, Decision
+from monitor.models import Article
+from monitor.offline.claimcheck import check_claims, load_expected_claims, shared_paths
+from monitor.offline.labels import BLIND, SPLITS, TOPICS, Label, corpus_files, in_split, load_labels
 from monitor.offline.readers import read_articles
 from monitor.relevance.stories import title_key
-from monitor.text import squash
 
-SPLITS = ("dev", "heldout", "all")
-TOPICS = ("military_aid", "sanctions")
-BLIND = "hellaskella33"
+THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))
 
 # --- the baseline the issue measures against ---------------------------------------------
 RUSSIA_WORDS = re.compile(r"\b(Russia|Russian|Russians|Moscow|Kremlin|Putin)\b")
@@ -61,34 +55,6 @@ def baseline_topics(article: Article) -> list[str]:
             if AID_WORDS.search(sentence):
                 topics.add("military_aid")
     return sorted(topics)
-
-
-# --- labels -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Label:
-    file: str
-    id: str
-    relevant: bool
-    topics: frozenset[str]
-    story: str
-    split: str
-
-
-def load_labels(path: Path) -> dict[str, Label]:
-    labels: dict[str, Label] = {}
-    with path.open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            if BLIND in row["file"]:
-                raise ValueError(f"{path}: the blind evaluation file may not be labelled or read")
-            labels[row["id"]] = Label(
-                file=row["file"],
-                id=row["id"],
-                relevant=row["relevant"] == "1",
-                topics=frozenset(t for t in row["topics"].split(";") if t),
-                story=row["story"],
-                split=row["split"],
-            )
-    return labels
 
 
 # --- scoring ------------------------------------------------------------------------------
@@ -132,19 +98,24 @@ class Judgement:
 
     id: str
     relevant: bool
+    score: float
     topics: frozenset[str]
     story: str | None
+    alert: bool
     baseline_topics: frozenset[str]
     title_story: str
+    error: str = ""
 
 
 @dataclass
 class Report:
-    scores: dict[str, dict[str, dict]] = field(default_factory=dict)
-    unlabelled_positives: list[str] = field(default_factory=list)
+    scores: dict[str, dict[str, Any]] = field(default_factory=dict)
     errors: dict[str, list[str]] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
     claims_check: dict[str, Any] = field(default_factory=dict)
     articles: int = 0
+    threshold: float = 0.5
+    heldout_from: str = ""
     #: Story state after the run, per route: open stories and JSON bytes of the table value.
     state: dict[str, dict[str, int]] = field(default_factory=dict)
     #: Articles that failed at some stage (id -> "<stage>: <type>: <message>"); scored as
@@ -162,139 +133,132 @@ def pairwise(ids: list[str], gold: dict[str, str], said: dict[str, str | None]) 
     return counts
 
 
-def score(labels: dict[str, Label], outcomes: dict[str, Judgement]) -> Report:
-    report = Report(articles=len(outcomes))
+def story_alerts(ids: list[str], labels: dict[str, Label], judged: dict[str, Judgement]) -> dict[str, Any]:
+    """Per labelled story (relevant articles grouped by story key): alerts raised among them."""
+    alerts: Counter[str] = Counter()
+    for i in ids:
+        alerts[labels[i].story] += 0
+        if judged[i].alert:
+            alerts[labels[i].story] += 1
+    histogram = Counter(min(n, 2) for n in alerts.values())
+    missed = sorted(story for story, n in alerts.items() if n == 0)
+    return {"stories": len(alerts), "exactly_one": histogram[1], "none": histogram[0], "more": histogram[2], "missed": missed}
+
+
+def curve(ids: list[str], labels: dict[str, Label], judged: dict[str, Judgement]) -> list[dict[str, float]]:
+    """Precision and recall of ``relevant`` if the threshold were each of ``THRESHOLDS``."""
+    points = []
+    for threshold in THRESHOLDS:
+        counts = Counts()
+        for i in ids:
+            label = labels.get(i)
+            counts.add(bool(label and label.relevant), judged[i].score >= threshold)
+        points.append(
+            {"threshold": threshold, "p": counts.precision, "r": counts.recall, "f1": counts.f1, "tp": counts.tp, "fp": counts.fp}
+        )
+    return points
+
+
+def score(labels: dict[str, Label], judged: dict[str, Judgement], threshold: float) -> Report:
+    report = Report(articles=len(judged), threshold=threshold)
     for split in SPLITS:
-        ids = [i for i, label in labels.items() if i in outcomes and (split == "all" or label.split == split)]
-        if split == "all":
-            # Unlabelled articles are negatives by the guideline; they count in "all".
-            ids += [i for i in outcomes if i not in labels]
+        ids = [i for i in judged if in_split(labels.get(i), split)]
         system, base = {"relevant": Counts()}, {"relevant": Counts()}
         for topic in TOPICS:
             system[topic], base[topic] = Counts(), Counts()
+        false_alarms = 0
         for i in ids:
             label = labels.get(i)
-            gold_relevant = bool(label and label.relevant)
+            gold = bool(label and label.relevant)
             gold_topics = label.topics if label else frozenset()
-            outcome = outcomes[i]
-            system["relevant"].add(gold_relevant, outcome.relevant)
-            base["relevant"].add(gold_relevant, bool(outcome.baseline_topics))
+            said = judged[i]
+            system["relevant"].add(gold, said.relevant)
+            base["relevant"].add(gold, bool(said.baseline_topics))
             for topic in TOPICS:
-                system[topic].add(topic in gold_topics, outcome.relevant and topic in outcome.topics)
-                base[topic].add(topic in gold_topics, topic in outcome.baseline_topics)
+                system[topic].add(topic in gold_topics, said.relevant and topic in said.topics)
+                base[topic].add(topic in gold_topics, topic in said.baseline_topics)
+            false_alarms += said.alert and not gold
         gold_ids = [i for i in ids if labels.get(i) and labels[i].relevant]
-        gold_groups = {i: labels[i].story for i in gold_ids}
-        stories = pairwise(gold_ids, gold_groups, {i: outcomes[i].story for i in gold_ids})
-        title_stories = pairwise(gold_ids, gold_groups, {i: outcomes[i].title_story for i in gold_ids})
+        groups = {i: labels[i].story for i in gold_ids}
         report.scores[split] = {
-            "system": {k: v.row() for k, v in system.items()} | {"stories": stories.row()},
-            "baseline": {k: v.row() for k, v in base.items()} | {"stories": title_stories.row()},
+            "system": {k: v.row() for k, v in system.items()}
+            | {"stories": pairwise(gold_ids, groups, {i: judged[i].story for i in gold_ids}).row()},
+            "baseline": {k: v.row() for k, v in base.items()}
+            | {"stories": pairwise(gold_ids, groups, {i: judged[i].title_story for i in gold_ids}).row()},
             "articles": {"n": len(ids), "relevant": len(gold_ids)},
+            "story_alerts": story_alerts(gold_ids, labels, judged) | {"false_alarms": false_alarms},
+            "curve": curve(ids, labels, judged),
         }
         if split == "all":
             report.errors = {
-                "false_positives": sorted(i for i in ids if outcomes[i].relevant and not (labels.get(i) and labels[i].relevant)),
-                "false_negatives": sorted(i for i in gold_ids if not outcomes[i].relevant),
+                "false_positives": sorted(i for i in ids if judged[i].relevant and not (labels.get(i) and labels[i].relevant)),
+                "false_negatives": sorted(i for i in gold_ids if not judged[i].relevant),
             }
-    report.unlabelled_positives = sorted(i for i, o in outcomes.items() if o.relevant and i not in labels)
+    report.failed = {i: j.error for i, j in judged.items() if j.error}
     return report
 
 
-def outcomes_of(pairs: Iterable[tuple[Article, Decision | None]]) -> dict[str, Judgement]:
-    out: dict[str, Judgement] = {}
-    for article, decision in pairs:
-        out[article.id] = Judgement(
-            id=article.id,
-            relevant=bool(decision and decision.relevant),
-            topics=frozenset(decision.topics if decision else ()),
-            story=decision.story if decision else None,
-            baseline_topics=frozenset(baseline_topics(article)),
-            title_story=title_key(article.title) or article.id,
-        )
-    return out
+def judge(article: Article, decision, error: str) -> Judgement:
+    return Judgement(
+        id=article.id,
+        relevant=bool(decision and decision.relevant),
+        score=float(decision.score) if decision else 0.0,
+        topics=frozenset(decision.topics if decision else ()),
+        story=decision.story if decision else None,
+        alert=bool(decision and decision.alert),
+        baseline_topics=frozenset(baseline_topics(article)),
+        title_story=title_key(article.title) or article.id,
+        error=error,
+    )
 
 
-# --- the claim hand-check -------------------------------------------------------------------
-def sentence_key(sentence: str) -> str:
-    """Stable reference to a sentence without copying it: hash of its normalised text."""
-    return hashlib.sha1(squash(sentence, lines=False).encode("utf-8")).hexdigest()[:12]
-
-
-@dataclass(frozen=True)
-class ExpectedClaim:
-    file: str
-    id: str
-    sentence: str  # sentence_key
-    subject: str
-    action: str
-    object: str
-
-
-def load_expected_claims(path: Path) -> list[ExpectedClaim]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return [
-            ExpectedClaim(row["file"], row["id"], row["sentence"], row["subject"], row["action"], row["object"])
-            for row in csv.DictReader(handle)
-        ]
-
-
-def check_claims(expected: list[ExpectedClaim], tagged_by_id: dict) -> dict[str, object]:
-    """Share of hand-checked sentences whose expected (subject, action, object) was extracted."""
-    right, wrong = 0, []
-    for item in expected:
-        tagged = tagged_by_id.get(item.id)
-        claims = [c for c in (tagged.claims if tagged else []) if sentence_key(c.sentence) == item.sentence]
-        if any((c.subject, c.action, c.object) == (item.subject, item.action, item.object) for c in claims):
-            right += 1
-        else:
-            got = sorted({f"{c.subject}-{c.action}->{c.object}" for c in claims}) or ["(none)"]
-            wrong.append(f"{item.id} {item.sentence}: expected {item.subject}-{item.action}->{item.object}, got {', '.join(got)}")
-    total = len(expected)
-    sentences = len({(item.id, item.sentence) for item in expected})
-    return {"checked": total, "sentences": sentences, "right": right, "share": right / total if total else 0.0, "wrong": wrong}
-
-
-def shared_paths(names: Iterable[str], shared: Path) -> list[Path]:
-    """The files (relative to the shared directory) the labels refer to, blind file refused."""
-    paths = [shared / name for name in sorted(set(names))]
-    for path in paths:
-        if BLIND in path.name:
+def labelled_articles(labels: dict[str, Label], shared: Path) -> list[Article]:
+    """The labelled articles, and the unlabelled ones of fully labelled files, by publication date."""
+    files, covered = corpus_files(labels.values())
+    articles = []
+    for name in files:
+        path = shared / "corpus" / name
+        if BLIND in name:
             raise ValueError("the blind evaluation file is not part of the development set")
         if not path.exists():
             raise FileNotFoundError(f"labelled file {path} not found (set NEWSMON_SHARED_DIR or --shared)")
-    return paths
+        articles += [a for a in read_articles([path]) if a.id in labels or name in covered]
+    return sorted(articles, key=lambda a: (a.published.isoformat() if a.published else "", a.id))
 
 
-def run(replayer, labels_path: Path, claims_path: Path | None, shared: Path, progress=None) -> Report:
-    """Replay every article of the labelled files, score, and run the claim hand-check."""
-    labels = load_labels(labels_path)
+def run(
+    replayer,
+    ours: Path | None,
+    claims_path: Path | None,
+    shared: Path,
+    *,
+    adjudications: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Report:
+    """Replay the labelled articles in publication order, score, and run the claim hand-check."""
+    labels = load_labels(shared, ours, adjudications)
     expected = load_expected_claims(claims_path) if claims_path else []
     wanted = {item.id for item in expected}
     tagged_by_id: dict = {}
-    pairs = []
-    failures: dict[str, str] = {}
-    for n, (article, tagged, verdict, error) in enumerate(
-        replayer.verdicts(read_articles(shared_paths((label.file for label in labels.values()), shared))), 1
-    ):
-        pairs.append((article, verdict.decision if verdict else None))
-        if error:
-            failures[article.id] = error
+    judged: dict[str, Judgement] = {}
+    for n, (article, tagged, verdict, error) in enumerate(replayer.verdicts(labelled_articles(labels, shared)), 1):
+        judged[article.id] = judge(article, verdict.decision if verdict else None, error)
         if tagged is not None and article.id in wanted:
             tagged_by_id[article.id] = tagged
         if progress:
             progress(n)
-    report = score(labels, outcomes_of(pairs))
-    report.failures = failures
+    report = score(labels, judged, replayer.settings.relevance_threshold)
+    report.heldout_from = min((lab.published for lab in labels.values() if lab.split == "heldout"), default="")
     for route, book in replayer.books.items():
         report.state[route] = {"stories": len(book.stories), "bytes": len(json.dumps(book.state()))}
-    extra = [item.file for item in expected if item.id not in tagged_by_id]
-    if extra:
-        # Hand-checked sentences outside the labelled corpus (the seeds): tag them alone.
-        missing = wanted - set(tagged_by_id)
-        articles = [a for a in read_articles(shared_paths(extra, shared)) if a.id in missing]
+    missing = wanted - set(tagged_by_id)
+    if missing:
+        # Hand-checked sentences outside the labelled articles (the seeds): tag them alone.
+        paths = shared_paths({item.file for item in expected if item.id in missing}, shared)
+        articles = [a for a in read_articles(paths) if a.id in missing]
         for article, tagged in zip(articles, replayer.tag(articles)):
             if isinstance(tagged, str):
-                report.failures[article.id] = tagged
+                report.failed[article.id] = tagged
             else:
                 tagged_by_id[article.id] = tagged
     if expected:
@@ -302,12 +266,12 @@ def run(replayer, labels_path: Path, claims_path: Path | None, shared: Path, pro
     return report
 
 
-def format_report(report: Report) -> str:
-    lines = []
-    for split in SPLITS:
+def format_report(report: Report, splits: Iterable[str] = SPLITS) -> str:
+    lines = [f"threshold {report.threshold:.2f}; held-out split: articles published from {report.heldout_from}"]
+    for split in splits:
         block = report.scores[split]
         n = block["articles"]
-        lines.append(f"== {split}: {n['n']} articles, {n['relevant']} relevant by label")
+        lines.append(f"== {split}: {n['n']} articles, {n['relevant']} relevant by label (borderline left out)")
         lines.append(
             f"   {'measure':<14}{'system P':>9}{'R':>7}{'F1':>7}   {'baseline P':>10}{'R':>7}{'F1':>7}   (system tp/fp/fn)"
         )
@@ -317,15 +281,19 @@ def format_report(report: Report) -> str:
                 f"   {key:<14}{s['p']:>9.3f}{s['r']:>7.3f}{s['f1']:>7.3f}   {b['p']:>10.3f}{b['r']:>7.3f}{b['f1']:>7.3f}"
                 f"   ({s['tp']}/{s['fp']}/{s['fn']})"
             )
-    lines.append(
-        "   baseline for stories: same normalised title (the spine's rule); stories are pairwise over gold-relevant articles"
-    )
+        sa = block["story_alerts"]
+        lines.append(
+            f"   labelled stories {sa['stories']}: exactly one alert {sa['exactly_one']}, none {sa['none']}, "
+            f"more than one {sa['more']}; alerts on articles labelled no: {sa['false_alarms']}"
+        )
+        points = " ".join(f"{p['threshold']:.2f}:{p['p']:.2f}/{p['r']:.2f}" for p in block["curve"][::2])
+        lines.append(f"   P/R by threshold: {points}")
+    lines.append("   story baseline: same normalised title; stories are pairwise over relevant articles")
     lines.append(f"false positives: {', '.join(report.errors.get('false_positives', [])) or 'none'}")
     lines.append(f"false negatives: {', '.join(report.errors.get('false_negatives', [])) or 'none'}")
-    lines.append(f"flagged but unlabelled: {', '.join(report.unlabelled_positives) or 'none'}")
-    lines.append(f"failed articles: {len(report.failures)} (scored as not relevant)")
-    for article_id, error in sorted(report.failures.items()):
-        lines.append(f"   failed: {article_id}: {error}")
+    lines.append(f"failed articles: {len(report.failed)}")
+    for article_id, error in sorted(report.failed.items()):
+        lines.append(f"   {article_id}: {error}")
     for route, size in sorted(report.state.items()):
         lines.append(f"story state {route}: {size['stories']} open stories, {size['bytes']} bytes of JSON per table write")
     check = report.claims_check

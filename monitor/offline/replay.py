@@ -42,7 +42,7 @@ class Replayer:
     def __init__(self, tagger: Tagger, settings: Settings):
         self.tagger = tagger
         self.settings = settings
-        self.policy = Rulebook(tagger.watchlist)
+        self.policy = Rulebook(tagger.watchlist, threshold=settings.relevance_threshold)
         self.books: dict[str, StoryBook] = {}
 
     def decisions(self, articles: Iterable[Article]) -> Iterator[tuple[Article, Decision | None, str]]:

@@ -11,7 +11,8 @@ from typing import Any
 
 from monitor.models import Alert, Decision, TaggedArticle
 from monitor.relevance.novelty import FIRM, KIND_ESCALATION, alert_to_resend, new_alert
-from monitor.relevance.rules import assess
+from monitor.relevance.rules import Judge, assess
+from monitor.relevance.score import Scorer
 from monitor.relevance.stories import Fingerprint, Placement, StoryBook
 from monitor.watchlist import Watchlist
 
@@ -30,8 +31,15 @@ class Verdict:
 class Rulebook:
     """What ``decide`` needs from the watchlist, prepared once: rules, ladder stages, names."""
 
-    def __init__(self, watchlist: Watchlist):
+    def __init__(self, watchlist: Watchlist, *, threshold: float = 0.5, scorer: Scorer | None = None):
         self.rules = list(watchlist.rules)
+        self.judge = Judge(
+            rules=self.rules,
+            scorer=scorer or Scorer.shipped(),
+            threshold=threshold,
+            sides=frozenset(actor for pair in watchlist.watch_pairs for actor in pair),
+            lede_sentences=watchlist.windows.lede_sentences,
+        )
         self.rungs = {action_id: action.rung for action_id, action in watchlist.actions.items()}
         self._names: dict[str, frozenset[str]] = {}
         self._watchlist = watchlist
@@ -59,11 +67,12 @@ class Rulebook:
 
 def decide(book: StoryBook | None, tagged: TaggedArticle, policy: Rulebook) -> Verdict:
     """Decide about one article; ``book`` is the story state of its route (None: no route)."""
-    assessment = assess(tagged, policy.rules)
+    assessment = assess(tagged, policy.judge)
     article = tagged.article
     base: dict[str, Any] = dict(
         id=article.id,
         relevant=assessment.relevant,
+        score=round(assessment.score, 4),
         topics=assessment.topics,
         actors=tagged.actors,
         evidence=[item.sentence for item in assessment.evidence],

@@ -76,11 +76,14 @@ def make_alert(
         # may even carry claims without their evidence sentences.
         headline=story.headline or article.title or (evidence[0].sentence[:150] if evidence else ""),
         topics=sorted({claim.topic for claim in claims}) or assessment.topics,
-        actors=sorted({a for claim in claims for a in (claim.subject, claim.object, claim.about) if a}),
+        actors=sorted({a for claim in claims for a in (claim.subject, claim.object, claim.about) if a})
+        or sorted({a for item in evidence for a in item.actors}),
         evidence=evidence[:5],
         claims=claims[:10],
         rule=assessment.rule,
         severity=assessment.severity or "medium",
+        modality=claims[0].modality if kind != KIND_NEW and claims else assessment.modality,
+        score=round(assessment.score, 4),
         article_id=article.id,
         source=source_of(tagged),
         url=article.url,
@@ -99,7 +102,7 @@ def new_alert(
 ) -> tuple[Alert, str] | None:
     """(alert to raise now, what changed), or None when the article adds nothing new."""
     story = placement.story
-    if not assessment.alerting or placement.repeat:
+    if not assessment.alerts or placement.repeat:
         return None
     if not story.alerts:
         return make_alert(story, tagged, assessment, KIND_NEW), ""

@@ -3,7 +3,7 @@
 import pytest
 
 from monitor.models import Article
-from monitor.offline.evaluate import check_claims, load_expected_claims, shared_paths
+from monitor.offline.claimcheck import check_claims, load_expected_claims, shared_paths
 from monitor.offline.readers import read_articles
 from tests.support.paths import PROJECT, SHARED
 
@@ -137,6 +137,12 @@ def test_a_side_clause_naming_china_does_not_make_sanctions_on_russia_about_chin
     tagged = tagger.tag(
         [Article(id="x", text="The EU imposed new sanctions on Russia, while China increased its purchases of Russian oil.")]
     )[0]
-    from monitor.relevance.rules import assess
+    from monitor.relevance.rules import Judge, assess, rule_for
+    from monitor.relevance.score import Scorer
 
-    assert assess(tagged, tagger.watchlist.rules).relevant is False
+    # No rule matches its claim, so on claims alone (a scorer that reads only matched claims, not
+    # the learned weights) the article is not relevant.
+    rules = tagger.watchlist.rules
+    assert [rule_for(c, rules) for c in tagged.claims] == [None]
+    claims_only = Judge(rules, Scorer({"bias": -4, "claim_firm": 8, "claim_soft": 8}), 0.5, frozenset({"CHN", "RUS"}))
+    assert assess(tagged, claims_only).relevant is False

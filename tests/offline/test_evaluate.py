@@ -6,6 +6,8 @@ import pytest
 
 from monitor.models import Article
 from monitor.offline.evaluate import (
+    THRESHOLDS,
+    TOPICS,
     Counts,
     baseline_topics,
     format_report,
@@ -49,48 +51,102 @@ def test_the_baseline_needs_russia_china_and_a_topic_word_in_one_sentence():
     assert baseline_topics(both) == ["military_aid", "sanctions"]
 
 
-def test_the_label_file_holds_ids_and_labels_only_and_every_id_exists():
+LABEL_COLUMNS = ["file", "id", "published", "alert", "military_aid", "sanctions", "story", "alert_a", "alert_b", "drawn"]
+ANSWERS = {"yes", "no", "borderline"}
+
+
+def test_the_label_file_holds_ids_and_two_passes_only_and_every_id_exists():
     path = PROJECT / "eval" / "labels.csv"
-    with path.open(newline="") as handle:
+    with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
-        assert reader.fieldnames == ["file", "id", "relevant", "topics", "story", "split", "note", "drawn"]
+        # No title, text, evidence or note column: article text never enters the project.
+        assert reader.fieldnames == LABEL_COLUMNS
         rows = list(reader)
-    assert all(len(row["note"]) <= 90 for row in rows), "notes are our words, never copied article text"
-    labels = load_labels(path)
-    positives = [label for label in labels.values() if label.relevant]
-    assert len(labels) >= 120 and len(positives) >= 8
-    assert all(label.story for label in positives) and {"dev", "heldout"} == {label.split for label in labels.values()}
-    ids = {a.id for a in read_articles(shared_paths({label.file for label in labels.values()}, SHARED))}
-    assert set(labels) <= ids
+    assert all(len(row["story"]) <= 90 for row in rows), "story keys are our words, never copied article text"
+    assert all(row["alert"] in ANSWERS and row["alert_a"] in ANSWERS for row in rows)
+    assert all(row[topic] in ANSWERS for row in rows for topic in TOPICS)
+    assert all(row["drawn"] in ("candidate", "random") for row in rows)
+    assert all(row["published"][:4].isdigit() for row in rows), "the time split needs every date"
+    candidates = [row for row in rows if row["drawn"] == "candidate"]
+    # Every candidate (an article naming both sides) was read in two independent passes; they
+    # agree except where the adjudicated label is borderline.
+    assert len(candidates) >= 64 and all(row["alert_b"] in ANSWERS for row in candidates)
+    for row in rows:
+        passes = {row["alert_a"], row["alert_b"]} - {""}
+        if len(passes) == 1:
+            assert row["alert"] == row["alert_a"], row["id"]
+        else:
+            assert row["alert"] == "borderline", row["id"]
+    for row in rows:
+        if row["alert"] == "yes":
+            assert row["story"] and "yes" in (row["military_aid"], row["sanctions"]), row["id"]
+        if row["alert"] == "no":
+            assert (row["military_aid"], row["sanctions"], row["story"]) == ("no", "no", ""), row["id"]
+    assert len(rows) >= 120 and sum(row["alert"] == "yes" for row in rows) >= 8
+    ids = {a.id for a in read_articles(shared_paths({f"corpus/{row['file']}" for row in rows}, SHARED))}
+    assert {row["id"] for row in rows} <= ids
+    # Loaded beside the shared set: ours override nothing of it, and the split is by time.
+    labels = load_labels(SHARED, path, PROJECT / "eval" / "adjudications.csv")
+    ours = [label for label in labels.values() if label.origin == "ours"]
+    assert len(ours) == len(rows) and len(labels) > len(rows)
+    assert {"dev", "heldout"} == {label.split for label in labels.values()}
+    cut = min(label.published for label in labels.values() if label.split == "heldout")
+    assert all(label.published < cut for label in labels.values() if label.split == "dev" and label.published)
 
 
-def seed_labels(tmp_path):
-    """A label file over the five seeds: 000 and 001 one relevant story, the rest not."""
+def seed_set(tmp_path):
+    """(our labels, shared folder) over the five seeds: 000 and 001 one relevant story, the rest not."""
+    # A shared folder of our own: the seeds and the hand-checked files linked in, an empty shared
+    # label set, so the run replays the five seeds and not the 898 articles of the real one.
+    shared = tmp_path / "shared"
+    (shared / "corpus" / "labels").mkdir(parents=True)
+    (shared / "corpus" / "labels" / "russia_china_devset.csv").write_text(",".join(LABEL_COLUMNS) + "\n")
+    (shared / "seeds").symlink_to(SHARED / "seeds")
+    with (PROJECT / "eval" / "claims.csv").open(encoding="utf-8", newline="") as handle:
+        for name in {row["file"] for row in csv.DictReader(handle) if row["file"].startswith("corpus/")}:
+            (shared / name).symlink_to(SHARED / name)
     labels = tmp_path / "labels.csv"
     rows = [
-        ("000", 1, "military_aid;sanctions", "rome"),
-        ("001", 1, "military_aid;sanctions", "rome"),
-        ("002", 0, "", ""),
-        ("003", 0, "", ""),
-        ("004", 0, "", ""),
+        ("000", "yes", "yes", "yes", "rome"),
+        ("001", "yes", "yes", "yes", "rome"),
+        ("002", "no", "no", "no", ""),
+        ("003", "no", "no", "no", ""),
+        ("004", "no", "no", "no", ""),
     ]
     with labels.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["file", "id", "relevant", "topics", "story", "split", "note", "drawn"])
-        for prefix, relevant, topics, story in rows:
+        writer.writerow(LABEL_COLUMNS)
+        for prefix, alert, aid, sanctions, story in rows:
             (path,) = (SHARED / "seeds").glob(f"{prefix}_*.txt")
-            writer.writerow([f"seeds/{path.name}", path.stem, relevant, topics, story, "dev", "", "seed"])
-    return labels
+            # Undated: every seed is in the development split.
+            writer.writerow([f"../seeds/{path.name}", path.stem, "", alert, aid, sanctions, story, alert, alert, "candidate"])
+    return labels, shared
 
 
 def test_an_evaluation_run_over_the_seeds_scores_relevance_and_stories(tagger, settings, tmp_path):
-    report = run(Replayer(tagger, settings), seed_labels(tmp_path), PROJECT / "eval" / "claims.csv", SHARED)
-    system = report.scores["dev"]["system"]
+    labels, shared = seed_set(tmp_path)
+    report = run(Replayer(tagger, settings), labels, PROJECT / "eval" / "claims.csv", shared)
+    assert report.articles == 5 and report.failed == {}
+    dev = report.scores["dev"]
+    system = dev["system"]
+    assert dev["articles"] == {"n": 5, "relevant": 2}
     assert system["relevant"]["p"] == system["relevant"]["r"] == 1.0
     assert system["stories"]["tp"] == 1 and system["stories"]["fp"] == 0
+    # 000 and 001 are one story with exactly one alert between them; 004 (and 002, 003) raise none.
+    assert dev["story_alerts"] | {"missed": []} == {
+        "stories": 1,
+        "exactly_one": 1,
+        "none": 0,
+        "more": 0,
+        "missed": [],
+        "false_alarms": 0,
+    }
+    assert len(dev["curve"]) == len(THRESHOLDS)
+    assert report.scores["heldout"]["articles"] == {"n": 0, "relevant": 0}
     assert report.claims_check["share"] >= 0.9
     assert report.state["CHN|RUS"]["stories"] == 3
-    assert "relevant" in format_report(report) and "baseline" in format_report(report)
+    text = format_report(report)
+    assert "relevant" in text and "baseline" in text and "P/R by threshold" in text
 
 
 def test_an_article_that_fails_is_counted_listed_and_the_run_goes_on(tagger, settings, tmp_path):
@@ -98,9 +154,10 @@ def test_an_article_that_fails_is_counted_listed_and_the_run_goes_on(tagger, set
     # Novelty reads the ladder only once a story has alerted: 000 opens the story, 001 fails.
     first_seed, second_seed = (seed(prefix).stem for prefix in ("000", "001"))
     replayer.policy.rungs = LadderThatBreaks()
-    report = run(replayer, seed_labels(tmp_path), None, SHARED)
-    assert report.failures == {second_seed: f"decide: RuntimeError: {LADDER_BROKE}"}
+    labels, shared = seed_set(tmp_path)
+    report = run(replayer, labels, None, shared)
+    assert report.failed == {second_seed: f"decide: RuntimeError: {LADDER_BROKE}"}
     assert report.articles == 5 and report.scores["dev"]["system"]["relevant"]["tp"] == 1
     assert first_seed not in report.errors["false_negatives"] and second_seed in report.errors["false_negatives"]
     text = format_report(report)
-    assert "failed articles: 1" in text and f"failed: {second_seed}: decide: RuntimeError" in text
+    assert "failed articles: 1" in text and f"{second_seed}: decide: RuntimeError" in text

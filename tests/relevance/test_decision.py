@@ -1,5 +1,6 @@
 """Decisions over story state: first relevant article alerts, repeats and near-duplicates do not."""
 
+import math
 from datetime import UTC, datetime
 
 import pytest
@@ -97,3 +98,33 @@ def test_story_state_round_trips_through_plain_data(tagger):
 
 def test_title_key_drops_outlet_suffix_case_and_punctuation():
     assert title_key("Russia asked China for arms – Reuters") == title_key("RUSSIA ASKED CHINA FOR ARMS!")
+
+
+def test_a_denial_alone_raises_a_low_severity_alert_that_says_denied_and_carries_the_score(watchlist):
+    from monitor.models import Claim, Evidence, TaggedArticle
+    from monitor.relevance.score import Scorer
+
+    # An explicit claims-only scorer, so the rule logic is pinned and not the learned weights.
+    policy = Rulebook(watchlist, scorer=Scorer({"bias": -4, "claim_firm": 8, "claim_soft": 8}))
+    sentence = "Beijing denied that it had sent drones to Moscow."
+    denied = Claim(subject="CHN", action="provide", object="RUS", topic="military_aid", modality="denied", index=1)
+    tagged = TaggedArticle(
+        article=article("e1", "Beijing denies sending drones", sentence),
+        actors=["CHN", "RUS"],
+        topics=["military_aid"],
+        evidence=[Evidence(sentence=sentence, index=1, actors=["CHN", "RUS"], topics=["military_aid"])],
+        claims=[denied],
+        route="CHN|RUS",
+    )
+    verdict = decide(StoryBook("CHN|RUS"), tagged, policy)
+    d = verdict.decision
+    assert (d.relevant, d.alert, d.new_story) == (True, True, True)
+    assert d.score == round(1 / (1 + math.exp(-4)), 4)
+    alert = verdict.alert
+    assert alert is not None and alert.kind == "new"
+    assert (alert.rule, alert.severity, alert.modality, alert.score) == (
+        "link-reported-disputed-or-hypothetical",
+        "low",
+        "denied",
+        d.score,
+    )

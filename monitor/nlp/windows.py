@@ -1,0 +1,225 @@
+"""Evidence windows: what relevance reads when no sentence makes a complete claim.
+
+Real news rarely puts subject, act and object of a development in one tidy sentence: Beijing in
+one sentence, Moscow and the sanctions in the next; one side named only in the headline; "arming
+Russia" with no object; a stance ("will not join the sanctions") rather than an act. So for every
+sentence that names a side of a watched link the tagger keeps a *window*: the sentence, its
+neighbours in the same paragraph, the actors and topic triggers of each, and the cue words the
+watchlist lists under ``windows:`` (stance on sanctions, military verbs, energy, exercises, nuclear
+weapons) plus the grammar the parse shows (a transfer word, sides named in a coordination or a
+list of countries). ``monitor.relevance.score`` turns them into a relevance score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from spacy.tokens import Span, Token
+
+from monitor.models import Window
+from monitor.text import squash
+from monitor.watchlist import Watchlist
+
+#: A very long article keeps its first windows (the lede carries the news).
+MAX_WINDOWS = 40
+#: Countries in one coordination from which a sentence is a list ("China, Russia, Iran and North
+#: Korea"): a list of adversaries is not a link between two of them.
+LIST_MIN_ACTORS = 3
+
+
+class WindowReader:
+    """Builds the windows of a parsed article; prepared once from the watchlist."""
+
+    def __init__(self, watchlist: Watchlist):
+        cues = watchlist.windows
+        self.lede_sentences = cues.lede_sentences
+        self.sides = frozenset(actor for pair in watchlist.watch_pairs for actor in pair)
+        transfer = _lemmas(watchlist, cues.transfer_actions)
+        stance = _lemmas(watchlist, cues.stance_actions) | {w.lower() for w in cues.stance_on_sanctions}
+        self.lexicon: dict[str, frozenset[str]] = {
+            "transfer": frozenset(transfer),
+            "stance": frozenset(stance),
+            "energy": frozenset(w.lower() for w in cues.energy_terms),
+            "exercise": frozenset(w.lower() for w in cues.exercise_terms),
+            "nuclear": frozenset(w.lower() for w in cues.nuclear_terms),
+        }
+
+    def read(
+        self,
+        sentences: list[Span],
+        actors: Mapping[int, Mapping[int, str]],
+        topics: Mapping[int, set[str]],
+        objects: Mapping[int, int],
+        triggers: Mapping[int, Iterable[int]] | None = None,
+    ) -> tuple[list[Window], list[str]]:
+        """(windows, lede actors) of an article.
+
+        ``actors``: sentence → token index → actor; ``topics``: sentence → topics of its
+        triggers; ``objects``: sentence → how many military objects it names, governed or not;
+        ``triggers``: sentence → token indexes of its topic triggers.
+        """
+        triggers = triggers or {}
+        lede = sorted({a for i in range(min(self.lede_sentences, len(sentences))) for a in actors.get(i, {}).values()})
+        paragraph = _paragraphs(sentences)
+        windows: list[Window] = []
+        for i, sentence in enumerate(sentences):
+            named = set(actors.get(i, {}).values())
+            if not named & self.sides:
+                continue
+            neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(sentences) and paragraph[j] == paragraph[i]]
+            near = {a for j in neighbours for a in actors.get(j, {}).values()} - named
+            near_topics = {t for j in neighbours for t in topics.get(j, set())} - topics.get(i, set())
+            cues = self._cues(sentence, actors.get(i, {}), objects.get(i, 0), triggers.get(i, ()))
+            if not (topics.get(i) or near_topics or cues & {"stance", "transfer"}):
+                continue
+            windows.append(
+                Window(
+                    index=i,
+                    sentence=squash(sentence.text, lines=False),
+                    around=" ".join(squash(sentences[j].text, lines=False) for j in neighbours),
+                    actors=sorted(named),
+                    near=sorted(near),
+                    topics=sorted(topics.get(i, set())),
+                    near_topics=sorted(near_topics),
+                    cues=sorted(cues),
+                    marked=mark_sides(sentence, actors.get(i, {}), self.sides),
+                )
+            )
+            if len(windows) >= MAX_WINDOWS:
+                break
+        return windows, lede
+
+    def _cues(self, sentence: Span, actors: Mapping[int, str], objects: int, triggers: Iterable[int] = ()) -> set[str]:
+        found: set[str] = set()
+        triggers = list(triggers)
+        if _tight(actors, self.sides, triggers):
+            found.add("tight")
+        found |= _targets(sentence, actors, self.sides, triggers)
+        for token in sentence:
+            lemma = token.lemma_.lower()
+            for cue, words in self.lexicon.items():
+                if lemma in words or token.lower_ in words:
+                    if cue == "transfer" and token.pos_ not in ("VERB", "NOUN"):
+                        continue
+                    found.add(cue)
+        if objects:
+            found.add("military_object")
+        named = set(actors.values())
+        if named - self.sides:
+            found.add("third_party")
+        found |= _coordinated(sentence, actors, self.sides)
+        return found
+
+
+def _paragraphs(sentences: list[Span]) -> list[int]:
+    """Paragraph number of each sentence: a new one after a line break."""
+    numbers, current = [], 0
+    for i, sentence in enumerate(sentences):
+        if i and _starts_line(sentence):
+            current += 1
+        numbers.append(current)
+    return numbers
+
+
+def _starts_line(sentence: Span) -> bool:
+    start = sentence.start
+    if start == 0:
+        return True
+    previous = sentence.doc[start - 1]
+    return "\n" in previous.text or "\n" in previous.whitespace_
+
+
+def _coordinated(sentence: Span, actors: Mapping[int, str], sides: Iterable[str]) -> set[str]:
+    """ "coordinated" when both sides are items of one coordination ("Russia and China have
+    faced sanctions": the same thing said of both, not a link between them), and "list" when
+    that coordination has at least three actors or places ("China, Russia, Iran and North Korea")."""
+    wanted = set(sides)
+    for token in sentence:
+        if actors.get(token.i) not in wanted:
+            continue
+        group = _coordination(token)
+        if not wanted <= {actors.get(t.i) for t in group}:
+            continue
+        members = {actors.get(t.i) or t.lower_ for t in group if t.i in actors or t.ent_type_ in ("GPE", "NORP")}
+        return {"coordinated", "list"} if len(members) >= LIST_MIN_ACTORS else {"coordinated"}
+    return set()
+
+
+def _coordination(token: Token) -> list[Token]:
+    head = token
+    while head.dep_ == "conj" and head.head is not head:
+        head = head.head
+    return [head, *head.conjuncts]
+
+
+#: Tokens within which both sides and a trigger sit for a sentence to link them tightly.
+TIGHT_SPAN = 25
+
+
+def _tight(actors: Mapping[int, str], sides: frozenset[str], triggers: Iterable[int]) -> bool:
+    """Some mention of every side and a topic trigger lie within ``TIGHT_SPAN`` tokens: the
+    sentence is about their link, not a long sentence naming each in passing."""
+    marks = sorted([(i, a) for i, a in actors.items() if a in sides] + [(i, "") for i in triggers])
+    wanted = set(sides) | {""}
+    for start, (first, _kind) in enumerate(marks):
+        seen = set()
+        for index, kind in marks[start:]:
+            if index - first > TIGHT_SPAN:
+                break
+            seen.add(kind)
+            if wanted <= seen:
+                return True
+    return False
+
+
+def _lemmas(watchlist: Watchlist, action_ids: Iterable[str]) -> frozenset[str]:
+    return frozenset(lemma.lower() for action_id in action_ids for lemma in watchlist.actions[action_id].lemmas)
+
+
+#: Prepositions that name whom a sanction or an aid is for or against.
+TARGET_PREPOSITIONS = frozenset({"on", "against", "to", "for", "into", "over"})
+
+
+def _targets(sentence: Span, actors: Mapping[int, str], sides: frozenset[str], triggers: Iterable[int]) -> set[str]:
+    """ "side_target" when a trigger is aimed at a side of the link ("sanctions on Russia",
+    "weapons to Moscow"), "third_target" when only at someone else ("sanctions on North Korea",
+    "military aid to Ukraine"): the sentence names the link's sides for another reason."""
+    doc = sentence.doc
+    aimed: set[str] = set()
+    for index in triggers:
+        token = doc[index]
+        heads = [token, token.head] if token.dep_ in ("compound", "amod") else [token]
+        for head in heads:
+            for child in head.children:
+                # "sanctions on X", "weapons to X", and a verb's own object: "arming X".
+                if (child.dep_ == "prep" and child.lower_ in TARGET_PREPOSITIONS) or (
+                    head.pos_ == "VERB" and child.dep_ in ("dobj", "dative")
+                ):
+                    aimed.update(_who(t, actors) for t in child.subtree if t.i in actors or t.ent_type_ in ("GPE", "NORP"))
+    if aimed & sides:
+        return {"side_target"}
+    return {"third_target"} if aimed else set()
+
+
+def _who(token: Token, actors: Mapping[int, str]) -> str:
+    """The actor a token names, or the place itself when the watchlist does not know it ("Syria")."""
+    return actors.get(token.i) or f"place:{token.lower_}"
+
+
+def mark_sides(sentence: Span, actors: Mapping[int, str], sides: frozenset[str]) -> str:
+    """The sentence with each mention of a side marked for the analyst: ``[[Beijing|CHN]]``."""
+    out: list[str] = []
+    tokens = list(sentence)
+    i = 0
+    while i < len(tokens):
+        actor = actors.get(tokens[i].i)
+        if actor in sides:
+            j = i
+            while j + 1 < len(tokens) and actors.get(tokens[j + 1].i) == actor and tokens[j + 1].ent_iob_ == "I":
+                j += 1
+            out.append(f"[[{sentence.doc[tokens[i].i : tokens[j].i + 1].text}|{actor}]]{tokens[j].whitespace_}")
+            i = j + 1
+            continue
+        out.append(tokens[i].text_with_ws)
+        i += 1
+    return squash("".join(out), lines=False)
