@@ -15,7 +15,6 @@ import faust
 from faust.models.fields import StringField
 from faust.utils.json import on_default
 
-TOPIC_LABELS = ("military_aid", "sanctions")
 #: Alert severities, lowest first: a sink's ``min_severity`` compares against this order.
 SEVERITIES = ("low", "medium", "high")
 
@@ -73,6 +72,11 @@ class Article(faust.Record, namespace="newsmon.article", isodates=True, validati
     def body(self) -> str:
         """The longest text we have: the full text, else the feed's summary."""
         return self.text or self.summary
+
+    @property
+    def outlet(self) -> str:
+        """Who published it: the configured source, else the feed's name ("" when neither)."""
+        return self.source or self.feed
 
     @property
     def event_time(self) -> datetime:

@@ -40,10 +40,10 @@ from monitor.ingest.schedule import (
     cache_lifetime_s,
     jittered,
     plan_next,
-    retry_after_s,
     weekly_items,
 )
 from monitor.models import Article
+from monitor.net.retry_after import retry_after_s
 from monitor.runtime.metrics import FEED_STATUSES, Metrics
 from monitor.settings import Settings
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
+
+from monitor.net.retry_after import http_date
 
 WEEK_S = 7 * 24 * 3600.0
 ACTIVE, BROKEN, GONE = "active", "broken", "gone"
@@ -71,24 +72,6 @@ class Plan:
     reason: str
 
 
-def _parse_http_date(value: str) -> float | None:
-    try:
-        return parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-
-
-def retry_after_s(value: str | None, now: float) -> float | None:
-    """Seconds a ``Retry-After`` header asks us to wait (delta-seconds or HTTP-date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    when = _parse_http_date(value)
-    return max(0.0, when - now) if when is not None else None
-
-
 def cache_lifetime_s(headers: Mapping[str, str], now: float) -> float | None:
     """How long the response says it stays fresh: ``max-age``, else ``Expires``."""
     control = headers.get("cache-control", "")
@@ -103,7 +86,7 @@ def cache_lifetime_s(headers: Mapping[str, str], now: float) -> float | None:
             return float(directives[name])
     expires = headers.get("expires")
     if expires:
-        when = _parse_http_date(expires)
+        when = http_date(expires)
         if when is not None and when > now:
             return when - now
     return None

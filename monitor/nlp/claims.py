@@ -32,7 +32,6 @@ from monitor.watchlist import Action, Watchlist
 
 #: Dependencies that stay inside a noun phrase when looking for the actor it names.
 NP_MODIFIERS = ("compound", "amod", "poss", "appos", "npadvmod", "det")
-NP_LINKS = ("prep", "pobj", "conj", "dobj")
 NP_PREPOSITIONS = frozenset({"of", "in", "from", "at", "including"})
 #: Prepositions that introduce the party an act is directed at.
 OBJECT_PREPOSITIONS = frozenset({"to", "for", "from", "on", "against", "with", "toward", "towards", "into"})

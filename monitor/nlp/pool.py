@@ -104,7 +104,6 @@ class TagPool:
         self.watchlist = watchlist
         self._executor: Executor | None = None
         self._warmup: Future | None = None
-        self.busy_seconds = 0.0
 
     def start(self) -> None:
         """Create the pool and start loading spaCy in it; returns at once."""
@@ -151,7 +150,6 @@ class TagPool:
         self.start()
         loop = asyncio.get_running_loop()
         payloads = [a.dumps(serializer="json") for a in articles]
-        started = time.perf_counter()
         try:
             outcomes = await loop.run_in_executor(self._executor, _tag_payloads, payloads)
         except BrokenProcessPool:
@@ -159,8 +157,6 @@ class TagPool:
             outcomes = [await self._tag_alone(loop, payload) for payload in payloads]
         except Exception as exc:
             outcomes = [(False, f"{type(exc).__name__}: {exc}")]
-        finally:
-            self.busy_seconds += time.perf_counter() - started
         results = []
         for article, (ok, value) in zip(articles, outcomes):
             if ok and isinstance(value, bytes):

@@ -78,7 +78,7 @@ def decide(book: StoryBook | None, tagged: TaggedArticle, policy: Rulebook) -> V
         evidence=[item.sentence for item in assessment.evidence],
         claims=list(assessment.claims),
         title=article.title,
-        source=article.source or article.feed,
+        source=article.outlet,
         url=article.url,
     )
     if book is None:

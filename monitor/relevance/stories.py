@@ -73,8 +73,7 @@ def title_key(title: str) -> str:
 
 
 def source_of(tagged: TaggedArticle) -> str:
-    article = tagged.article
-    return article.source or article.feed or "unknown"
+    return tagged.article.outlet or "unknown"
 
 
 def claim_kind(claim: Claim) -> list[str]:
@@ -152,9 +151,6 @@ class Story:
             merged.update(fingerprint.terms)
             self.terms = dict(merged.most_common(MAX_TERMS))
 
-    def knows(self, kind: list[str]) -> bool:
-        return kind in self.claim_kinds
-
     def remember(self, claims: list[Claim]) -> None:
         for claim in claims:
             kind = claim_kind(claim)
@@ -187,7 +183,6 @@ class StoryBook:
         self.route = route
         self.stories = stories or []
         self.window_s = window_s
-        self.created = 0
 
     @classmethod
     def from_state(cls, route: str, state: dict[str, Any] | None, window_s: float) -> StoryBook:
@@ -205,7 +200,6 @@ class StoryBook:
         """
         stories = json.loads(json.dumps([vars(story) for story in self.stories]))
         twin = StoryBook(self.route, [Story(**item) for item in stories], self.window_s)
-        twin.created = self.created
         return twin
 
     def place(self, tagged: TaggedArticle, now: float, fingerprint: Fingerprint | None = None) -> Placement:
@@ -231,7 +225,6 @@ class StoryBook:
         )
         story.add(tagged, now, fingerprint)
         self.stories.append(story)
-        self.created += 1
         if len(self.stories) > MAX_STORIES:
             self.stories.sort(key=lambda s: s.last_seen)
             self.stories = self.stories[-MAX_STORIES:]

@@ -37,18 +37,6 @@ POLL_OUTCOMES = (
     "rate_limited",
 )
 FEED_STATUSES = ("active", "broken", "gone")
-FULLTEXT_OUTCOMES = (
-    "ok",
-    "empty",
-    "skipped",
-    "http_error",
-    "network_error",
-    "timeout",
-    "too_large",
-    "blocked",
-    "gone",
-    "rate_limited",
-)
 ARTICLE_OUTCOMES = ("polled", "tagged", "decided", "relevant", "failed")
 LATENCY_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
 #: Every (stage, reason) the worker dead-letters with, and every delivery outcome: their

@@ -10,7 +10,6 @@ carry a secret (Slack's webhook), so it never appears in a message, log or metri
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,22 +26,6 @@ class Response:
     status: int
     headers: Mapping[str, str]
     text: str
-
-
-def retry_after_s(value: str | None, now: float | None = None) -> float | None:
-    """``Retry-After`` as seconds: delta-seconds or an HTTP date; None if absent or invalid."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 class Pacer:

@@ -21,8 +21,9 @@ from pydantic import Field, SecretStr, model_validator
 
 from monitor.models import Alert
 from monitor.net.guard import allowlist
+from monitor.net.retry_after import retry_after_s
 from monitor.sinks.base import DeliveryError, Sink, SinkConfig, console_link, register
-from monitor.sinks.endpoint import Endpoint, Response, retry_after_s
+from monitor.sinks.endpoint import Endpoint, Response
 from monitor.sinks.slack_message import alert_message, digest_messages
 
 #: Slack says: stop, this request will never succeed (bad payload, revoked or archived).

@@ -24,8 +24,9 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from monitor.models import Alert, plain
 from monitor.net.guard import allowlist
+from monitor.net.retry_after import retry_after_s
 from monitor.sinks.base import DeliveryError, Sink, SinkConfig, console_link, register
-from monitor.sinks.endpoint import Endpoint, Response, retry_after_s
+from monitor.sinks.endpoint import Endpoint, Response
 
 SCHEMA_VERSION = 1
 SECRET_PREFIX = "whsec_"

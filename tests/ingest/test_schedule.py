@@ -15,9 +15,9 @@ from monitor.ingest.schedule import (
     cache_lifetime_s,
     jittered,
     plan_next,
-    retry_after_s,
     weekly_items,
 )
+from monitor.net.retry_after import retry_after_s
 
 NOW = 1_700_000_000.0
 POLICY = ScheduleLimits(

@@ -207,4 +207,4 @@ def test_a_copy_of_the_story_book_shares_nothing_the_next_article_changes():
     placement.story.record_alert("al2", "c2", "escalation", "x")
     placement.story.remember([Claim(subject="RUS", action="provide", object="CHN", topic="military_aid")])
     assert placement.how == "same_title" and book.state() == before and twin.state() != before
-    assert twin.created == book.created == 1
+    assert len(twin.stories) == len(book.stories) == 1
