@@ -78,6 +78,11 @@ class Topic(_Strict):
 
 
 ACTION_ID = re.compile(r"^[a-z][a-z_]{1,40}$")
+#: The acts claim extraction reads in its own way, named by role so an action can be renamed:
+#: a transfer can be a help to evade ("helped Russia evade sanctions"), an evasion under a help
+#: is the helper's act, a denial is aimed at the denier's part in the link, and the clause under
+#: a request or a threat has the asked or warned party as its subject.
+ROLES = ("transfer", "evasion", "helped_evasion", "denial", "request", "threat")
 MODALITIES = ("asserted", "attributed", "hedged", "conditional", "denied")
 #: In a rule, an actor slot that any actor fills (a third party: "US sanctions Chinese firms…").
 ANY_ACTOR = "*"
@@ -108,6 +113,8 @@ class Action(_Strict):
     #: Report as this other action with subject and object swapped ("Russia bought drones
     #: from China" is China's ``provide``); its cameo and rung are the other action's.
     reverse: str = ""
+    #: What claim extraction treats specially about this act, whatever its id is (see ROLES).
+    role: str = ""
 
     @model_validator(mode="before")
     @classmethod
@@ -290,7 +297,14 @@ class Watchlist(_Strict):
         that causes it ("rules.2.actors") and ``load_watchlist`` can name its line.
         """
         problems: list[tuple[tuple, str]] = []
+        roles: dict[str, str] = {}
         for action_id, action in self.actions.items():
+            if action.role and action.role not in ROLES:
+                problems.append((("actions", action_id, "role"), f"unknown role {action.role!r}; use one of {', '.join(ROLES)}"))
+            elif action.role in roles:
+                problems.append((("actions", action_id, "role"), f"role {action.role!r} is also {roles[action.role]!r}'s"))
+            elif action.role:
+                roles[action.role] = action_id
             if not ACTION_ID.match(action_id):
                 problems.append((("actions", action_id), f"action id {action_id!r} must be lower_snake_case"))
             for topic in list(action.topics) + [t for t in action.cameo if t != "any"]:
@@ -322,6 +336,10 @@ class Watchlist(_Strict):
                 if action_id not in self.actions:
                     problems.append(((*where, "actions"), f"unknown action {action_id!r}"))
         return problems
+
+    def action_for(self, role: str) -> str:
+        """The id of the action with ``role`` ("" when none has it: that reading is skipped)."""
+        return next((action_id for action_id, action in self.actions.items() if action.role == role), "")
 
     def route_for(self, actors: set[str]) -> str:
         """Story partition key: the first watched pair whose actors both appear, or ""."""

@@ -28,7 +28,7 @@ from spacy.tokens import Span, Token
 
 from monitor.models import Claim, Evidence
 from monitor.text import squash
-from monitor.watchlist import Action, Watchlist
+from monitor.watchlist import ROLES, Action, Watchlist
 
 #: Dependencies that stay inside a noun phrase when looking for the actor it names.
 NP_MODIFIERS = ("compound", "amod", "poss", "appos", "npadvmod", "det")
@@ -48,6 +48,8 @@ class ClaimExtractor:
     def __init__(self, watchlist: Watchlist):
         self.watchlist = watchlist
         self.actions = watchlist.actions
+        #: Role → action id ("" when no action has the role: that reading is skipped).
+        self.roles = {role: watchlist.action_for(role) for role in ROLES}
         self._by_lemma: dict[str, list[str]] = {}
         for action_id, action in watchlist.actions.items():
             for lemma in action.lemmas:
@@ -119,11 +121,12 @@ class ClaimExtractor:
         if topic is None:
             return []
         subjects = self._subjects(token, actors)
-        if action_id == "evade_sanctions":
+        if action_id == self.roles["evasion"]:
             helper = _helper_of(token)
             if helper is not None:
                 # "China helps Russia evade sanctions": the helper's act, aimed at the evader.
-                action_id, action = "help_evade_sanctions", self.actions["help_evade_sanctions"]
+                helped = self.roles["helped_evasion"] or action_id
+                action_id, action = helped, self.actions[helped]
                 objects = subjects or self._objects(token, actors, set())
                 subjects = self._subjects(helper, actors)
             else:
@@ -134,7 +137,7 @@ class ClaimExtractor:
             # "Russia bought drones from China": the seller provides to the buyer.
             action_id, action = action.reverse, self.actions[action.reverse]
             subjects, objects = objects, subjects
-        if action_id == "deny":
+        if action_id == self.roles["denial"]:
             # What is denied is the subject's part in the watched link, whoever else is named.
             partners = [a for s in subjects for a in sorted(self._pair_partners.get(s, ())) if a in actors.values()]
             objects = partners or objects
@@ -182,8 +185,11 @@ class ClaimExtractor:
 
     def _helps_evasion(self, token: Token) -> bool:
         """ "helped Russia evade sanctions" is one claim, made at the evasion verb."""
-        return self.action_of(token) == "provide" and any(
-            child.dep_ in ("ccomp", "xcomp") and self.action_of(child) == "evade_sanctions" for child in token.children
+        evasion = self.roles["evasion"]
+        return (
+            bool(evasion)
+            and self.action_of(token) == self.roles["transfer"]
+            and any(child.dep_ in ("ccomp", "xcomp") and self.action_of(child) == evasion for child in token.children)
         )
 
     def _is_content(self, token: Token) -> bool:
@@ -230,7 +236,7 @@ class ClaimExtractor:
             if dep in ("xcomp", "ccomp"):
                 # Object control: "asked China to send", "warned China to avoid" — China acts.
                 controller = [c for c in head.children if c.dep_ in ("dobj", "dative")]
-                if controller and (dep == "xcomp" or self.action_of(head) in ("request", "threaten")):
+                if controller and (dep == "xcomp" or self.action_of(head) in (self.roles["request"], self.roles["threat"])):
                     return _np_actors(controller[0], actors)
                 token = head  # subject control: "China promised to supply"
                 continue
@@ -295,7 +301,8 @@ class ClaimExtractor:
 
     def _denies_a_charge(self, verb: Token) -> bool:
         """ "…, a charge Beijing denies": the denial answers the charge; the clause stays reported."""
-        nouns = {o.lower() for o in self.actions["deny"].objects} if "deny" in self.actions else set()
+        denial = self.roles["denial"]
+        nouns = {o.lower() for o in self.actions[denial].objects} if denial else set()
         return any(c.dep_ == "dobj" and c.lemma_.lower() in nouns for c in verb.children)
 
     # --- modality ------------------------------------------------------------------------

@@ -146,3 +146,33 @@ def test_a_side_clause_naming_china_does_not_make_sanctions_on_russia_about_chin
     assert [rule_for(c, rules) for c in tagged.claims] == [None]
     claims_only = Judge(rules, Scorer({"bias": -4, "claim_firm": 8, "claim_soft": 8}), 0.5, frozenset({"CHN", "RUS"}))
     assert assess(tagged, claims_only).relevant is False
+
+
+def test_renaming_an_action_in_the_watchlist_keeps_what_claims_read_by_its_role(tmp_path):
+    """Claim extraction finds special acts (denial, evasion, transfer…) by role, not by id."""
+    from monitor.nlp.claims import ClaimExtractor
+    from monitor.watchlist import load_watchlist
+    from tests.support.paths import CONFIG
+
+    text = (CONFIG / "watchlist.yaml").read_text(encoding="utf-8").replace("\n  deny:\n", "\n  dismissal:\n")
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(text, encoding="utf-8")
+    renamed = load_watchlist(path)
+    assert "deny" not in renamed.actions and ClaimExtractor(renamed).roles["denial"] == "dismissal"
+
+
+def test_a_role_given_twice_or_unknown_fails_check_config_naming_the_line(tmp_path):
+    import pytest
+
+    from monitor.configfile import ConfigError
+    from monitor.watchlist import load_watchlist
+    from tests.support.paths import CONFIG
+
+    text = (CONFIG / "watchlist.yaml").read_text(encoding="utf-8")
+    text = text.replace("    role: request\n", "    role: denial\n").replace("    role: threat\n", "    role: menace\n")
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_watchlist(path)
+    problems = "\n".join(error.value.problems)
+    assert "role 'denial' is also 'deny''s" in problems and "unknown role 'menace'" in problems
