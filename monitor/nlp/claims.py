@@ -27,15 +27,12 @@ from collections.abc import Iterable
 from spacy.tokens import Span, Token
 
 from monitor.models import Claim, Evidence
+from monitor.nlp import grammar
 from monitor.text import squash
 from monitor.watchlist import ROLES, Action, Watchlist
 
-#: Dependencies that stay inside a noun phrase when looking for the actor it names.
-NP_MODIFIERS = ("compound", "amod", "poss", "appos", "npadvmod", "det")
-NP_PREPOSITIONS = frozenset({"of", "in", "from", "at", "including"})
 #: Prepositions that introduce the party an act is directed at.
 OBJECT_PREPOSITIONS = frozenset({"to", "for", "from", "on", "against", "with", "toward", "towards", "into"})
-CLAUSE_DEPS = frozenset({"xcomp", "ccomp", "advcl", "pcomp", "acl", "relcl", "conj", "parataxis"})
 SUBJECT_DEPS = ("nsubj", "csubj", "expl")
 PRONOUNS_FIRST_PERSON = frozenset({"we", "i", "us", "our", "my"})
 MODALITY_ORDER = ("denied", "conditional", "hedged", "attributed", "asserted")
@@ -73,7 +70,7 @@ class ClaimExtractor:
         if Span.has_extension("trigger_topics"):
             triggers = sentence._.get("trigger_topics")
         if triggers is None:
-            triggers = _trigger_tokens(sentence, evidence)
+            triggers = grammar.trigger_tokens(sentence, evidence)
         found: list[Claim] = []
         seen: set[tuple[str, str, str, str]] = set()
         for token in sentence:
@@ -95,7 +92,7 @@ class ClaimExtractor:
         if not candidates:
             return None
         objects = {child.lemma_.lower() for child in token.children if child.dep_ in ("dobj", "nsubjpass", "attr")}
-        objects |= {t.lemma_.lower() for t in _prep_objects(token)}
+        objects |= {t.lemma_.lower() for t in grammar.prep_objects(token)}
         if token.pos_ == "NOUN" and token.dep_ in ("dobj", "nsubjpass"):
             # "a charge Beijing denies": the noun is the object of the denial, not an act.
             objects.add(token.lemma_.lower())
@@ -122,7 +119,7 @@ class ClaimExtractor:
             return []
         subjects = self._subjects(token, actors)
         if action_id == self.roles["evasion"]:
-            helper = _helper_of(token)
+            helper = grammar.helper_of(token)
             if helper is not None:
                 # "China helps Russia evade sanctions": the helper's act, aimed at the evader.
                 helped = self.roles["helped_evasion"] or action_id
@@ -194,7 +191,7 @@ class ClaimExtractor:
 
     def _is_content(self, token: Token) -> bool:
         """True when a request, promise, warning or refusal above makes this its content."""
-        for ancestor in _clause_ancestors(token):
+        for ancestor in grammar.clause_ancestors(token):
             action_id = self.action_of(ancestor)
             if action_id in self._content_actions:
                 return True
@@ -206,27 +203,32 @@ class ClaimExtractor:
         for _ in range(6):
             direct = [c for c in token.children if c.dep_ in SUBJECT_DEPS]
             if direct:
-                found = _np_actors(direct[0], actors)
+                found = grammar.np_actors(direct[0], actors)
                 if found:
                     return found
                 if direct[0].lower_ in PRONOUNS_FIRST_PERSON:
-                    speaker = _speaker(token, actors)
+                    speaker = grammar.speaker(token, actors)
                     return [speaker] if speaker else []
                 if direct[0].lower_ in ("it", "they"):
-                    antecedent = _antecedent(direct[0], actors)
+                    antecedent = grammar.antecedent(direct[0], actors)
                     return [antecedent] if antecedent else []
                 return []
             agents = [g for c in token.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
             if agents:
-                return _np_actors(agents[0], actors)
+                return grammar.np_actors(agents[0], actors)
             if token.pos_ == "NOUN" or (token.dep_ in ("nmod", "compound") and token.head.pos_ in ("NOUN", "PROPN")):
                 # "China's supply", "US sanctions", "Russian request": the noun's own modifiers.
-                own = [a for c in token.children if c.dep_ in ("poss", "compound", "amod", "nmod") for a in _np_actors(c, actors)]
+                own = [
+                    a
+                    for c in token.children
+                    if c.dep_ in ("poss", "compound", "amod", "nmod")
+                    for a in grammar.np_actors(c, actors)
+                ]
                 if own:
                     return own
                 pronoun = [c for c in token.children if c.dep_ == "poss" and c.lower_ in ("its", "their")]
                 if pronoun:
-                    antecedent = _antecedent(pronoun[0], actors)
+                    antecedent = grammar.antecedent(pronoun[0], actors)
                     return [antecedent] if antecedent else []
             if any(c.dep_ == "nsubjpass" for c in token.children):
                 return []  # "sanctions were imposed on China": no agent named
@@ -237,21 +239,21 @@ class ClaimExtractor:
                 # Object control: "asked China to send", "warned China to avoid" — China acts.
                 controller = [c for c in head.children if c.dep_ in ("dobj", "dative")]
                 if controller and (dep == "xcomp" or self.action_of(head) in (self.roles["request"], self.roles["threat"])):
-                    return _np_actors(controller[0], actors)
+                    return grammar.np_actors(controller[0], actors)
                 token = head  # subject control: "China promised to supply"
                 continue
             if dep == "pcomp":
                 # "sanctioned firms for supplying", "accused Beijing of enabling", "firms for supplying".
                 governor = head.head
                 if governor.pos_ in ("NOUN", "PROPN"):
-                    return _np_actors(governor, actors)
+                    return grammar.np_actors(governor, actors)
                 controller = [c for c in governor.children if c.dep_ == "dobj"]
                 if controller:
-                    return _np_actors(controller[0], actors)
+                    return grammar.np_actors(controller[0], actors)
                 token = governor
                 continue
             if dep in ("acl", "relcl"):
-                return _np_actors(head, actors)  # "Chinese firms supplying Russia"
+                return grammar.np_actors(head, actors)  # "Chinese firms supplying Russia"
             if dep in ("conj", "advcl"):
                 token = head
                 continue
@@ -261,7 +263,7 @@ class ClaimExtractor:
     def _objects(self, token: Token, actors: dict[int, str], exclude: set[str]) -> list[str]:
         """The actor the act is directed at: object, to/for/from/on phrase, then the rest."""
         candidates: list[Token] = []
-        preps = list(_preps(token))
+        preps = list(grammar.preps(token))
         # "sanctions against Russia", "sanctions on Chinese banks": the target comes first,
         # before whoever's sanctions they are ("the new US sanctions").
         for prep in preps:
@@ -276,7 +278,7 @@ class ClaimExtractor:
         if token.dep_ in ("nmod", "compound") and token.head.pos_ in ("NOUN", "PROPN"):
             candidates.append(token.head)  # headline "US sanctions Chinese firms"
         for candidate in candidates:
-            found = [a for a in _np_actors(candidate, actors) if a not in exclude]
+            found = [a for a in grammar.np_actors(candidate, actors) if a not in exclude]
             if found:
                 return found[:1]
         # The act's content: "asked China to send weapons" found China above; "warned that
@@ -296,7 +298,7 @@ class ClaimExtractor:
         partners = self._pair_partners.get(obj, set()) | self._pair_partners.get(subject, set())
         partners -= {subject, obj}
         head = token.head if token.dep_ in ("nmod", "compound") and token.head.pos_ in ("NOUN", "PROPN") else token
-        present = [actors[t.i] for t in _own_clause(head) if t.i in actors and actors[t.i] in partners]
+        present = [actors[t.i] for t in grammar.own_clause(head) if t.i in actors and actors[t.i] in partners]
         return present[0] if present else ""
 
     def _denies_a_charge(self, verb: Token) -> bool:
@@ -308,7 +310,7 @@ class ClaimExtractor:
     # --- modality ------------------------------------------------------------------------
     def _modality(self, token: Token, subjects: list[str], actors: dict[int, str]) -> str:
         found = {"asserted"}
-        chain = [token, *_clause_ancestors(token)]
+        chain = [token, *grammar.clause_ancestors(token)]
         for i, node in enumerate(chain):
             children = list(node.children)
             if any(c.dep_ == "neg" or c.lower_ in self._negations and c.dep_ in ("neg", "advmod", "det") for c in children):
@@ -330,7 +332,7 @@ class ClaimExtractor:
             if i > 0 and node.lemma_.lower() in self._hedges and node.pos_ == "VERB":
                 found.add("hedged")
             if i > 0 and node.lemma_.lower() in self._reporting:
-                speaker = [a for c in node.children if c.dep_ in ("nsubj", "poss") for a in _np_actors(c, actors)]
+                speaker = [a for c in node.children if c.dep_ in ("nsubj", "poss") for a in grammar.np_actors(c, actors)]
                 if not speaker or set(speaker) - set(subjects):
                     found.add("attributed")
             if i == 0 and node.pos_ == "NOUN" and node.dep_ in ("pobj",) and node.head.head.lemma_.lower() in self._reporting:
@@ -366,132 +368,3 @@ def mark(sentence: Span, actors: dict[int, str], parties: set[str], predicate: T
             out.append(token.text_with_ws)
         i += 1
     return squash("".join(out), lines=False)
-
-
-# --- parse helpers ---------------------------------------------------------------------
-def _clause_ancestors(token: Token) -> list[Token]:
-    """Heads above ``token`` reached through clause links (not through noun phrases)."""
-    chain = []
-    node = token
-    for _ in range(8):
-        head = node.head
-        if head is node:
-            break
-        if node.dep_ in CLAUSE_DEPS or node.dep_ in ("prep", "pobj", "dobj", "nsubj", "nsubjpass", "advmod"):
-            chain.append(head)
-            node = head
-            continue
-        break
-    return chain
-
-
-def _preps(token: Token) -> Iterable[Token]:
-    for child in token.children:
-        if child.dep_ in ("prep", "dative", "agent") and child.pos_ == "ADP":
-            yield child
-        elif child.dep_ in ("dobj",):
-            # "imposed sanctions on Chinese firms": the phrase may hang on the object.
-            yield from (c for c in child.children if c.dep_ == "prep")
-
-
-def _prep_objects(token: Token) -> Iterable[Token]:
-    for prep in _preps(token):
-        yield from (c for c in prep.children if c.dep_ == "pobj")
-
-
-def _np_actors(token: Token, actors: dict[int, str], depth: int = 3) -> list[str]:
-    """Actors a noun phrase names: itself, its modifiers, then of/in/from phrases and conjuncts."""
-    found: list[str] = []
-
-    def visit(node: Token, level: int) -> None:
-        if node.i in actors and actors[node.i] not in found:
-            found.append(actors[node.i])
-        if level == 0:
-            return
-        for child in node.children:
-            if child.dep_ in NP_MODIFIERS or (child.dep_ == "nmod" and child.i in actors):
-                visit(child, level - 1)
-        for child in node.children:
-            if child.dep_ == "prep" and child.lower_ in NP_PREPOSITIONS:
-                for pobj in child.children:
-                    if pobj.dep_ == "pobj":
-                        visit(pobj, level - 1)
-            elif child.dep_ == "conj":
-                visit(child, level)
-
-    visit(token, depth)
-    return found
-
-
-SIDE_MARKS = frozenset({"while", "whereas", "although", "though", "as", "when", "after", "before", "since", "meanwhile"})
-
-
-def _own_clause(token: Token) -> Iterable[Token]:
-    """``token``'s subtree without side clauses: a coordinated clause with its own subject
-    ("…, and China criticised it") or a contrasting or temporal one ("while China bought…").
-    Reasons, conditions, content and relative clauses stay: they say what the act is about."""
-    yield token
-    for child in token.children:
-        own_subject = any(c.dep_ in ("nsubj", "nsubjpass") for c in child.children)
-        if own_subject and child.dep_ in ("conj", "parataxis"):
-            continue
-        if own_subject and child.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in SIDE_MARKS for c in child.children):
-            continue
-        yield from _own_clause(child)
-
-
-def _helper_of(token: Token) -> Token | None:
-    """The "help" verb an evasion is nested under ("help Russia evade sanctions")."""
-    node = token
-    for _ in range(3):
-        if node.head is node:
-            return None
-        node = node.head
-        if node.lemma_.lower() in ("help", "assist", "aid", "enable", "allow", "let"):
-            return node
-        if node.pos_ == "VERB" and node.dep_ not in ("ccomp", "xcomp"):
-            return None
-    return None
-
-
-def _speaker(token: Token, actors: dict[int, str]) -> str | None:
-    """The actor whose quoted words contain ``token`` ("Sullivan stated, 'We are warning…'")."""
-    sentence = token.sent
-    root = sentence.root
-    candidates = [c for c in root.children if c.dep_ == "nsubj"]
-    for candidate in candidates:
-        found = _np_actors(candidate, actors)
-        if found:
-            return found[0]
-    named = [actors[t.i] for t in sentence if t.i in actors and t.i < token.i]
-    return named[0] if named else None
-
-
-def _antecedent(pronoun: Token, actors: dict[int, str]) -> str | None:
-    """Crude coreference: "Beijing faces allegations that it is aiding…" — the nearest
-    earlier actor of the sentence that is itself a grammatical subject."""
-    for token in reversed(list(pronoun.sent[: pronoun.i - pronoun.sent.start])):
-        if (
-            token.i in actors
-            and token.dep_ in ("nsubj", "nsubjpass", "compound", "poss")
-            and (token.dep_ in ("nsubj", "nsubjpass") or token.head.dep_ in ("nsubj", "nsubjpass"))
-        ):
-            return actors[token.i]
-    return None
-
-
-def _trigger_tokens(sentence: Span, evidence: Evidence) -> dict[int, str]:
-    """Token index → topic for the trigger words of the sentence, matched on their text.
-
-    Used only when the Tagger did not pass the trigger positions it found.
-    """
-    words = [t.lower_ for t in sentence]
-    out: dict[int, str] = {}
-    topic = evidence.topics[0] if len(evidence.topics) == 1 else ""
-    for trigger in evidence.triggers:
-        parts = trigger.split()
-        for start in range(len(words) - len(parts) + 1):
-            if words[start : start + len(parts)] == parts:
-                for k in range(len(parts)):
-                    out[sentence[start + k].i] = topic or ("sanctions" if "sanction" in trigger else "military_aid")
-    return out

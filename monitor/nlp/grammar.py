@@ -1,0 +1,143 @@
+"""Grammar helpers for claim extraction: noun phrases, clauses, controllers and speakers on
+spaCy's dependency parse (``monitor.nlp.claims`` asks them who did what to whom)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from spacy.tokens import Span, Token
+
+from monitor.models import Evidence
+
+#: Dependencies that stay inside a noun phrase when looking for the actor it names.
+NP_MODIFIERS = ("compound", "amod", "poss", "appos", "npadvmod", "det")
+NP_PREPOSITIONS = frozenset({"of", "in", "from", "at", "including"})
+CLAUSE_DEPS = frozenset({"xcomp", "ccomp", "advcl", "pcomp", "acl", "relcl", "conj", "parataxis"})
+
+
+def clause_ancestors(token: Token) -> list[Token]:
+    """Heads above ``token`` reached through clause links (not through noun phrases)."""
+    chain = []
+    node = token
+    for _ in range(8):
+        head = node.head
+        if head is node:
+            break
+        if node.dep_ in CLAUSE_DEPS or node.dep_ in ("prep", "pobj", "dobj", "nsubj", "nsubjpass", "advmod"):
+            chain.append(head)
+            node = head
+            continue
+        break
+    return chain
+
+
+def preps(token: Token) -> Iterable[Token]:
+    for child in token.children:
+        if child.dep_ in ("prep", "dative", "agent") and child.pos_ == "ADP":
+            yield child
+        elif child.dep_ in ("dobj",):
+            # "imposed sanctions on Chinese firms": the phrase may hang on the object.
+            yield from (c for c in child.children if c.dep_ == "prep")
+
+
+def prep_objects(token: Token) -> Iterable[Token]:
+    for prep in preps(token):
+        yield from (c for c in prep.children if c.dep_ == "pobj")
+
+
+def np_actors(token: Token, actors: dict[int, str], depth: int = 3) -> list[str]:
+    """Actors a noun phrase names: itself, its modifiers, then of/in/from phrases and conjuncts."""
+    found: list[str] = []
+
+    def visit(node: Token, level: int) -> None:
+        if node.i in actors and actors[node.i] not in found:
+            found.append(actors[node.i])
+        if level == 0:
+            return
+        for child in node.children:
+            if child.dep_ in NP_MODIFIERS or (child.dep_ == "nmod" and child.i in actors):
+                visit(child, level - 1)
+        for child in node.children:
+            if child.dep_ == "prep" and child.lower_ in NP_PREPOSITIONS:
+                for pobj in child.children:
+                    if pobj.dep_ == "pobj":
+                        visit(pobj, level - 1)
+            elif child.dep_ == "conj":
+                visit(child, level)
+
+    visit(token, depth)
+    return found
+
+
+SIDE_MARKS = frozenset({"while", "whereas", "although", "though", "as", "when", "after", "before", "since", "meanwhile"})
+
+
+def own_clause(token: Token) -> Iterable[Token]:
+    """``token``'s subtree without side clauses: a coordinated clause with its own subject
+    ("…, and China criticised it") or a contrasting or temporal one ("while China bought…").
+    Reasons, conditions, content and relative clauses stay: they say what the act is about."""
+    yield token
+    for child in token.children:
+        own_subject = any(c.dep_ in ("nsubj", "nsubjpass") for c in child.children)
+        if own_subject and child.dep_ in ("conj", "parataxis"):
+            continue
+        if own_subject and child.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in SIDE_MARKS for c in child.children):
+            continue
+        yield from own_clause(child)
+
+
+def helper_of(token: Token) -> Token | None:
+    """The "help" verb an evasion is nested under ("help Russia evade sanctions")."""
+    node = token
+    for _ in range(3):
+        if node.head is node:
+            return None
+        node = node.head
+        if node.lemma_.lower() in ("help", "assist", "aid", "enable", "allow", "let"):
+            return node
+        if node.pos_ == "VERB" and node.dep_ not in ("ccomp", "xcomp"):
+            return None
+    return None
+
+
+def speaker(token: Token, actors: dict[int, str]) -> str | None:
+    """The actor whose quoted words contain ``token`` ("Sullivan stated, 'We are warning…'")."""
+    sentence = token.sent
+    root = sentence.root
+    candidates = [c for c in root.children if c.dep_ == "nsubj"]
+    for candidate in candidates:
+        found = np_actors(candidate, actors)
+        if found:
+            return found[0]
+    named = [actors[t.i] for t in sentence if t.i in actors and t.i < token.i]
+    return named[0] if named else None
+
+
+def antecedent(pronoun: Token, actors: dict[int, str]) -> str | None:
+    """Crude coreference: "Beijing faces allegations that it is aiding…" — the nearest
+    earlier actor of the sentence that is itself a grammatical subject."""
+    for token in reversed(list(pronoun.sent[: pronoun.i - pronoun.sent.start])):
+        if (
+            token.i in actors
+            and token.dep_ in ("nsubj", "nsubjpass", "compound", "poss")
+            and (token.dep_ in ("nsubj", "nsubjpass") or token.head.dep_ in ("nsubj", "nsubjpass"))
+        ):
+            return actors[token.i]
+    return None
+
+
+def trigger_tokens(sentence: Span, evidence: Evidence) -> dict[int, str]:
+    """Token index → topic for the trigger words of the sentence, matched on their text.
+
+    Used only when the Tagger did not pass the trigger positions it found.
+    """
+    words = [t.lower_ for t in sentence]
+    out: dict[int, str] = {}
+    topic = evidence.topics[0] if len(evidence.topics) == 1 else ""
+    for trigger in evidence.triggers:
+        parts = trigger.split()
+        for start in range(len(words) - len(parts) + 1):
+            if words[start : start + len(parts)] == parts:
+                for k in range(len(parts)):
+                    out[sentence[start + k].i] = topic or ("sanctions" if "sanction" in trigger else "military_aid")
+    return out
