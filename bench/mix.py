@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import pstats
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from bench.pipeline import RunResult, _p, raw_spacy, run_pipeline, with_developments
@@ -57,16 +58,16 @@ def mix_files() -> list[Path]:
     return files
 
 
-def load_mix() -> tuple[list[Article], dict[str, int]]:
+def load_mix() -> tuple[list[Article], dict[str, str]]:
     """Every article of the mix in publication order (undated ones last, in file order), each
-    under a unique bench id; and how many came from feeds and from the corpus."""
-    feeds, counts, articles = FEEDS / "news", {"feeds": 0, "corpus": 0}, []
+    under a unique bench id; and where each came from ("feeds" or the corpus file), by id."""
+    feeds, found = FEEDS / "news", []
     for path in mix_files():
-        for article in read_articles([path]):
-            articles.append(article)
-            counts["feeds" if path.parent == feeds else "corpus"] += 1
-    ordered = sorted(articles, key=lambda a: a.published.timestamp() if a.published else float("inf"))
-    return [a.derive(id=f"mix-{i:06d}-{a.id}") for i, a in enumerate(ordered)], counts
+        origin = "feeds" if path.parent == feeds else path.stem.split("_")[0]
+        found += [(article, origin) for article in read_articles([path])]
+    found.sort(key=lambda pair: pair[0].published.timestamp() if pair[0].published else float("inf"))
+    mix = [(article.derive(id=f"mix-{i:06d}-{article.id}"), origin) for i, (article, origin) in enumerate(found)]
+    return [article for article, _ in mix], {article.id: origin for article, origin in mix}
 
 
 def spread(articles: list[Article], limit: int) -> tuple[list[Article], list[Article]]:
@@ -77,8 +78,9 @@ def spread(articles: list[Article], limit: int) -> tuple[list[Article], list[Art
     return [a for i, a in enumerate(articles) if i in picked], [a for i, a in enumerate(articles) if i not in picked]
 
 
-def first_pass_share(articles: list[Article], settings: Settings) -> int:
-    """How many of ``articles`` the first pass sends on to spaCy (the rest are decided at once)."""
+def first_pass_share(articles: list[Article], settings: Settings, origins: dict[str, str]) -> str:
+    """How many of ``articles`` the first pass sends on to spaCy (the rest are decided at once),
+    in all and by origin."""
     from monitor.nlp.cascade import FirstPass
     from monitor.nlp.pipeline import Passages, build_nlp, compose_text
     from monitor.watchlist import load_watchlist
@@ -86,7 +88,14 @@ def first_pass_share(articles: list[Article], settings: Settings) -> int:
     watchlist = load_watchlist(settings.config_dir / "watchlist.yaml")
     nlp = build_nlp(settings.spacy_model, watchlist)
     first, passages = FirstPass(nlp, watchlist), Passages(watchlist)
-    return sum(first.passes(first.actors(compose_text(a, settings.max_text_chars, passages))) for a in articles)
+    seen: Counter[str] = Counter()
+    passed: Counter[str] = Counter()
+    for article in articles:
+        seen[origins[article.id]] += 1
+        passed[origins[article.id]] += first.passes(first.actors(compose_text(article, settings.max_text_chars, passages)))
+    total = sum(passed.values())
+    by_origin = ", ".join(f"{origin} {passed[origin]}/{count}" for origin, count in sorted(seen.items()))
+    return f"the first pass sends {total} of {len(articles)} articles to spaCy ({total / len(articles):.0%}; {by_origin})"
 
 
 def print_profile(path: Path, articles: int) -> None:
@@ -127,7 +136,8 @@ def _report(name: str, result: RunResult, raw_rate: float, raw_cpu: float) -> No
 
 def main(limit: int, paced_count: int, partitions: int, profile: bool) -> int:
     base = Settings(config_dir=Path(__file__).resolve().parents[1] / "config", poller_metrics_port=0, worker_metrics_port=0)
-    mix, counts = load_mix()
+    mix, origins = load_mix()
+    counts = Counter("feeds" if origin == "feeds" else "corpus" for origin in origins.values())
     articles, rest = spread(mix, limit)
     # Paced: other articles of the mix, with the invented developments so alert latency has samples.
     pool = rest or [a.derive(id=f"paced-{a.id}") for a in mix]
@@ -139,8 +149,7 @@ def main(limit: int, paced_count: int, partitions: int, profile: bool) -> int:
         f"{base.nlp_processes} NLP process(es) per worker, 1 worker, {partitions} partitions",
         flush=True,
     )
-    passed = first_pass_share(articles, base)
-    print(f"the first pass sends {passed} of {len(articles)} articles to spaCy ({passed / len(articles):.0%})", flush=True)
+    print(first_pass_share(articles, base, origins), flush=True)
     raw_rate, raw_cpu = raw_spacy(articles, base)
     print(
         f"raw spaCy nlp.pipe, full pipeline (same texts, composed as the tagger composes them, 1 process): "
