@@ -67,8 +67,9 @@ test: install-test test-tools check
 	$(BIN)/python -m pytest
 
 ## bench-pipeline: pipeline vs raw spaCy throughput, latency, CPU, RSS (bench/pipeline.py).
+##   The real feed + corpus mix, cascade and full: make bench-pipeline BENCH_ARGS='--mix realistic --limit 1000'
 bench-pipeline: install-bench
-	$(BIN)/python -m bench.pipeline
+	$(BIN)/python -m bench.pipeline $(BENCH_ARGS)
 
 ## bench-soak: 20,000 articles while workers are SIGKILLed for 10 minutes, against a clean run (bench/soak.py).
 bench-soak: install-bench

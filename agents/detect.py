@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 import faust
+from prometheus_client import Counter
 
 from agents.context import WorkerContext
 from agents.dead_letter import dead_letter_event
@@ -33,6 +34,8 @@ def silenced(verdict: Verdict) -> Verdict:
 
 def register(app: faust.App, topics, ctx: WorkerContext) -> None:
     policy = Rulebook(ctx.watchlist, threshold=ctx.settings.relevance_threshold)
+    # Label children looked up once, not per article.
+    counted = ctx.metrics.articles.labels("decided"), ctx.metrics.articles.labels("relevant")
     books = app.Table(
         "stories",
         default=None,
@@ -90,18 +93,19 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
                 books[route] = book.state()
             decision = verdict.decision
             await topics.decisions.send(key=decision.id.encode(), value=decision.dumps(serializer="json"))
-            _observe(ctx, tagged, verdict)
+            _observe(ctx, tagged, verdict, counted)
 
 
-def _observe(ctx: WorkerContext, tagged: TaggedArticle, verdict) -> None:
+def _observe(ctx: WorkerContext, tagged: TaggedArticle, verdict, counted: tuple[Counter, Counter]) -> None:
     metrics = ctx.metrics
     decision = verdict.decision
-    metrics.articles.labels("decided").inc()
+    decided, relevant = counted
+    decided.inc()
     fetched = tagged.article.fetched_at
     if fetched is not None:
         metrics.processing_seconds.observe(max(0.0, (utcnow() - fetched).total_seconds()))
     if decision.relevant:
-        metrics.articles.labels("relevant").inc()
+        relevant.inc()
         for topic in decision.topics:
             metrics.mentions.labels(topic, decision.source or "unknown").inc()
             if tagged.route:

@@ -1,6 +1,7 @@
 """Pipeline throughput against raw spaCy, on the embedded broker, in one run.
 
     .venv/bin/python -m bench.pipeline --articles 600 --workers 1 2
+    .venv/bin/python -m bench.pipeline --mix realistic --limit 1000
 
 For each worker count: a fresh embedded broker, N real corpus articles produced at once to the
 articles topic, W ``newsmon worker`` processes, wait until every article has its decision.
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psutil
 from kafka import KafkaProducer
 
 from bench.developments import development_articles
@@ -84,11 +86,14 @@ def percentile(values: list[float], q: float) -> float:
 
 def raw_spacy(articles: list[Article], settings: Settings) -> tuple[float, float]:
     """(articles/s, CPU s/article) of nlp.pipe alone, same texts, same components."""
-    from monitor.nlp.pipeline import build_nlp, compose_text
+    from monitor.nlp.pipeline import Passages, build_nlp, compose_text
     from monitor.watchlist import load_watchlist
 
-    nlp = build_nlp(settings.spacy_model, load_watchlist(CONFIG / "watchlist.yaml"))
-    texts = [compose_text(a, settings.max_text_chars) for a in articles]
+    watchlist = load_watchlist(CONFIG / "watchlist.yaml")
+    nlp = build_nlp(settings.spacy_model, watchlist)
+    # Composed as the tagger composes them: for a long article, the passages that matter.
+    passages = Passages(watchlist)
+    texts = [compose_text(a, settings.max_text_chars, passages) for a in articles]
     list(nlp.pipe(texts[:8]))  # warm up
     cpu0, wall0 = time.process_time(), time.perf_counter()
     for _ in nlp.pipe(texts, batch_size=settings.nlp_batch_size):
@@ -117,9 +122,11 @@ def raw_spacy_parallel(articles: list[Article], settings: Settings, processes: i
     share of the texts: what the cores give spaCy alone, the ceiling for scale-out."""
     import multiprocessing
 
-    from monitor.nlp.pipeline import compose_text
+    from monitor.nlp.pipeline import Passages, compose_text
+    from monitor.watchlist import load_watchlist
 
-    texts = [compose_text(a, settings.max_text_chars) for a in articles]
+    passages = Passages(load_watchlist(CONFIG / "watchlist.yaml"))
+    texts = [compose_text(a, settings.max_text_chars, passages) for a in articles]
     context = multiprocessing.get_context("spawn")
     pipes, children = [], []
     for index in range(processes):
@@ -154,6 +161,7 @@ class RunResult:
     paced_alert: list[float]
     peak_rss: dict[str, int]
     decisions: int
+    main_cpu_per_article: float = 0.0  # the worker's own process: Faust, JSON, Kafka, no spaCy
 
 
 def _produce(producer: KafkaProducer, topic: str, articles: list[Article], rate: float | None = None) -> dict[str, float]:
@@ -187,8 +195,16 @@ def _latencies(url: str, topic: str, sent: dict[str, float], id_of, expected: in
     return out
 
 
-def run_pipeline(articles: list[Article], paced: list[Article], workers: int, partitions: int, base: Settings) -> RunResult:
-    """Bulk phase (all articles queued at once), then a paced phase at half that capacity."""
+def run_pipeline(
+    articles: list[Article],
+    paced: list[Article],
+    workers: int,
+    partitions: int,
+    base: Settings,
+    python_args: list[str] | None = None,
+) -> RunResult:
+    """Bulk phase (all articles queued at once), then a paced phase at half that capacity.
+    ``python_args`` go to each worker's interpreter (the realistic mix profiles one)."""
     with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker(log_path=Path(tmp) / "broker.log") as broker:
         settings = base.with_overrides(
             broker_url=broker.url, embedded_broker=True, partitions=partitions, data_dir=Path(tmp) / "data"
@@ -199,18 +215,21 @@ def run_pipeline(articles: list[Article], paced: list[Article], workers: int, pa
         sampler.watch("broker", broker.process.pid)
         procs = []
         for index in range(workers):
-            procs.append(WorkerProcess(settings.as_env(), Path(tmp) / f"worker-{index}.log").start())
+            procs.append(WorkerProcess(settings.as_env(), Path(tmp) / f"worker-{index}.log", python_args).start())
             sampler.watch(f"worker-{index}", procs[-1].process.pid)
         # Every worker has joined and owns partitions once all report ready; let a rebalance settle.
         time.sleep(2)
         producer = KafkaProducer(bootstrap_servers=broker.url, linger_ms=5, max_request_size=16 * 2**20)
+        mains = [psutil.Process(proc.process.pid) for proc in procs]
         sampler.start()
+        main_cpu = sum(_cpu(p) for p in mains)
         began = time.time()
         sent = _produce(producer, names.articles, articles)
         decisions = read_topic(broker.url, names.decisions, until=lambda r: len(r) >= len(articles), timeout_s=3600)
         last = max(r.timestamp for r in decisions) / 1000 if decisions else time.time()
         elapsed = last - began
         stats = sampler.stop()
+        main_cpu = sum(_cpu(p) for p in mains) - main_cpu
         tagged = _latencies(broker.url, names.tagged, sent, lambda v: v["article"]["id"], expected=len(articles))
         alerts = _latencies(broker.url, names.alerts, sent, lambda v: v["article_id"])
         paced_tagged: list[float] = []
@@ -236,7 +255,13 @@ def run_pipeline(articles: list[Article], paced: list[Article], workers: int, pa
             paced_alert=paced_alert,
             peak_rss={role: s.peak_rss for role, s in stats.items()},
             decisions=len(decisions),
+            main_cpu_per_article=main_cpu / len(articles),
         )
+
+
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
 
 
 def _p(values: list[float]) -> str:
@@ -252,7 +277,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--partitions", type=int, default=8)
     parser.add_argument("--sources", nargs="+", default=["nyt", "guardian", "cnn"], choices=sorted(SOURCES))
     parser.add_argument("--paced", type=int, default=100, help="articles for the paced-latency phase (0: skip)")
+    parser.add_argument(
+        "--mix",
+        choices=["corpus", "realistic"],
+        default="corpus",
+        help="corpus: --articles from --sources; realistic: every real feed item and non-reserved corpus "
+        "article in publication order, cascade and full pipeline against raw spaCy (bench/mix.py)",
+    )
+    parser.add_argument("--limit", type=int, default=0, help="realistic mix: at most N articles, evenly spread (0: all)")
+    parser.add_argument("--no-profile", action="store_true", help="realistic mix: skip the profiled cascade run")
     args = parser.parse_args(argv)
+    if args.mix == "realistic":
+        from bench.mix import main as realistic
+
+        return realistic(args.limit, args.paced, args.partitions, profile=not args.no_profile)
 
     base = Settings(config_dir=CONFIG, poller_metrics_port=0, worker_metrics_port=0)
     corpus = load_articles(args.articles + args.paced, args.sources)

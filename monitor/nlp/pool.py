@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from functools import cached_property
 
 from monitor.models import Article, TaggedArticle
 from monitor.nlp.cascade import FirstPass
@@ -70,30 +71,46 @@ def _exit_when_orphaned(parent: int, interval_s: float = 0.5) -> None:
     os._exit(1)
 
 
-def _tag_payloads(payloads: list[bytes]) -> list[tuple[bool, bytes | str]]:
-    """In the pool: tag serialised articles; (True, tagged bytes) or (False, error)."""
+#: The pool's answer for one article: (True, (route, tagged bytes)) or (False, error).
+PoolReply = tuple[bool, tuple[str, bytes] | str]
+
+
+def _tag_payloads(payloads: list[bytes]) -> list[PoolReply]:
+    """In the pool: tag serialised articles; (True, (route, tagged bytes)) or (False, error)."""
     assert _TAGGER is not None, "tag pool process was not initialised"
     articles = [Article.loads(p, serializer="json") for p in payloads]
     try:
-        tagged = _TAGGER.tag(articles)
-        return [(True, t.dumps(serializer="json")) for t in tagged]
+        return [(True, _encoded(t)) for t in _TAGGER.tag(articles)]
     except Exception:
         if len(articles) == 1:
             raise
-    results: list[tuple[bool, bytes | str]] = []
+    results: list[PoolReply] = []
     for article in articles:
         try:
-            results.append((True, _TAGGER.tag([article])[0].dumps(serializer="json")))
+            results.append((True, _encoded(_TAGGER.tag([article])[0])))
         except Exception as exc:
             results.append((False, f"{type(exc).__name__}: {exc}"))
     return results
 
 
+def _encoded(tagged: TaggedArticle) -> tuple[str, bytes]:
+    # The route comes back beside the bytes so the worker can key the record without decoding it.
+    return tagged.route, tagged.dumps(serializer="json")
+
+
 @dataclass(frozen=True)
 class TagResult:
+    """One article's outcome. ``payload`` is the tagged article as JSON, ready to produce as it
+    is: the worker never decodes it (``tagged`` does, for callers that want the record)."""
+
     article: Article
-    tagged: TaggedArticle | None
+    payload: bytes | None
+    route: str = ""
     error: str = ""
+
+    @cached_property
+    def tagged(self) -> TaggedArticle | None:
+        return None if self.payload is None else TaggedArticle.loads(self.payload, serializer="json")
 
 
 class TagPool:
@@ -143,13 +160,15 @@ class TagPool:
             executor.shutdown(wait=False, cancel_futures=True)
         self.start()
 
-    async def tag(self, articles: Sequence[Article]) -> list[TagResult]:
-        """Tag a micro-batch without blocking the event loop; never raises for one article."""
+    async def tag(self, articles: Sequence[Article], payloads: Sequence[bytes] | None = None) -> list[TagResult]:
+        """Tag a micro-batch without blocking the event loop; never raises for one article.
+        ``payloads``: the articles as JSON if the caller has them (the bytes read from the topic),
+        so they are not encoded again."""
         if not articles:
             return []
         self.start()
         loop = asyncio.get_running_loop()
-        payloads = [a.dumps(serializer="json") for a in articles]
+        payloads = list(payloads) if payloads is not None else [a.dumps(serializer="json") for a in articles]
         try:
             outcomes = await loop.run_in_executor(self._executor, _tag_payloads, payloads)
         except BrokenProcessPool:
@@ -159,13 +178,13 @@ class TagPool:
             outcomes = [(False, f"{type(exc).__name__}: {exc}")]
         results = []
         for article, (ok, value) in zip(articles, outcomes):
-            if ok and isinstance(value, bytes):
-                results.append(TagResult(article, TaggedArticle.loads(value, serializer="json")))
+            if ok and isinstance(value, tuple):
+                results.append(TagResult(article, value[1], route=value[0]))
             else:
-                results.append(TagResult(article, None, str(value)))
+                results.append(TagResult(article, None, error=str(value)))
         return results
 
-    async def _tag_alone(self, loop: asyncio.AbstractEventLoop, payload: bytes) -> tuple[bool, bytes | str]:
+    async def _tag_alone(self, loop: asyncio.AbstractEventLoop, payload: bytes) -> PoolReply:
         try:
             return (await loop.run_in_executor(self._executor, _tag_payloads, [payload]))[0]
         except BrokenProcessPool:

@@ -15,8 +15,10 @@ from monitor.runtime.health import WORKER_READY
 class WorkerProcess:
     """A ``python -m monitor worker`` child; its output is kept for assertions and errors."""
 
-    def __init__(self, env: dict[str, str], log_path: Path):
+    def __init__(self, env: dict[str, str], log_path: Path, python_args: list[str] | None = None):
         self.env = env
+        # Interpreter options before ``-m monitor worker``: a benchmark runs it under cProfile.
+        self.python_args = python_args or []
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
         self.ready = threading.Event()
@@ -25,7 +27,7 @@ class WorkerProcess:
     def start(self, timeout_s: float = 90.0) -> WorkerProcess:
         self.ready.clear()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "worker"],
+            [sys.executable, *self.python_args, "-m", "monitor", "worker"],
             # Unbuffered, so a SIGKILLed worker's log keeps its last lines.
             env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
             stdout=subprocess.PIPE,

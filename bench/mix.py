@@ -1,0 +1,177 @@
+"""The realistic mix for ``bench.pipeline --mix realistic``: real feeds and corpus, cascade vs full.
+
+Every item of the 25 real news feed snapshots (parsed from their bytes as the poller parses
+them) and every non-reserved corpus article, in publication order, goes through the running
+worker twice — with the first pass (cascade) and with ``first_pass`` off (full) — and through
+raw ``nlp.pipe`` on the same composed texts, in one run. A third, profiled cascade run shows
+where the worker's own process (Faust, JSON, Kafka; spaCy is in the pool's child) spends its
+time per article. ``--limit`` takes an evenly spread sample, so a quick run keeps the mix's
+share of feeds and corpus rather than only its oldest articles.
+"""
+
+from __future__ import annotations
+
+import os
+import pstats
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from bench.pipeline import RunResult, _p, raw_spacy, run_pipeline, with_developments
+from bench.resources import mib
+from monitor.models import Article
+from monitor.offline.readers import read_articles
+from monitor.settings import Settings
+from tests.support.paths import BLIND_FILE, CORPUS, FEEDS
+
+CORPUS_FILES = (
+    "subina-maharjan_Guardians_Russia_Ukraine.csv",
+    "subina-maharjan_NYT_Russia_Ukraine.csv",
+    "mmdrzaco_latest_cnn_2024-07-16_to_2024-08-01_dedup.jsonl",
+    "realtimeqa_2012-2022_russia_china.jsonl",
+    "article-bias-prediction_2012-2020_russia_china.jsonl",
+)
+PROFILE_TOP = 15
+#: Left out of the profile table: the event loop's own frames (their cumulative time is the
+#: whole run, idle waits included) and loading code, paid once at start, not per article.
+NOT_PER_ARTICLE = ("importlib", "asyncio/base_events.py", "asyncio/events.py", "selectors.py")
+NOT_PER_ARTICLE_NAMES = (
+    "<module>",
+    "<method 'run' of '_contextvars.Context' objects>",
+    "<method 'poll' of 'select.epoll' objects>",
+    "<built-in method builtins.__import__>",
+    "<built-in method builtins.__build_class__>",
+    "<built-in method builtins.exec>",
+    "<built-in method builtins.compile>",
+    "<built-in method marshal.loads>",
+)
+
+
+def mix_files() -> list[Path]:
+    feeds = sorted(p for p in (FEEDS / "news").glob("*.xml") if p.is_file())
+    corpus = [CORPUS / name for name in CORPUS_FILES]
+    files = feeds + corpus
+    assert BLIND_FILE not in files
+    missing = [p for p in files if not p.is_file()]
+    if len(feeds) != 25 or missing:
+        raise SystemExit(f"the realistic mix needs the shared data: {len(feeds)} feed snapshots, missing {missing}")
+    return files
+
+
+def load_mix() -> tuple[list[Article], dict[str, str]]:
+    """Every article of the mix in publication order (undated ones last, in file order), each
+    under a unique bench id; and where each came from ("feeds" or the corpus file), by id."""
+    feeds, found = FEEDS / "news", []
+    for path in mix_files():
+        origin = "feeds" if path.parent == feeds else path.stem.split("_")[0]
+        found += [(article, origin) for article in read_articles([path])]
+    found.sort(key=lambda pair: pair[0].published.timestamp() if pair[0].published else float("inf"))
+    mix = [(article.derive(id=f"mix-{i:06d}-{article.id}"), origin) for i, (article, origin) in enumerate(found)]
+    return [article for article, _ in mix], {article.id: origin for article, origin in mix}
+
+
+def spread(articles: list[Article], limit: int) -> tuple[list[Article], list[Article]]:
+    """(``limit`` articles evenly spread over ``articles``, in order; the rest, in order)."""
+    if limit <= 0 or limit >= len(articles):
+        return list(articles), []
+    picked = {int(i * len(articles) / limit) for i in range(limit)}
+    return [a for i, a in enumerate(articles) if i in picked], [a for i, a in enumerate(articles) if i not in picked]
+
+
+def first_pass_share(articles: list[Article], settings: Settings, origins: dict[str, str]) -> str:
+    """How many of ``articles`` the first pass sends on to spaCy (the rest are decided at once),
+    in all and by origin."""
+    from monitor.nlp.cascade import FirstPass
+    from monitor.nlp.pipeline import Passages, build_nlp, compose_text
+    from monitor.watchlist import load_watchlist
+
+    watchlist = load_watchlist(settings.config_dir / "watchlist.yaml")
+    nlp = build_nlp(settings.spacy_model, watchlist)
+    first, passages = FirstPass(nlp, watchlist), Passages(watchlist)
+    seen: Counter[str] = Counter()
+    passed: Counter[str] = Counter()
+    for article in articles:
+        seen[origins[article.id]] += 1
+        passed[origins[article.id]] += first.passes(first.actors(compose_text(article, settings.max_text_chars, passages)))
+    total = sum(passed.values())
+    by_origin = ", ".join(f"{origin} {passed[origin]}/{count}" for origin, count in sorted(seen.items()))
+    return f"the first pass sends {total} of {len(articles)} articles to spaCy ({total / len(articles):.0%}; {by_origin})"
+
+
+def print_profile(path: Path, articles: int) -> None:
+    """The top functions by cumulative time, leaving out the event loop and loading code (the
+    worker is profiled from its start to its exit)."""
+    table = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
+    rows = [
+        (cumulative, total, calls, f"{Path(file).name}:{line}({name})")
+        for (file, line, name), (_prim, calls, total, cumulative, _callers) in table.items()
+        if not any(part in file for part in NOT_PER_ARTICLE) and name not in NOT_PER_ARTICLE_NAMES
+    ]
+    rows.sort(reverse=True)
+    print(
+        f"\ncProfile of the worker's main process (cascade run, {articles} articles), top {PROFILE_TOP} by cumulative "
+        "time (event loop and imports left out):"
+    )
+    print(f"  {'cumulative s':>12} {'ms/article':>10} {'own s':>8} {'calls':>9}  function")
+    for cumulative, total, calls, where in rows[:PROFILE_TOP]:
+        print(f"  {cumulative:12.2f} {cumulative / articles * 1000:10.2f} {total:8.2f} {calls:9d}  {where}")
+    own = sorted(rows, key=lambda row: row[1], reverse=True)[:PROFILE_TOP]
+    print(f"  top {PROFILE_TOP} by own time: " + "; ".join(f"{where} {total:.2f} s" for _c, total, _n, where in own))
+
+
+def _report(name: str, result: RunResult, raw_rate: float, raw_cpu: float) -> None:
+    print(
+        f"\n{name}: {result.per_second:.2f} articles/s = {result.per_second / raw_rate:.2f} x raw spaCy; "
+        f"{result.decisions} decisions"
+    )
+    print(
+        f"  CPU per article: {result.cpu_per_article * 1000:.1f} ms all worker processes, "
+        f"{result.main_cpu_per_article * 1000:.1f} ms the worker's main process (raw spaCy {raw_cpu * 1000:.0f} ms)"
+    )
+    print(f"  latency produce->tagged p50/p95/p99, paced at half capacity: {_p(result.paced_tagged)}")
+    print(f"  latency produce->alert  p50/p95/p99, paced at half capacity: {_p(result.paced_alert)}")
+    print(f"  latency produce->alert  p50/p95/p99, bulk:                   {_p(result.alert_latency)}")
+    print("  peak RSS: " + ", ".join(f"{role} {mib(rss)}" for role, rss in result.peak_rss.items()), flush=True)
+
+
+def main(limit: int, paced_count: int, partitions: int, profile: bool) -> int:
+    base = Settings(config_dir=Path(__file__).resolve().parents[1] / "config", poller_metrics_port=0, worker_metrics_port=0)
+    mix, origins = load_mix()
+    counts = Counter("feeds" if origin == "feeds" else "corpus" for origin in origins.values())
+    articles, rest = spread(mix, limit)
+    # Paced: other articles of the mix, with the invented developments so alert latency has samples.
+    pool = rest or [a.derive(id=f"paced-{a.id}") for a in mix]
+    paced = with_developments(spread(pool, paced_count)[0], phase=1) if paced_count else []
+    print(
+        f"newsmon pipeline benchmark, realistic mix: {len(articles)} of {len(mix)} articles "
+        f"({counts['feeds']} feed items, {counts['corpus']} corpus articles; --limit {limit or 'none'}), "
+        f"{len(paced)} paced; {os.cpu_count()} cores; batch {base.nlp_batch_size}, "
+        f"{base.nlp_processes} NLP process(es) per worker, 1 worker, {partitions} partitions",
+        flush=True,
+    )
+    print(first_pass_share(articles, base, origins), flush=True)
+    raw_rate, raw_cpu = raw_spacy(articles, base)
+    print(
+        f"raw spaCy nlp.pipe, full pipeline (same texts, composed as the tagger composes them, 1 process): "
+        f"{raw_rate:.2f} articles/s, {raw_cpu * 1000:.0f} ms CPU/article",
+        flush=True,
+    )
+    cascade = run_pipeline(articles, paced, 1, partitions, base.with_overrides(first_pass=True))
+    _report("cascade (first pass on)", cascade, raw_rate, raw_cpu)
+    full = run_pipeline(articles, paced, 1, partitions, base.with_overrides(first_pass=False))
+    _report("full (MONITOR_FIRST_PASS=false)", full, raw_rate, raw_cpu)
+    print(
+        f"\nratios against raw spaCy: cascade {cascade.per_second / raw_rate:.2f} x, full {full.per_second / raw_rate:.2f} x; "
+        f"cascade = {cascade.per_second / full.per_second:.2f} x full",
+        flush=True,
+    )
+    if profile:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "worker.prof"
+            # A separate run: the profiler's overhead must not colour the throughput above.
+            run_pipeline(articles, [], 1, partitions, base.with_overrides(first_pass=True), ["-m", "cProfile", "-o", str(out)])
+            if out.is_file():
+                print_profile(out, len(articles))
+            else:
+                print("\ncProfile: the worker wrote no profile (did it exit cleanly?)")
+    return 0
