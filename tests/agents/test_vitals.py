@@ -42,7 +42,7 @@ def _lag_by_topic(url: str) -> dict[str, float]:
     for family in text_string_to_metric_families(text):
         if family.name == "newsmon_consumer_lag":
             for sample in family.samples:
-                lag[sample.labels["topic"]] = lag.get(sample.labels["topic"], 0) + sample.value
+                lag[sample.labels["kafka_topic"]] = lag.get(sample.labels["kafka_topic"], 0) + sample.value
     return lag
 
 
