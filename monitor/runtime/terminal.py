@@ -140,8 +140,9 @@ def read_status(settings: Settings, pages: Iterable[str | None]) -> Status:
             for sample in family.samples:
                 name, labels, value = sample.name, sample.labels, sample.value
                 if name == "newsmon_articles_total":
-                    if labels.get("stage") in ("polled", "decided", "relevant"):
-                        setattr(status, labels["stage"], getattr(status, labels["stage"]) + value)
+                    outcome = labels.get("outcome")
+                    if outcome in ("polled", "decided", "relevant"):
+                        setattr(status, outcome, getattr(status, outcome) + value)
                 elif name == "newsmon_alerts_total":
                     status.alerts += value
                 elif name == "newsmon_deliveries_total" and labels.get("outcome") == "delivered":
