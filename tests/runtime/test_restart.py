@@ -97,12 +97,12 @@ def test_a_restart_onto_a_fresh_broker_keeps_stories_deliveries_and_pending_retr
         try:
             second_ready = second.wait_for(r"newsmon ready in [\d.]+ s", 120)
             restarted_at = second.started
-            wait_for(lambda: second.sample("newsmon_articles_total", stage="decided") >= 1, 60, "seed 001 decided")
+            wait_for(lambda: second.sample("newsmon_articles_total", outcome="decided") >= 1, 60, "seed 001 decided")
             wait_for(lambda: flaky.delivered(), RETRY_S + 30, "the retry scheduled before the stop")
             time.sleep(3)  # a duplicate or a new alert would come right behind
             second_output = second.output()
-            decided = second.sample("newsmon_articles_total", stage="decided")
-            relevant = second.sample("newsmon_articles_total", stage="relevant")
+            decided = second.sample("newsmon_articles_total", outcome="decided")
+            relevant = second.sample("newsmon_articles_total", outcome="relevant")
         finally:
             second.stop()
 
