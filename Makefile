@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# setuptools warns on every editable install (a notice, not a problem); keep `make run` quiet.
+PIP_INSTALL := PYTHONWARNINGS=ignore $(BIN)/pip install --quiet
 
 .PHONY: run test check install install-test install-bench test-tools k8s-config eval clean \
         bench-pipeline bench-soak bench-memory bench-poller bench-quality bench-state
@@ -13,15 +15,15 @@ $(BIN)/python:
 
 # Stamp files make a second `make run` start instantly; editing pyproject.toml reinstalls.
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e .
+	$(PIP_INSTALL) -e .
 	touch $@
 
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(PIP_INSTALL) -e '.[test]'
 	touch $@
 
 $(VENV)/.installed-bench: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(PIP_INSTALL) -e '.[test,bench]'
 	touch $@
 
 install: $(VENV)/.installed
