@@ -18,11 +18,10 @@ import time
 from types import SimpleNamespace
 
 import faust
-from faust.types import TableT
 
 from agents.context import WorkerContext
 from agents.dead_letter import dead_letter_event
-from agents.state import table_options
+from agents.state import state_table
 from monitor.models import Alert, DeliveryTask
 from monitor.sinks import Sink
 from monitor.sinks.deadletters import dead_letter
@@ -38,12 +37,8 @@ TICK_RESEND_S = 30.0
 def register(app: faust.App, topics, ctx: WorkerContext) -> None:
     settings = ctx.settings
 
-    def table(name: str) -> TableT:
-        options = table_options(settings.broker_incarnation)
-        return app.Table(name, default=None, partitions=settings.partitions, key_type=str, value_type=None, options=options)
-
-    ledger = table("deliveries")
-    pending = table("delivery-pending")
+    ledger = state_table(app, settings, "deliveries")
+    pending = state_table(app, settings, "delivery-pending")
 
     async def schedule(task: DeliveryTask) -> None:
         await topics.delivery_retries.send(

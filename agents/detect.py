@@ -15,7 +15,7 @@ from prometheus_client import Counter
 
 from agents.context import WorkerContext
 from agents.dead_letter import dead_letter_event
-from agents.state import table_options
+from agents.state import state_table
 from monitor.models import Feedback, TaggedArticle, utcnow
 from monitor.relevance.decision import Rulebook, Verdict, decide
 from monitor.relevance.stories import StoryBook
@@ -36,22 +36,8 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
     policy = Rulebook(ctx.watchlist, threshold=ctx.settings.relevance_threshold)
     # Label children looked up once, not per article.
     counted = ctx.metrics.articles.labels("decided"), ctx.metrics.articles.labels("relevant")
-    books = app.Table(
-        "stories",
-        default=None,
-        partitions=ctx.settings.partitions,
-        key_type=str,
-        value_type=None,
-        options=table_options(ctx.settings.broker_incarnation),
-    )
-    mutes = app.Table(
-        "mutes",
-        default=None,
-        partitions=ctx.settings.partitions,
-        key_type=str,
-        value_type=None,
-        options=table_options(ctx.settings.broker_incarnation),
-    )
+    books = state_table(app, ctx.settings, "stories")
+    mutes = state_table(app, ctx.settings, "mutes")
 
     @app.agent(topics.feedback, name="mutes")
     async def mute(stream: faust.StreamT) -> None:

@@ -48,6 +48,19 @@ def table_options(incarnation: str) -> dict[str, Any]:
     return {INCARNATION: incarnation}
 
 
+def state_table(app: Any, settings: Any, name: str) -> Any:
+    """One of the worker's tables: plain JSON values keyed by string, on every partition, with
+    the broker incarnation its stored offsets belong to."""
+    return app.Table(
+        name,
+        default=None,
+        partitions=settings.partitions,
+        key_type=str,
+        value_type=None,
+        options=table_options(settings.broker_incarnation),
+    )
+
+
 def encode_offset(offset: int, incarnation: str) -> bytes:
     return f"{offset}@{incarnation}".encode() if incarnation else str(offset).encode()
 
