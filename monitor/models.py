@@ -241,6 +241,27 @@ class DeadLetter(faust.Record, namespace="newsmon.deadletter", isodates=True, va
     sink: str = Text()
 
 
+class FeedStatus(faust.Record, namespace="newsmon.feedstatus", isodates=True, validation=True, serializer="json"):
+    """One feed's last poll, on the ``feed-status`` topic, keyed by the feed's name.
+
+    The poller writes one per feed it polled; the console keeps the latest per feed for
+    its health page (it never reads the poller's own state file).
+    """
+
+    feed: str
+    #: The poll's outcome (``ok``, ``not_modified``, ``http_error``, ``parse_error``…).
+    outcome: str
+    ok: bool = True
+    #: The feed's schedule status: ``active``, ``backing_off``, ``broken`` or ``gone``.
+    status: str = Text("active")
+    error: str = Text()
+    consecutive_errors: int = 0
+    new: int = 0
+    updated: int = 0
+    checked_at: datetime | None = None
+    last_success: datetime | None = None
+
+
 #: What an analyst may say about an alert or a story on the console.
 FEEDBACK_VERDICTS = ("relevant", "not_relevant", "wrong_story", "mute")
 

@@ -1,10 +1,11 @@
-"""The console's Kafka consumer: decisions, alerts and feedback into the read model.
+"""The console's Kafka consumer: decisions, alerts, feedback and feed statuses into the read model.
 
 A kafka-python consumer in a thread, in its own group (``<app_id>-console``). It assigns
 itself every partition and resumes from the positions stored in the read model with the
 rows (so deleting ``console.sqlite3`` rebuilds it from the topics' beginning), and commits
 them to its group too, so operators see its lag like any consumer's. It also measures, on
-a timer, what the health page shows: its own lag and the dead letters held.
+a timer, what the health page shows: its own lag, the worker's (from the worker group's
+committed offsets) and the dead letters held.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from monitor.console.store import ReadModel
-from monitor.models import Alert, Decision, Feedback
+from monitor.models import Alert, Decision, Feedback, FeedStatus
 from monitor.runtime.kafka_topics import KafkaTopicNames
 from monitor.settings import Settings
 
@@ -38,6 +39,8 @@ class Vitals:
     measured_at: float = 0.0
     #: Messages on the read topics not yet in the read model.
     lag: dict[str, int] = field(default_factory=dict)
+    #: Messages on the worker's input topics its group has not committed (None: not measured).
+    worker_lag: dict[str, int] | None = None
     dead_letters: int | None = None
     undecodable: int = 0
     error: str = ""
@@ -50,10 +53,13 @@ class Follower:
         self.settings = settings
         self.model = model
         self.names = KafkaTopicNames.for_settings(settings)
-        self.topics = [self.names.decisions, self.names.alerts, self.names.feedback]
+        self.topics = [self.names.decisions, self.names.alerts, self.names.feedback, self.names.feed_status]
+        #: The worker's input topics, whose lag the health page shows.
+        self.worker_topics = [self.names.articles, self.names.tagged, self.names.alerts]
         self.group = f"{settings.app_id}-console"
         self.vitals = Vitals()
         self.ready = threading.Event()
+        self._admin: KafkaAdminClient | None = None
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="console-follow")
 
@@ -96,6 +102,7 @@ class Follower:
                     self._measure(consumer, partitions)
         finally:
             consumer.close()
+            self._close_admin()
 
     def _assign(self, consumer: KafkaConsumer) -> list[TopicPartition]:
         partitions: list[TopicPartition] = []
@@ -120,7 +127,7 @@ class Follower:
         return partitions
 
     def _store(self, batches) -> None:
-        alerts, decisions, feedback = [], [], []
+        alerts, decisions, feedback, feeds = [], [], [], []
         positions = {}
         for tp, records in batches.items():
             for record in records:
@@ -131,6 +138,8 @@ class Follower:
                     elif tp.topic == self.names.decisions:
                         seen = datetime.fromtimestamp(record.timestamp / 1000, UTC)
                         decisions.append((Decision.loads(record.value, serializer="json"), seen))
+                    elif tp.topic == self.names.feed_status:
+                        feeds.append(FeedStatus.loads(record.value, serializer="json"))
                     else:
                         feedback.append(Feedback.loads(record.value, serializer="json"))
                 except Exception as exc:
@@ -139,7 +148,7 @@ class Follower:
                         "console skipped an undecodable record at %s:%d@%d: %s", tp.topic, tp.partition, record.offset, exc
                     )
         # Live pages poll the read model for alerts newer than theirs; nothing to notify.
-        self.model.store(alerts, decisions, feedback, positions)
+        self.model.store(alerts, decisions, feedback, positions, feeds=feeds)
 
     def _commit(self, consumer: KafkaConsumer) -> None:
         offsets = {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in self.model.positions().items()}
@@ -163,6 +172,38 @@ class Follower:
         for tp, end in ends.items():
             lag[tp.topic] = lag.get(tp.topic, 0) + max(0, end - stored.get((tp.topic, tp.partition), 0))
         self.vitals.lag = lag
+        self.vitals.worker_lag = self._worker_lag(consumer)
         self.vitals.dead_letters = sum(dead_ends[tp] - dead_starts.get(tp, 0) for tp in dead_ends) if dead else None
         self.vitals.measured_at = time.time()
         self.vitals.error = ""
+
+    def _worker_lag(self, consumer: KafkaConsumer) -> dict[str, int] | None:
+        """The worker group's lag per input topic, from its committed offsets; None if unknown."""
+        partitions = [
+            TopicPartition(topic, p) for topic in self.worker_topics for p in consumer.partitions_for_topic(topic) or ()
+        ]
+        try:
+            if self._admin is None:
+                self._admin = KafkaAdminClient(bootstrap_servers=self.settings.bootstrap_servers, client_id=self.group)
+            committed = self._admin.list_group_offsets({self.settings.app_id: partitions}).get(self.settings.app_id, {})
+            ends = consumer.end_offsets(partitions) if partitions else {}
+            starts = consumer.beginning_offsets(partitions) if partitions else {}
+        except Exception as exc:  # a measurement for a page: never a reason to stop following
+            log.debug("worker lag not measured: %s: %s", type(exc).__name__, exc)
+            self._close_admin()
+            return None
+        lag: dict[str, int] = {}
+        for tp, end in ends.items():
+            done = committed.get(tp)
+            # A partition the group never committed: everything from its start is still to do.
+            position = done.offset if done is not None and done.offset >= 0 else starts.get(tp, 0)
+            lag[tp.topic] = lag.get(tp.topic, 0) + max(0, end - position)
+        return lag
+
+    def _close_admin(self) -> None:
+        admin, self._admin = self._admin, None
+        if admin is not None:
+            try:
+                admin.close()
+            except Exception as exc:  # closing a broken connection: nothing left to save
+                log.debug("admin client not closed cleanly: %s", exc)

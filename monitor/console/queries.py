@@ -183,6 +183,12 @@ def counts(model: ReadModel) -> dict[str, int]:
     }
 
 
+def feeds(model: ReadModel) -> list[dict]:
+    """Each feed's last poll, failing feeds first (for the health page)."""
+    rows = model.query("SELECT * FROM feeds ORDER BY ok, consecutive_errors DESC, feed")
+    return [dict(row) for row in rows]
+
+
 def feedback_rows(model: ReadModel) -> list[dict]:
     """Every judgement with what it judged, oldest first (for ``newsmon feedback export``)."""
     rows = model.query(

@@ -1,4 +1,4 @@
-"""The console's read model: SQLite tables of alerts, decisions and feedback.
+"""The console's read model: SQLite tables of alerts, decisions, feedback and feed statuses.
 
 Every write is an upsert by the record's id, so reading a topic again (a rebuild, or a
 restart that re-reads the last batch) changes nothing. Each batch is stored together with
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.models import Alert, Decision, Feedback, plain
+from monitor.models import Alert, Decision, Feedback, FeedStatus, plain
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -39,6 +39,11 @@ CREATE TABLE IF NOT EXISTS feedback (
     id TEXT PRIMARY KEY,
     verdict TEXT NOT NULL, story_id TEXT, alert_id TEXT, article_id TEXT, route TEXT, note TEXT,
     created_at TEXT
+);
+CREATE TABLE IF NOT EXISTS feeds (
+    feed TEXT PRIMARY KEY,
+    outcome TEXT, ok INTEGER, status TEXT, error TEXT, consecutive_errors INTEGER, new INTEGER, updated INTEGER,
+    checked_at TEXT, last_success TEXT
 );
 CREATE TABLE IF NOT EXISTS positions (
     topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
@@ -92,6 +97,8 @@ class ReadModel:
         decisions: Sequence[tuple[Decision, datetime]] = (),
         feedback: Sequence[Feedback] = (),
         positions: dict[tuple[str, int], int] | None = None,
+        *,
+        feeds: Sequence[FeedStatus] = (),
     ) -> int:
         """Upsert a batch and the positions it was read up to; return how many alerts were new."""
         with self._lock:
@@ -103,6 +110,8 @@ class ReadModel:
                     self._decision(decision, seen_at)
                 for item in feedback:
                     self._feedback(item)
+                for status in feeds:
+                    self._feed(status)
                 for (topic, partition), offset in (positions or {}).items():
                     db.execute(
                         "INSERT INTO positions VALUES (?, ?, ?) ON CONFLICT(topic, partition) DO UPDATE SET next_offset = excluded.next_offset",
@@ -156,6 +165,20 @@ class ReadModel:
             "INSERT OR IGNORE INTO feedback VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (item.id, item.verdict, item.story_id, item.alert_id, item.article_id, item.route, item.note, iso(item.created_at)),
         )
+
+    def _feed(self, status: FeedStatus) -> None:
+        # Only a newer poll replaces what is shown: re-reading the topic never goes back in time.
+        self._db.execute(
+            "INSERT INTO feeds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(feed) DO UPDATE SET"
+            " outcome=excluded.outcome, ok=excluded.ok, status=excluded.status, error=excluded.error,"
+            " consecutive_errors=excluded.consecutive_errors, new=excluded.new, updated=excluded.updated,"
+            " checked_at=excluded.checked_at, last_success=excluded.last_success"
+            " WHERE excluded.checked_at >= feeds.checked_at",
+            (
+                status.feed, status.outcome, int(status.ok), status.status, status.error, status.consecutive_errors,
+                status.new, status.updated, iso(status.checked_at), iso(status.last_success),
+            ),
+        )  # fmt: skip
 
     def positions(self) -> dict[tuple[str, int], int]:
         """Where each topic partition was read up to (the next offset to read)."""

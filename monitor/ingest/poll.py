@@ -18,6 +18,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -42,7 +43,7 @@ from monitor.ingest.schedule import (
     plan_next,
     weekly_items,
 )
-from monitor.models import Article
+from monitor.models import Article, FeedStatus
 from monitor.net.retry_after import retry_after_s
 from monitor.runtime.metrics import FEED_STATUSES, Metrics
 from monitor.settings import Settings
@@ -54,6 +55,9 @@ class Publisher(Protocol):
     """Where new articles go; raises if the broker did not take them."""
 
     async def publish(self, articles: Sequence[Article]) -> None: ...
+
+    async def report_feeds(self, statuses: Sequence[FeedStatus]) -> None:
+        """Each polled feed's outcome, for people (the console's health page)."""
 
 
 @dataclass
@@ -67,6 +71,22 @@ class PollReport:
     delay_s: float = 0.0
     reason: str = ""
     status: str = "active"
+    consecutive_errors: int = 0
+    last_success: float | None = None
+
+    def feed_status(self, now: float) -> FeedStatus:
+        return FeedStatus(
+            feed=self.feed,
+            outcome=self.outcome,
+            ok=self.outcome in SUCCESS,
+            status=self.status,
+            error=self.error,
+            consecutive_errors=self.consecutive_errors,
+            new=self.new,
+            updated=self.updated,
+            checked_at=datetime.fromtimestamp(now, UTC),
+            last_success=None if self.last_success is None else datetime.fromtimestamp(self.last_success, UTC),
+        )
 
 
 def interleave_by_host(states: Iterable[FeedState]) -> list[FeedState]:
@@ -162,6 +182,10 @@ class Poller:
             if opened:
                 await self.__aexit__()
         self._count_statuses()
+        try:
+            await self.publisher.report_feeds([report.feed_status(self.clock()) for report in reports])
+        except Exception as exc:  # the health page goes stale; polling and articles go on
+            log.warning("feed statuses not published: %s: %s", type(exc).__name__, exc)
         return reports
 
     def _count_statuses(self) -> None:
@@ -207,6 +231,7 @@ class Poller:
         state.status = plan.status
         state.next_due = now + jittered(plan.delay_s, self.policy.jitter, self.rng)
         report.delay_s, report.reason, report.status = plan.delay_s, plan.reason, plan.status
+        report.consecutive_errors, report.last_success = state.consecutive_errors, state.last_success
         self.store.save(state)
         self.metrics.feed_polls.labels(feed.name, report.outcome).inc()
         return report

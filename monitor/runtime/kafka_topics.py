@@ -3,7 +3,8 @@
 Topic flow: poller → ``articles`` → tag → ``tagged`` → detect → ``decisions`` (every
 article's outcome) and ``alerts`` (the outbox) → deliver → sinks; anything a stage cannot
 process goes to ``deadletter`` with its cause. The console reads decisions and alerts, and writes analysts'
-judgements to ``feedback``, whose mutes the detect stage honours.
+judgements to ``feedback``, whose mutes the detect stage honours. The poller also writes each feed's
+last poll to ``feed-status``, for the console's health page.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class KafkaTopicNames:
     delivery_retries: str = ""
     #: Analysts' judgements from the console; the detect stage reads its mutes.
     feedback: str = ""
+    #: Each feed's last poll (the poller's), for the console's health page.
+    feed_status: str = ""
 
     @classmethod
     def for_settings(cls, settings: Settings) -> KafkaTopicNames:
@@ -44,6 +47,7 @@ class KafkaTopicNames:
             deadletter=f"{prefix}-deadletter",
             delivery_retries=f"{prefix}-delivery-retries",
             feedback=f"{prefix}-feedback",
+            feed_status=f"{prefix}-feed-status",
         )
 
     def all(self) -> list[str]:
@@ -51,6 +55,7 @@ class KafkaTopicNames:
             [self.articles, self.tagged, self.decisions, self.alerts, self.deadletter]
             + ([self.delivery_retries] if self.delivery_retries else [])
             + ([self.feedback] if self.feedback else [])
+            + ([self.feed_status] if self.feed_status else [])
         )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from monitor.ingest.doctype import expat_status
 from monitor.ingest.poll import Poller
 from monitor.ingest.pollstate import FeedStateStore
-from monitor.models import Article
+from monitor.models import Article, FeedStatus
 from monitor.runtime.exposition import serve
 from monitor.runtime.metrics import EmbeddedBrokerMemory, Metrics
 from monitor.settings import Settings
@@ -19,11 +19,13 @@ log = logging.getLogger("monitor.ingest.poll")
 
 
 class KafkaPublisher:
-    """Publishes articles to the articles topic, keyed by article id, and waits for acks."""
+    """Publishes articles to the articles topic, keyed by article id, and waits for acks;
+    and each poll's feed status to ``status_topic`` (if given), keyed by feed name."""
 
-    def __init__(self, producer, topic: str):
+    def __init__(self, producer, topic: str, status_topic: str = ""):
         self.producer = producer
         self.topic = topic
+        self.status_topic = status_topic
 
     async def publish(self, articles: Sequence[Article]) -> None:
         futures = [self.producer.send(self.topic, key=a.id.encode(), value=a.dumps(serializer="json")) for a in articles]
@@ -32,6 +34,14 @@ class KafkaPublisher:
         await loop.run_in_executor(None, self.producer.flush)
         for future in futures:
             future.get(timeout=0)  # raises the send's error, if any
+
+    async def report_feeds(self, statuses: Sequence[FeedStatus]) -> None:
+        if not self.status_topic:
+            return
+        for status in statuses:
+            self.producer.send(self.status_topic, key=status.feed.encode(), value=status.dumps(serializer="json"))
+        # Not flushed here: the next articles' flush (or linger) sends them; a lost status is
+        # only a stale line on the health page, and the next poll writes it again.
 
 
 def log_parser_safety() -> None:
@@ -67,6 +77,7 @@ async def run_poller(settings: Settings, *, once: bool = False) -> int:
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, ensure_topics, settings)
     producer = await loop.run_in_executor(None, make_producer, settings)
+    names = KafkaTopicNames.for_settings(settings)
     store = FeedStateStore(settings.data_dir / "poller" / "state.sqlite3", keep_per_feed=settings.seen_ids_per_feed)
     metrics = Metrics()
     metrics.up_since.labels("poller").set_to_current_time()
@@ -75,7 +86,7 @@ async def run_poller(settings: Settings, *, once: bool = False) -> int:
     serve(metrics, settings.poller_metrics_port, settings.metrics_host)
     heartbeat = asyncio.create_task(beat_forever(metrics.health))
     metrics.health.set_ready()  # topics exist and the producer is connected
-    poller = Poller(settings, feeds, KafkaPublisher(producer, KafkaTopicNames.for_settings(settings).articles), store, metrics)
+    poller = Poller(settings, feeds, KafkaPublisher(producer, names.articles, names.feed_status), store, metrics)
     log.info(
         "polling %d of %d feeds (replica %d of %d)",
         len(poller.feeds),

@@ -20,9 +20,7 @@ from tests.support.kafka import read_topic
 from tests.support.paths import SEEDS, seed
 
 #: Reads ../shared (real seeds, corpus or feed snapshots): fails clearly when it is missing.
-pytestmark = pytest.mark.shared
-
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.shared, pytest.mark.timeout(240)]
 
 
 def _poller(settings, url: str) -> Poller:

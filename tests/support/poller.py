@@ -16,7 +16,8 @@ from tests.support.kafka import read_topic
 def make_poller(settings, feeds, registry=None):
     ensure_topics(settings)
     store = FeedStateStore(settings.data_dir / "state.sqlite3")
-    publisher = KafkaPublisher(make_producer(settings), KafkaTopicNames.for_settings(settings).articles)
+    names = KafkaTopicNames.for_settings(settings)
+    publisher = KafkaPublisher(make_producer(settings), names.articles, names.feed_status)
     return Poller(settings, feeds, publisher, store, Metrics(registry or CollectorRegistry())), store
 
 

@@ -1,4 +1,5 @@
-"""Health, for a person: the read model's size, its consumer's lag, dead letters, last alert."""
+"""Health, for a person: feeds ok and failing with their last error, the worker's and the
+console's lag, dead letters, the last alert, the read model's size."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ async def page(request: Request) -> HTMLResponse:
     console = console_of(request)
     counts = await run_in_threadpool(queries.counts, console.model)
     last = await run_in_threadpool(queries.last_alert, console.model)
+    feeds = await run_in_threadpool(queries.feeds, console.model)
     vitals = console.vitals
     age = time.time() - vitals.measured_at if vitals.measured_at else None
-    return console.page(request, "health.html", counts=counts, last=last, vitals=vitals, age=age, fts=console.model.fts)
+    return console.page(
+        request, "health.html", feeds=feeds, counts=counts, last=last, vitals=vitals, age=age, fts=console.model.fts
+    )
 
 
 async def probe(request: Request) -> PlainTextResponse:
