@@ -78,11 +78,6 @@ class Article(faust.Record, namespace="newsmon.article", isodates=True, validati
         """Who published it: the configured source, else the feed's name ("" when neither)."""
         return self.source or self.feed
 
-    @property
-    def event_time(self) -> datetime:
-        """When the article happened for story windows: published, else fetched, else now."""
-        return self.published or self.fetched_at or utcnow()
-
 
 class Mention(faust.Record, namespace="newsmon.mention", validation=True):
     """A named entity found in the article, linked to a watched actor when it is one."""

@@ -213,7 +213,8 @@ def judge(article: Article, decision, error: str) -> Judgement:
 
 
 def labelled_articles(labels: dict[str, Label], shared: Path) -> list[Article]:
-    """The labelled articles, and the unlabelled ones of fully labelled files, by publication date."""
+    """The labelled articles, and the unlabelled ones of fully labelled files, by publication date
+    (undated ones last)."""
     files, covered = corpus_files(labels.values())
     articles = []
     for name in files:
@@ -223,7 +224,8 @@ def labelled_articles(labels: dict[str, Label], shared: Path) -> list[Article]:
         if not path.exists():
             raise FileNotFoundError(f"labelled file {path} not found (set NEWSMON_SHARED_DIR or --shared)")
         articles += [a for a in read_articles([path]) if a.id in labels or name in covered]
-    return sorted(articles, key=lambda a: (a.published.isoformat() if a.published else "", a.id))
+    # Undated articles last: placed first, they would carry no time the stream has reached.
+    return sorted(articles, key=lambda a: (a.published is None, a.published.isoformat() if a.published else "", a.id))
 
 
 def run(

@@ -6,6 +6,7 @@ Shared by the Faust detect agent (story books live in a table) and ``newsmon rep
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,7 @@ from monitor.models import Alert, Decision, TaggedArticle
 from monitor.relevance.novelty import FIRM, KIND_ESCALATION, alert_to_resend, new_alert
 from monitor.relevance.rules import Judge, assess
 from monitor.relevance.score import Scorer
-from monitor.relevance.stories import Fingerprint, Placement, StoryBook
+from monitor.relevance.stories import Fingerprint, Placement, StoryBook, article_time
 from monitor.watchlist import Watchlist
 
 
@@ -84,7 +85,7 @@ def decide(book: StoryBook | None, tagged: TaggedArticle, policy: Rulebook) -> V
     if book is None:
         return Verdict(Decision(alert=False, **base))
     fingerprint = Fingerprint.of(tagged, policy.route_names(book.route), assessment.topics, assessment.alerting)
-    placement = book.place(tagged, article.event_time.timestamp(), fingerprint)
+    placement = book.place(tagged, article_time(tagged, book.clock, time.time()), fingerprint)
     story = placement.story
     raised = new_alert(placement, tagged, assessment, policy.rungs)
     alert = raised[0] if raised else None

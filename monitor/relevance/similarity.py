@@ -143,6 +143,6 @@ def key_terms(tagged: TaggedArticle, route_names: frozenset[str]) -> dict[str, i
     return dict(counts.most_common(MAX_TERMS))
 
 
-def shared_terms(a: dict[str, int], b: dict[str, int]) -> int:
-    """How many distinctive terms two profiles share."""
-    return len(a.keys() & b.keys())
+def shared_terms(a: dict[str, int], b: dict[str, int], common: frozenset[str] = frozenset()) -> int:
+    """How many distinctive terms two profiles share, leaving out the ``common`` ones."""
+    return len((a.keys() & b.keys()) - common)

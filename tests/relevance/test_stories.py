@@ -5,13 +5,16 @@ Hand-built records with invented headlines; no spaCy, no broker, no shared data.
 """
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
 from monitor.models import Article, Claim, TaggedArticle
 from monitor.relevance import similarity
 from monitor.relevance.stories import (
+    CLAIM_POINTS,
     DEVELOPMENT_WINDOW_S,
+    FUTURE_SLACK_S,
     JOIN_DEVELOPMENT,
     JOIN_DUPLICATE,
     JOIN_NEW,
@@ -22,6 +25,7 @@ from monitor.relevance.stories import (
     MAX_STORIES,
     Fingerprint,
     StoryBook,
+    article_time,
     title_key,
 )
 
@@ -144,7 +148,22 @@ def test_a_claim_the_story_already_reported_adds_the_points_a_weak_overlap_lacks
     story = with_claim.place(STRIKE, T0, fingerprint(STRIKE)).story
     story.remember([REQUEST])
     placement = with_claim.place(FREIGHT, T0 + DAY, fingerprint(FREIGHT, topics=[], claims=[REQUEST]))
-    assert (placement.story.id, placement.how, placement.score) == (story.id, JOIN_DEVELOPMENT, 8)
+    assert (placement.story.id, placement.how, placement.score) == (story.id, JOIN_DEVELOPMENT, 6 + CLAIM_POINTS)
+
+
+def test_the_same_claim_far_down_a_recap_joins_on_its_own_within_the_window_only():
+    # A recap shares no key term with the story, but reports its claim in its 40th sentence.
+    recap = tagged("r1", "Morning briefing: weather, markets, sport", "Rain is due on the coast.", source="Daily Digest")
+    deep = Claim(subject="RUS", action="request", object="CHN", topic="military_aid", index=40)
+    book = StoryBook(ROUTE)
+    story = book.place(STRIKE, T0, fingerprint(STRIKE)).story
+    story.remember([REQUEST])
+    placement = book.place(recap, T0 + DAY, fingerprint(recap, claims=[deep]))
+    assert (placement.story.id, placement.how) == (story.id, JOIN_DEVELOPMENT)
+
+    later = StoryBook(ROUTE)
+    later.place(STRIKE, T0, fingerprint(STRIKE)).story.remember([REQUEST])
+    assert later.place(recap, T0 + DEVELOPMENT_WINDOW_S + DAY, fingerprint(recap, claims=[deep])).new_story
 
 
 def test_an_unrelated_article_opens_its_own_story(book):
@@ -170,6 +189,42 @@ def test_a_route_keeps_at_most_max_stories_and_drops_the_least_recently_seen():
         book.place(tagged(f"n{n}", f"Notice number {n}", f"Body {n}."), T0 + n)
     assert MAX_STORIES == 40 and len(book.stories) == 40
     assert book.stories[0].article_ids == ["n1"] and book.stories[-1].article_ids == ["n40"]
+
+
+def test_a_full_book_drops_a_story_that_never_alerted_before_one_that_did():
+    book = StoryBook(ROUTE)
+    alerted = book.place(tagged("n0", "Notice number zero", "Body."), T0).story
+    alerted.record_alert("al0", "n0", "new", "")
+    for n in range(1, MAX_STORIES + 1):
+        book.place(tagged(f"n{n}", f"Notice number {n}", f"Body {n}."), T0 + n)
+    assert len(book.stories) == MAX_STORIES
+    assert alerted in book.stories, "the oldest story, but the only one that alerted"
+    assert all(s.article_ids != ["n1"] for s in book.stories), "the oldest that never alerted went"
+
+
+def test_one_future_dated_article_neither_expires_nor_outlives_the_others():
+    book = StoryBook(ROUTE)
+    book.place(STRIKE, T0, fingerprint(STRIKE))
+    wrong = tagged("f1", "Timezone confusion notice", "Dated a year ahead.")
+    fetched = T0 + 60
+    wrong.article.published = datetime.fromtimestamp(T0 + 365 * DAY, UTC)
+    wrong.article.fetched_at = datetime.fromtimestamp(fetched, UTC)
+    when = article_time(wrong, book.clock, wall=0.0)
+    assert when == fetched + FUTURE_SLACK_S, "never believed later than an hour past its fetch"
+    book.place(wrong, when, fingerprint(wrong))
+    assert [s.article_ids for s in book.stories] == [["a1"], ["f1"]], "the open story did not expire"
+    # Arrival order, not dates, decides what a full book drops: the future-dated story is
+    # not kept over every later one.
+    for n in range(MAX_STORIES):
+        book.place(tagged(f"n{n}", f"Notice number {n}", f"Body {n}."), T0 + 120 + n)
+    assert all(s.article_ids != ["f1"] for s in book.stories)
+
+
+def test_an_undated_article_takes_the_books_time_not_the_wall_clock():
+    book = StoryBook(ROUTE)
+    assert article_time(STRIKE, book.clock, wall=5.0) == 5.0, "nothing else to go by"
+    book.place(STRIKE, T0, fingerprint(STRIKE))
+    assert article_time(RETOLD, book.clock, wall=T0 + 400 * DAY) == T0, "a replay's stream time"
 
 
 WORDS = ("morning", "noon", "evening", "midnight")
