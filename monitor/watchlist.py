@@ -110,6 +110,11 @@ class Action(_Strict):
     #: The claims nested under this act are its content, not facts ("asked China to send
     #: weapons" is one request, not a delivery).
     governs_content: bool = False
+    #: Lemmas that express the act only with something to ask for: a verb with a noun object
+    #: ("sought weapons from China"), a noun with its asker ("Russia's demand for drones");
+    #: not a to-infinitive alone ("sought to appear neutral", "wants to support") nor a bare
+    #: noun ("market demand", "a phone call").
+    needs_object: list[str] = []
     #: Report as this other action with subject and object swapped ("Russia bought drones
     #: from China" is China's ``provide``); its cameo and rung are the other action's.
     reverse: str = ""
@@ -131,6 +136,9 @@ class ModalityCues(_Strict):
 
     negations: list[str] = ["not", "never", "no", "n't", "neither", "nor"]
     denials: list[str] = ["deny", "refute", "dismiss", "reject"]
+    #: Verbs and adjectives whose clause says the act did not happen ("avoided providing",
+    #: "reluctant to provide", "refrained from sending").
+    negating: list[str] = ["avoid", "refrain", "reluctant", "unwilling", "hesitant", "loath", "fail"]
     conditionals: list[str] = ["if", "unless", "whether", "should"]
     hedges: list[str] = [
         "may",
@@ -149,6 +157,10 @@ class ModalityCues(_Strict):
         "suspect",
         "fear",
         "speculate",
+        "unlikely",
+        "possible",
+        "concerned",
+        "worried",
     ]
     #: Verbs and nouns that report someone else's statement ("US officials said…").
     reporting: list[str] = [

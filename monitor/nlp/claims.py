@@ -54,6 +54,7 @@ class ClaimExtractor:
         cues = watchlist.modality
         self._negations = frozenset(cues.negations)
         self._denials = frozenset(cues.denials)
+        self._negating = frozenset(cues.negating)
         self._conditionals = frozenset(cues.conditionals)
         self._hedges = frozenset(cues.hedges)
         self._reporting = frozenset(cues.reporting)
@@ -99,6 +100,8 @@ class ClaimExtractor:
         for action_id in candidates:
             action = self.actions[action_id]
             if action.objects and not (objects & {o.lower() for o in action.objects}):
+                continue
+            if token.lemma_.lower() in action.needs_object and not _asks_for_something(token):
                 continue
             return action_id
         return None
@@ -238,8 +241,13 @@ class ClaimExtractor:
             if dep in ("xcomp", "ccomp"):
                 # Object control: "asked China to send", "warned China to avoid" — China acts.
                 controller = [c for c in head.children if c.dep_ in ("dobj", "dative")]
-                if controller and (dep == "xcomp" or self.action_of(head) in (self.roles["request"], self.roles["threat"])):
-                    return grammar.np_actors(controller[0], actors)
+                asking = self.action_of(head) in (self.roles["request"], self.roles["threat"])
+                if controller and (dep == "xcomp" or asking):
+                    found = grammar.np_actors(controller[0], actors)
+                    if found or asking:
+                        return found
+                    # "used the call to dissuade Xi": no actor to control it, so a purpose
+                    # clause, and the subject acts.
                 token = head  # subject control: "China promised to supply"
                 continue
             if dep == "pcomp":
@@ -254,8 +262,8 @@ class ClaimExtractor:
                 continue
             if dep in ("acl", "relcl"):
                 return grammar.np_actors(head, actors)  # "Chinese firms supplying Russia"
-            if dep in ("conj", "advcl"):
-                token = head
+            if dep in ("conj", "advcl", "acomp"):
+                token = head  # "China has been reluctant to provide": the copula's subject
                 continue
             return []
         return []
@@ -301,6 +309,20 @@ class ClaimExtractor:
         present = [actors[t.i] for t in grammar.own_clause(head) if t.i in actors and actors[t.i] in partners]
         return present[0] if present else ""
 
+    def _charge_denied_by(self, sentence: Span, subjects: list[str], actors: dict[int, str]) -> bool:
+        """The sentence reports a charge that the claim's own subject denies."""
+        denial = self.roles["denial"]
+        nouns = {o.lower() for o in self.actions[denial].objects} if denial else set()
+        for token in sentence:
+            if token.dep_ == "relcl" and token.lemma_.lower() in self._denials and token.head.lemma_.lower() in nouns:
+                if set(self._deniers(token, actors)) & set(subjects):
+                    return True
+        return False
+
+    @staticmethod
+    def _deniers(verb: Token, actors: dict[int, str]) -> list[str]:
+        return [a for c in verb.children if c.dep_ == "nsubj" for a in grammar.np_actors(c, actors)]
+
     def _denies_a_charge(self, verb: Token) -> bool:
         """ "…, a charge Beijing denies": the denial answers the charge; the clause stays reported."""
         denial = self.roles["denial"]
@@ -315,8 +337,11 @@ class ClaimExtractor:
             children = list(node.children)
             if any(c.dep_ == "neg" or c.lower_ in self._negations and c.dep_ in ("neg", "advmod", "det") for c in children):
                 found.add("denied")
-            if i > 0 and node.lemma_.lower() in self._denials and node.pos_ == "VERB" and not self._denies_a_charge(node):
-                found.add("denied")
+            if i > 0 and node.lemma_.lower() in self._denials and node.pos_ == "VERB":
+                # "…, a charge Beijing denies" is still the accuser's report, unless the one
+                # who denies it is the claim's own subject: then the claim is disputed.
+                if not self._denies_a_charge(node) or set(self._deniers(node, actors)) & set(subjects):
+                    found.add("denied")
             if any(c.dep_ == "mark" and c.lower_ in self._conditionals for c in children):
                 found.add("conditional")
             if (
@@ -337,12 +362,40 @@ class ClaimExtractor:
                     found.add("attributed")
             if i == 0 and node.pos_ == "NOUN" and node.dep_ in ("pobj",) and node.head.head.lemma_.lower() in self._reporting:
                 found.add("attributed")
+            if i > 0 and node.lemma_.lower() in self._negating and node.pos_ in ("VERB", "ADJ"):
+                found.add("denied")  # "avoided providing", "reluctant to provide"
+            for c in children:
+                # "it was still possible China helps…", "China is reluctant to…": the adjective
+                # is the copula's complement, beside the clause rather than above it.
+                if c.dep_ == "acomp" and c.lemma_.lower() in self._negating:
+                    found.add("denied")
+                elif c.dep_ == "acomp" and c.lemma_.lower() in self._hedges:
+                    found.add("hedged")
+                # "…refused to violate the sanctions, said Craig Singleton": a trailing report.
+                elif c.dep_ in ("parataxis", "ccomp") and c.i > token.i and c.lemma_.lower() in self._reporting:
+                    speaker = [a for s in c.children if s.dep_ == "nsubj" for a in grammar.np_actors(s, actors)]
+                    if not speaker or set(speaker) - set(subjects):
+                        found.add("attributed")
+            if i > 0 and node.lemma_.lower() in self._hedges and node.pos_ == "ADJ":
+                found.add("hedged")
         if any(t.lower_ == "according" for t in token.sent):
             found.add("attributed")
+        if self._charge_denied_by(token.sent, subjects, actors):
+            found.add("denied")  # "accused Beijing of enabling Moscow's war, a charge Beijing denies"
+        if token.sent.text.rstrip(" \"'”’)").endswith("?"):
+            found.add("conditional")  # "Will China help Russia cope with sanctions?" asks, not says
         for modality in MODALITY_ORDER:
             if modality in found:
                 return modality
         return "asserted"
+
+
+def _asks_for_something(token: Token) -> bool:
+    """A verb with a noun object or a prepositional one ("sought weapons", "called on China",
+    "called for talks"), or a noun with its asker ("Russia's demand for drones")."""
+    if token.pos_ == "VERB":
+        return any(c.dep_ in ("dobj", "prep", "dative") for c in token.children)
+    return any(c.dep_ == "poss" for c in token.children)
 
 
 def mark(sentence: Span, actors: dict[int, str], parties: set[str], predicate: Token, action_id: str) -> str:

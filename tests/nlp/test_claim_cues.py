@@ -1,0 +1,58 @@
+"""Modality and action cues read from the grammar: acts that say the act did not happen,
+adjectives of doubt, a charge the accused denies, questions, purpose clauses, and request
+verbs that need something asked for. Invented sentences, the real model."""
+
+import pytest
+
+from monitor.models import Article
+
+
+def claims_of(tagger, text: str) -> list[tuple[str, str, str, str]]:
+    tagged = tagger.tag([Article(id="c", text=text)])[0]
+    return [(c.subject, c.action, c.object, c.modality) for c in tagged.claims]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Beijing has carefully avoided sending weapons to Moscow.",
+        "China has been reluctant to provide military supplies to Russia.",
+        "China refrained from shipping drones to Russia.",
+    ],
+)
+def test_an_act_that_was_avoided_is_denied(tagger, text):
+    assert ("CHN", "provide", "RUS", "denied") in claims_of(tagger, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Officials said it was still possible that China sends weapons to Russia.",
+        "It is unlikely that China will ship artillery shells to Russia.",
+    ],
+)
+def test_an_adjective_of_doubt_hedges(tagger, text):
+    assert [m for s, a, o, m in claims_of(tagger, text) if (s, a, o) == ("CHN", "provide", "RUS")] == ["hedged"]
+
+
+def test_a_charge_that_its_subject_denies_is_denied_and_one_a_third_party_denies_is_not(tagger):
+    denied = "Western leaders accused Beijing of supplying weapons to Moscow, a charge Beijing denies."
+    assert ("CHN", "provide", "RUS", "denied") in claims_of(tagger, denied)
+    other = "Western leaders accused Beijing of supplying weapons to Moscow, a charge Kyiv repeats."
+    assert ("CHN", "provide", "RUS", "denied") not in claims_of(tagger, other)
+
+
+def test_a_question_is_not_an_assertion(tagger):
+    found = claims_of(tagger, "Will China send weapons to Russia?")
+    assert found and all(m == "conditional" for *_, m in found)
+
+
+def test_a_request_verb_needs_something_asked_for(tagger):
+    assert ("RUS", "request", "CHN", "asserted") in claims_of(tagger, "Russia sought weapons from China.")
+    assert not [c for c in claims_of(tagger, "China sought to appear neutral on weapons for Russia.") if c[1] == "request"]
+
+
+def test_a_purpose_clause_is_the_subjects_act(tagger):
+    found = claims_of(tagger, "Biden used the call to dissuade Xi from sending weapons to Russia.")
+    assert ("USA", "request", "CHN", "asserted") in found
+    assert not [c for c in found if c[1] == "provide" and c[3] == "asserted"], "the dissuaded act is content, not a fact"
