@@ -32,7 +32,7 @@ from monitor.text import squash
 from monitor.watchlist import ROLES, Action, Watchlist
 
 #: Prepositions that introduce the party an act is directed at.
-OBJECT_PREPOSITIONS = frozenset({"to", "for", "from", "on", "against", "with", "toward", "towards", "into"})
+OBJECT_PREPOSITIONS = frozenset({"to", "for", "from", "on", "against", "with", "toward", "towards"})
 SUBJECT_DEPS = ("nsubj", "csubj", "expl")
 PRONOUNS_FIRST_PERSON = frozenset({"we", "i", "us", "our", "my"})
 MODALITY_ORDER = ("denied", "conditional", "hedged", "attributed", "asserted")
@@ -55,6 +55,12 @@ class ClaimExtractor:
         self._negations = frozenset(cues.negations)
         self._denials = frozenset(cues.denials)
         self._negating = frozenset(cues.negating)
+        #: One-word triggers of the evasion's own topics ("sanctions", "embargo"): their
+        #: modifiers name who imposed them.
+        evasion = self.actions.get(self.roles["evasion"]) if self.roles["evasion"] else None
+        self._sanction_words = frozenset(
+            w.lower() for t in (evasion.topics if evasion else ()) for w in watchlist.topics[t].triggers if " " not in w
+        )
         self._conditionals = frozenset(cues.conditionals)
         self._hedges = frozenset(cues.hedges)
         self._reporting = frozenset(cues.reporting)
@@ -130,7 +136,7 @@ class ClaimExtractor:
                 objects = subjects or self._objects(token, actors, set())
                 subjects = self._subjects(helper, actors)
             else:
-                objects = self._objects(token, actors, set(subjects))
+                objects = self._evaded_for(token, actors, subjects)
         else:
             objects = self._objects(token, actors, set(subjects))
         if action.reverse:
@@ -194,10 +200,13 @@ class ClaimExtractor:
 
     def _is_content(self, token: Token) -> bool:
         """True when a request, promise, warning or refusal above makes this its content."""
+        node = token
         for ancestor in grammar.clause_ancestors(token):
-            action_id = self.action_of(ancestor)
-            if action_id in self._content_actions:
+            # "refused to condemn…, and opposed the sanctions": a coordinated act is its own
+            # act, not what the first one refused.
+            if node.dep_ != "conj" and self.action_of(ancestor) in self._content_actions:
                 return True
+            node = ancestor
         return False
 
     # --- arguments -----------------------------------------------------------------------
@@ -205,6 +214,8 @@ class ClaimExtractor:
         """Actors that perform the act at ``token`` (several for "the US and the EU")."""
         for _ in range(6):
             direct = [c for c in token.children if c.dep_ in SUBJECT_DEPS]
+            if not direct and token.pos_ == "AUX" and _inverted_condition(token):
+                direct = [c for c in token.children if c.dep_ == "attr"]  # "Were Beijing to ship"
             if direct:
                 found = grammar.np_actors(direct[0], actors)
                 if found:
@@ -297,6 +308,25 @@ class ClaimExtractor:
         )
         return [actors[below[0].i]] if below else []
 
+    def _evaded_for(self, token: Token, actors: dict[int, str], subjects: list[str]) -> list[str]:
+        """Whose sanctions an evasion eases: their target, never their imposer — "blunt the US
+        and European sanctions" names who imposed them; with no target named, the subject's
+        watched partner when the sentence names it (China blunting sanctions is Russia's)."""
+        imposers = {
+            actors[m.i]
+            for noun in token.children
+            if noun.dep_ in ("dobj", "nsubjpass")
+            for t in noun.subtree
+            if t.lemma_.lower() in self._sanction_words
+            for m in t.subtree
+            if m.i in actors and m.dep_ in ("compound", "amod", "poss", "nmod", "conj")
+        }
+        found = self._objects(token, actors, set(subjects) | imposers)
+        if found:
+            return found
+        named = set(actors.values())
+        return [p for s in subjects for p in sorted(self._pair_partners.get(s, ())) if p in named][:1]
+
     def _about(self, subject: str, obj: str, token: Token, actors: dict[int, str]) -> str:
         """For a third party's act on one side of a watched link: the other side, if the act
         itself names it ("sanctioned Chinese firms *for supplying Russia*"), not merely the
@@ -344,9 +374,12 @@ class ClaimExtractor:
                     found.add("denied")
             if any(c.dep_ == "mark" and c.lower_ in self._conditionals for c in children):
                 found.add("conditional")
+            if node.dep_ in ("advcl", "ccomp") and _inverted_condition(node):
+                found.add("conditional")  # "Were Beijing to ship arms…", "Had China sent…"
             if (
                 any(
-                    c.dep_ == "advcl" and any(m.dep_ == "mark" and m.lower_ in ("if", "unless") for m in c.children)
+                    c.dep_ == "advcl"
+                    and (any(m.dep_ == "mark" and m.lower_ in ("if", "unless") for m in c.children) or _inverted_condition(c))
                     for c in children
                 )
                 and i == 0
@@ -388,6 +421,20 @@ class ClaimExtractor:
             if modality in found:
                 return modality
         return "asserted"
+
+
+#: Auxiliaries that open a condition by inversion, with no "if".
+INVERTED_CONDITION = frozenset({"were", "had", "should"})
+
+
+def _inverted_condition(clause: Token) -> bool:
+    """A clause that opens the sentence with its auxiliary before its subject ("Should China
+    send…, sanctions will follow"); "Were Beijing to ship" parses its subject as an attribute."""
+    first = clause.left_edge
+    if first.pos_ != "AUX" or first.lower_ not in INVERTED_CONDITION or first.i != clause.sent.start:
+        return False
+    holder = first if first is clause else clause
+    return any(c.dep_ in (*SUBJECT_DEPS, "attr") and c.i > first.i for c in holder.children)
 
 
 def _asks_for_something(token: Token) -> bool:

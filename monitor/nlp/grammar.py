@@ -23,7 +23,7 @@ def clause_ancestors(token: Token) -> list[Token]:
         head = node.head
         if head is node:
             break
-        if node.dep_ in CLAUSE_DEPS or node.dep_ in ("prep", "pobj", "dobj", "nsubj", "nsubjpass", "advmod"):
+        if node.dep_ in CLAUSE_DEPS or node.dep_ in ("prep", "pobj", "dobj", "nsubj", "nsubjpass", "advmod", "acomp"):
             chain.append(head)
             node = head
             continue

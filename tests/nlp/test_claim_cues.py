@@ -58,3 +58,33 @@ def test_a_purpose_clause_is_the_subjects_act(tagger):
     found = claims_of(tagger, "Biden used the call to dissuade Xi from sending weapons to Russia.")
     assert ("USA", "request", "CHN", "asserted") in found
     assert not [c for c in found if c[1] == "provide" and c[3] == "asserted"], "the dissuaded act is content, not a fact"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Were Beijing to ship arms to Moscow, Washington would impose sanctions on Chinese banks.",
+        "Had China sent weapons to Russia, the war would look different.",
+        "Should China send weapons to Russia, sanctions will follow.",
+    ],
+)
+def test_an_inverted_condition_is_conditional_with_its_own_subject(tagger, text):
+    found = claims_of(tagger, text)
+    assert ("CHN", "provide", "RUS", "conditional") in found
+    assert all(m == "conditional" for *_, m in found), "the consequence hangs on the condition too"
+
+
+def test_an_auxiliary_that_does_not_open_the_sentence_is_no_condition(tagger):
+    assert claims_of(tagger, "China had sent weapons to Russia before the talks.") == [("CHN", "provide", "RUS", "asserted")]
+
+
+def test_an_evasion_eases_the_sanctions_target_never_their_imposer(tagger):
+    found = claims_of(tagger, "Beijing will not be able to blunt the US and European sanctions on Russia.")
+    assert ("CHN", "evade_sanctions", "RUS", "denied") in found, "'not able to' reaches the act"
+    assert not [c for c in found if c[1] == "evade_sanctions" and c[2] in ("USA", "EU")]
+
+
+def test_a_coordinated_act_is_not_the_content_of_the_first(tagger):
+    found = claims_of(tagger, "China refused to condemn Russia's invasion, and opposed the sanctions on Moscow.")
+    assert ("CHN", "oppose_sanctions", "RUS", "asserted") in found
+    assert claims_of(tagger, "Russia asked China to send drones and to supply shells.") == [("RUS", "request", "CHN", "asserted")]
