@@ -46,12 +46,25 @@ class KafkaTopicNames:
             feedback=f"{prefix}-feedback",
         )
 
+    def read_by_worker(self) -> list[str]:
+        """The topics the worker's agents consume, in its consumer group (``app_id``)."""
+        return [self.articles, self.tagged, self.alerts, self.delivery_retries, self.feedback]
+
+    def read_by_console(self) -> list[str]:
+        """The topics the console follows into its read model (group ``console_group``)."""
+        return [self.decisions, self.alerts, self.feedback]
+
     def all(self) -> list[str]:
         return (
             [self.articles, self.tagged, self.decisions, self.alerts, self.deadletter]
             + ([self.delivery_retries] if self.delivery_retries else [])
             + ([self.feedback] if self.feedback else [])
         )
+
+
+def console_group(settings: Settings) -> str:
+    """The console's consumer group: its positions live in its read model, and are committed here too."""
+    return f"{settings.app_id}-console"
 
 
 def admin_client(settings: Settings, timeout_s: float = 30.0) -> KafkaAdminClient:
@@ -104,4 +117,4 @@ def make_producer(settings: Settings) -> KafkaProducer:
     )
 
 
-__all__ = ["KafkaTopicNames", "ensure_topics", "make_producer", "admin_client", "KafkaError"]
+__all__ = ["KafkaTopicNames", "ensure_topics", "make_producer", "admin_client", "console_group", "KafkaError"]
