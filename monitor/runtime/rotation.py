@@ -288,7 +288,9 @@ class Rotation:
         by_name["poller"].stop()
         paused = time.monotonic()
         drained, left = drain(self.settings, stopping)
-        if not drained:
+        if drained:
+            log.info("rotation: drained in %.1f s", time.monotonic() - paused)
+        else:
             log.warning(
                 "rotation: drain incomplete after %.0f s, %d messages unread; they are carried over",
                 time.monotonic() - paused,

@@ -112,57 +112,72 @@ class BrokerMemory:
         self._thread.join(5)
 
 
+def _articles(count: int, developments: int) -> list:
+    """Background articles with development reports spread through them, so alerts cross rotations."""
+    reports = [article for _index, article in development_articles(reports=2)[:developments]]
+    articles = background(count)
+    for n, article in enumerate(reports):
+        articles.insert((n + 1) * len(articles) // (len(reports) + 1), article)
+    return articles
+
+
+def _env(config_dir: Path, data: Path) -> dict[str, str]:
+    return {
+        "MONITOR_CONFIG_DIR": str(config_dir),
+        "MONITOR_DATA_DIR": str(data),
+        "MONITOR_POLLER_METRICS_PORT": str(free_port()),
+        "MONITOR_WORKER_METRICS_PORT": str(free_port()),
+        "MONITOR_CONSOLE_PORT": str(free_port()),
+        "MONITOR_METRICS_HOST": "127.0.0.1",
+        "MONITOR_FETCH_ALLOWLIST": "127.0.0.0/8,::1",
+        "MONITOR_BROKER_URL": "",
+        "MONITOR_POLL_MIN_INTERVAL_S": "1",
+        "MONITOR_POLL_JITTER": "0",
+        # Every second, whatever few items a week the first poll suggested.
+        "MONITOR_POLL_CHECKS_PER_ITEM": "1000000",
+        "MONITOR_EMBEDDED_BROKER_BUDGET_BYTES": str(BUDGET),
+        "MONITOR_ROTATION_DRAIN_TIMEOUT_S": "60",
+    }
+
+
+def _rows(read_model: Path, table: str) -> set[str]:
+    """Ids in one table of the console's read model."""
+    if not read_model.exists():
+        return set()
+    with sqlite3.connect(read_model) as db:
+        return {row[0] for row in db.execute(f"SELECT id FROM {table}")}
+
+
+def _everything_arrives(feeds: StreamFeeds, hook: WebhookReceiver, read_model: Path, expected: set[str]) -> set[str]:
+    """Wait until every article is decided and every alert delivered; return the alert ids."""
+    wait_for(feeds.finished, 300, lambda: f"the feeds to publish everything ({feeds.published()} so far)")
+    wait_for(
+        lambda: expected <= _rows(read_model, "decisions"),
+        120,
+        lambda: f"every article decided ({len(expected - _rows(read_model, 'decisions'))} missing)",
+    )
+    alerts = _rows(read_model, "alerts")
+    wait_for(lambda: alerts <= hook.unique_ids(), 60, lambda: f"alerts delivered: {alerts - hook.unique_ids()}")
+    time.sleep(3)  # a duplicate would come right behind
+    return alerts
+
+
 @pytest.mark.timeout(420)
 def test_rotation_under_load_decides_every_article_and_delivers_every_alert_once(config_dir, tmp_path):
     """A 32 MiB budget, articles from four busy feeds with ten developments among them: the
     broker is replaced at least twice; every article has a decision in the console's read
     model, every alert reached the webhook once, and the broker stayed within its budget."""
-    developments = [article for _index, article in development_articles(reports=2)[:20]]
-    articles = background(2400)
-    for n, article in enumerate(developments):  # spread through the run, so alerts cross rotations
-        articles.insert((n + 1) * len(articles) // (len(developments) + 1), article)
-    with StreamFeeds(articles, feeds=4, step=12, window=96) as feeds, WebhookReceiver(SECRET) as hook:
+    with StreamFeeds(_articles(2400, 20), feeds=4, step=12, window=96) as feeds, WebhookReceiver(SECRET) as hook:
         feeds.write_feeds_yaml(config_dir)
         _sinks_yaml(config_dir, f"{hook.url}/hook")
         data = tmp_path / "data"
-        env = {
-            "MONITOR_CONFIG_DIR": str(config_dir),
-            "MONITOR_DATA_DIR": str(data),
-            "MONITOR_POLLER_METRICS_PORT": str(free_port()),
-            "MONITOR_WORKER_METRICS_PORT": str(free_port()),
-            "MONITOR_CONSOLE_PORT": str(free_port()),
-            "MONITOR_METRICS_HOST": "127.0.0.1",
-            "MONITOR_FETCH_ALLOWLIST": "127.0.0.0/8,::1",
-            "MONITOR_BROKER_URL": "",
-            "MONITOR_POLL_MIN_INTERVAL_S": "1",
-            "MONITOR_POLL_JITTER": "0",
-            # Every second, whatever few items a week the first poll suggested.
-            "MONITOR_POLL_CHECKS_PER_ITEM": "1000000",
-            "MONITOR_EMBEDDED_BROKER_BUDGET_BYTES": str(BUDGET),
-            "MONITOR_ROTATION_DRAIN_TIMEOUT_S": "60",
-        }
         expected = feeds.ids()
-        read_model = data / "console.sqlite3"
-
-        def decided() -> set[str]:
-            if not read_model.exists():
-                return set()
-            with sqlite3.connect(read_model) as db:
-                return {row[0] for row in db.execute("SELECT id FROM decisions")}
-
-        daemon = Daemon(env)
+        daemon = Daemon(_env(config_dir, data))
         try:
             with BrokerMemory(daemon) as memory:
                 daemon.wait_for(r"newsmon ready in [\d.]+ s", 120)
                 began = time.monotonic()
-                wait_for(feeds.finished, 300, lambda: f"the feeds to publish everything ({feeds.published()} so far)")
-                wait_for(
-                    lambda: expected <= decided(), 120, lambda: f"every article decided ({len(expected - decided())} missing)"
-                )
-                with sqlite3.connect(read_model) as db:
-                    alerts = {row[0] for row in db.execute("SELECT id FROM alerts")}
-                wait_for(lambda: alerts <= hook.unique_ids(), 60, lambda: f"alerts delivered: {alerts - hook.unique_ids()}")
-                time.sleep(3)  # a duplicate would come right behind
+                alerts = _everything_arrives(feeds, hook, data / "console.sqlite3", expected)
                 took = time.monotonic() - began
                 rotations = daemon.sample("newsmon_embedded_broker_rotations_total")
                 output = daemon.output()
@@ -179,8 +194,43 @@ def test_rotation_under_load_decides_every_article_and_delivers_every_alert_once
     assert rotations >= 2 and len(lines) == rotations, output[-4000:]
     assert len(memory.pids) == rotations + 1, "one broker process per incarnation"
     assert memory.peak <= BUDGET + MARGIN
-    assert expected <= decided()
     assert len(alerts) >= 5, "developments alerted on both sides of the rotations"
     ids = [request.headers["webhook-id"] for request in hook.delivered()]
     assert set(ids) == alerts, "every alert delivered, and none the read model does not know"
     assert len(ids) == len(set(ids)), "no alert delivered twice"
+
+
+@pytest.mark.timeout(420)
+def test_a_crash_in_the_middle_of_a_rotation_loses_nothing(config_dir, tmp_path):
+    """SIGKILL to every process of newsmon run as soon as a rotation has drained (the old
+    broker about to go, the new one starting), then newsmon run again: every article is
+    decided and every alert delivered once, from the poller's state and the tables on disk."""
+    with StreamFeeds(_articles(2000, 10), feeds=4, step=12, window=96) as feeds, WebhookReceiver(SECRET) as hook:
+        feeds.write_feeds_yaml(config_dir)
+        _sinks_yaml(config_dir, f"{hook.url}/hook")
+        data = tmp_path / "data"
+        log = data / "logs" / "newsmon.log"
+        expected = feeds.ids()
+        env = _env(config_dir, data)
+        first = Daemon(env)
+        try:
+            first.wait_for(r"newsmon ready in [\d.]+ s", 120)
+            wait_for(lambda: log.exists() and "rotation: drained" in log.read_text(), 180, "a rotation's drain")
+            killed = first.kill_tree()
+        finally:
+            first.stop()
+        decided_before = _rows(data / "console.sqlite3", "decisions")
+        assert len(killed) >= 5, f"broker, poller, worker, console and daemon were running: {killed}"
+        assert not feeds.finished(), "premise: articles were still to come when it crashed"
+        second = Daemon({**env, "MONITOR_EMBEDDED_BROKER_BUDGET_BYTES": "0"})
+        try:
+            second.wait_for(r"newsmon ready in [\d.]+ s", 120)
+            alerts = _everything_arrives(feeds, hook, data / "console.sqlite3", expected)
+        finally:
+            second.stop()
+
+    print(f"killed mid-rotation with {len(decided_before)} of {len(expected)} decided; {len(alerts)} alerts in all")
+    assert expected <= _rows(data / "console.sqlite3", "decisions")
+    assert alerts, "developments alerted"
+    ids = [request.headers["webhook-id"] for request in hook.delivered()]
+    assert set(ids) == alerts and len(ids) == len(set(ids)), "every alert delivered once"
