@@ -60,10 +60,18 @@ def due(rss: int | None, budget: int, *, now: float, last: float, min_interval_s
     return rss >= START_FRACTION * budget
 
 
+def budget_of(settings: Settings) -> int:
+    """The budget rotation keeps to: none with the memory table store, whose tables live only
+    in the changelogs a fresh broker does not have (a rotation would empty them)."""
+    return settings.embedded_broker_budget_bytes if settings.table_store == "rocksdb" else 0
+
+
 def describe_budget(settings: Settings) -> str:
     """One line on what newsmon run does about the embedded broker's memory (check-config, README)."""
-    budget, warn = settings.embedded_broker_budget_bytes, settings.embedded_broker_warn_bytes
+    budget, warn = budget_of(settings), settings.embedded_broker_warn_bytes
     warning = f"a warning above {warn / MIB:.0f} MiB" if warn else "no warning"
+    if settings.embedded_broker_budget_bytes and not budget:
+        return f"never replaced: MONITOR_TABLE_STORE=memory keeps the tables in the broker; {warning}"
     if not budget:
         return f"never replaced (MONITOR_EMBEDDED_BROKER_BUDGET_BYTES=0), grows with every article; {warning}"
     return (
@@ -270,7 +278,7 @@ class Rotation:
 
     def due(self) -> bool:
         rss = process_rss_bytes(self.broker.pid)
-        return due(rss, self.settings.embedded_broker_budget_bytes, now=time.monotonic(), last=self.last)
+        return due(rss, budget_of(self.settings), now=time.monotonic(), last=self.last)
 
     def rotate(self, children: Sequence[Child], stopping: Callable[[], bool]) -> Outcome | None:
         """Drain, swap the broker, restart ``children`` (poller, worker, console by name) on it.
@@ -287,12 +295,16 @@ class Rotation:
         )
         by_name["poller"].stop()
         paused = time.monotonic()
-        drained, left = drain(self.settings, stopping)
+        try:
+            drained, left = drain(self.settings, stopping)
+        except Exception as exc:  # the copy below starts from the committed offsets all the same
+            log.warning("rotation: the drain could not be measured (%s: %s)", type(exc).__name__, exc)
+            drained, left = False, -1
         if drained:
             log.info("rotation: drained in %.1f s", time.monotonic() - paused)
         else:
             log.warning(
-                "rotation: drain incomplete after %.0f s, %d messages unread; they are carried over",
+                "rotation: drain incomplete after %.0f s (%d unread, -1: unknown); the unread is carried over",
                 time.monotonic() - paused,
                 left,
             )

@@ -11,15 +11,27 @@ from pathlib import Path
 
 import pytest
 import yaml
-from kafka import TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.structs import OffsetAndMetadata
 
 from bench.developments import development_articles
 from monitor.console.store import ReadModel
-from monitor.runtime.broker import free_port
+from monitor.runtime.broker import EmbeddedBroker, free_port
+from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics
 from monitor.runtime.metrics import process_rss_bytes
-from monitor.runtime.rotation import START_FRACTION, Reader, due, first_unread, unread
+from monitor.runtime.rotation import (
+    START_FRACTION,
+    Reader,
+    budget_of,
+    carry_over,
+    describe_budget,
+    due,
+    first_unread,
+    unread,
+)
 from monitor.settings import MIB, Settings
 from tests.support.daemon import Daemon
+from tests.support.kafka import read_topic
 from tests.support.receivers import WebhookReceiver
 from tests.support.streamfeeds import StreamFeeds, background
 from tests.support.waiting import SECRET, wait_for
@@ -51,6 +63,52 @@ def test_the_copy_starts_where_the_slowest_reader_of_a_topic_stopped():
     # alerts: the console is behind; decisions: nothing committed, so from the start; no reader, no copy.
     assert first == {a0: 40, al0: 9, d0: 5}
     assert unread(first, {a0: 40, al0: 12, d0: 8}) == 0 + 3 + 3
+
+
+def test_the_carry_over_copies_what_no_reader_finished_and_every_dead_letter(broker, tmp_path):
+    """Two real brokers: the worker's group stopped at offset 30 of an articles partition (of
+    50, sent in batches, so Tansu's listed end is short of it), the console's at 4 of a
+    decisions partition; the copy is exactly the unread tail, with keys, partitions and
+    timestamps, plus every dead letter; a topic everyone finished copies nothing."""
+    old = Settings(
+        broker_url=broker.url, embedded_broker=True, topic_prefix=f"carry{time.time_ns()}", app_id="carry", console_port=1
+    )
+    names = KafkaTopicNames.for_settings(old)
+    ensure_topics(old)
+    producer = KafkaProducer(bootstrap_servers=broker.url, linger_ms=50)
+    for n in range(50):
+        producer.send(names.articles, key=f"a{n}".encode(), value=b"article", partition=1, timestamp_ms=1_700_000_000_000 + n)
+    for n in range(6):
+        producer.send(names.decisions, key=f"d{n}".encode(), value=b"decision", partition=2)
+        producer.send(names.tagged, key=f"t{n}".encode(), value=b"tagged", partition=0)
+    producer.send(names.deadletter, key=b"poison", value=b"letter", partition=3)
+    producer.flush()
+    producer.close()
+    for group, offsets in (
+        ("carry", {TopicPartition(names.articles, 1): 30, TopicPartition(names.tagged, 0): 6}),
+        ("carry-console", {TopicPartition(names.decisions, 2): 4}),
+    ):
+        committer = KafkaConsumer(bootstrap_servers=broker.url, group_id=group, enable_auto_commit=False)
+        committer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in offsets.items()})
+        committer.close()
+    with EmbeddedBroker(log_path=tmp_path / "new.log") as fresh:
+        new = old.with_overrides(broker_url=fresh.url)
+        ensure_topics(new)
+        assert carry_over(old, new) == 20 + 2 + 1
+        articles = read_topic(fresh.url, names.articles, until=lambda r: len(r) >= 20, settle_s=1)
+        assert [(r.partition, r.key, r.timestamp) for r in articles] == [
+            (1, f"a{n}".encode(), 1_700_000_000_000 + n) for n in range(30, 50)
+        ]
+        assert [r.key for r in read_topic(fresh.url, names.decisions, until=lambda r: len(r) >= 2, settle_s=1)] == [b"d4", b"d5"]
+        assert [(r.partition, r.value) for r in read_topic(fresh.url, names.deadletter, until=bool)] == [(3, b"letter")]
+        assert read_topic(fresh.url, names.tagged, timeout_s=2) == []
+
+
+def test_the_memory_table_store_never_rotates_since_its_tables_live_in_the_broker():
+    assert budget_of(Settings(embedded_broker_budget_bytes=64 * MIB)) == 64 * MIB
+    memory = Settings(embedded_broker_budget_bytes=64 * MIB, table_store="memory")
+    assert budget_of(memory) == 0
+    assert "MONITOR_TABLE_STORE=memory" in describe_budget(memory)
 
 
 def test_settings_refuse_a_budget_an_idle_broker_would_exceed():
