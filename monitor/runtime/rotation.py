@@ -136,21 +136,27 @@ class Offsets:
         """Each partition's end as a fetch reports it (its high watermark).
 
         Tansu answers ListOffsets "latest" with the start of the last record batch plus
-        one, short of the end; a fetch from there gets the true high watermark.
+        one, short of the end; a fetch from there gets the true high watermark. A consumer of
+        its own each time: a consumer keeps the high watermark of its last fetch, and an old
+        one would pass for the end.
         """
         listed = self.consumer.end_offsets(self.partitions)
         starts = self.starts()
-        self.consumer.assign(self.partitions)
-        for tp in self.partitions:
-            self.consumer.seek(tp, max(starts[tp], listed[tp] - 1))
-        deadline = time.monotonic() + timeout_s
-        while True:
-            self.consumer.poll(timeout_ms=200, max_records=1000)
-            ends = {tp: self.consumer.highwater(tp) for tp in self.partitions}
-            if all(end is not None for end in ends.values()):
-                return {tp: int(end) for tp, end in ends.items() if end is not None}
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no high watermark for {[tp for tp, e in ends.items() if e is None]}")
+        fetcher = KafkaConsumer(bootstrap_servers=self.settings.bootstrap_servers, group_id=None, enable_auto_commit=False)
+        try:
+            fetcher.assign(self.partitions)
+            for tp in self.partitions:
+                fetcher.seek(tp, max(starts[tp], listed[tp] - 1))
+            deadline = time.monotonic() + timeout_s
+            while True:
+                fetcher.poll(timeout_ms=200, max_records=1000)
+                ends = {tp: fetcher.highwater(tp) for tp in self.partitions}
+                if all(end is not None for end in ends.values()):
+                    return {tp: int(end) for tp, end in ends.items() if end is not None}
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no high watermark for {[tp for tp, e in ends.items() if e is None]}")
+        finally:
+            fetcher.close()
 
     def committed(self, groups: Sequence[str]) -> dict[str, dict[TopicPartition, int]]:
         out: dict[str, dict[TopicPartition, int]] = {}

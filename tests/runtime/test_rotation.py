@@ -21,6 +21,7 @@ from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics
 from monitor.runtime.metrics import process_rss_bytes
 from monitor.runtime.rotation import (
     START_FRACTION,
+    Offsets,
     Reader,
     budget_of,
     carry_over,
@@ -63,6 +64,33 @@ def test_the_copy_starts_where_the_slowest_reader_of_a_topic_stopped():
     # alerts: the console is behind; decisions: nothing committed, so from the start; no reader, no copy.
     assert first == {a0: 40, al0: 9, d0: 5}
     assert unread(first, {a0: 40, al0: 12, d0: 8}) == 0 + 3 + 3
+
+
+def test_partition_ends_are_the_true_ends_and_follow_new_messages(broker):
+    """Tansu lists a partition's end as its last batch's start + 1; Offsets reads the true
+    end, and a second reading sees what arrived after the first."""
+    settings = Settings(broker_url=broker.url, embedded_broker=True, topic_prefix=f"ends{time.time_ns()}")
+    names = KafkaTopicNames.for_settings(settings)
+    ensure_topics(settings)
+    producer = KafkaProducer(bootstrap_servers=broker.url, linger_ms=50)
+
+    def send(count: int) -> None:
+        for _ in range(count):
+            producer.send(names.articles, value=b"article", partition=0)
+        producer.flush()
+
+    tp = TopicPartition(names.articles, 0)
+    offsets = Offsets(settings, [names.articles])
+    try:
+        send(25)
+        assert offsets.consumer.end_offsets([tp])[tp] < 25, "premise: Tansu lists the last batch's start + 1"
+        assert offsets.ends()[tp] == 25
+        send(10)
+        assert offsets.ends()[tp] == 35
+        assert offsets.ends()[TopicPartition(names.articles, 1)] == 0
+    finally:
+        offsets.close()
+        producer.close()
 
 
 def test_the_carry_over_copies_what_no_reader_finished_and_every_dead_letter(broker, tmp_path):
