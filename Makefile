@@ -7,7 +7,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PIP_INSTALL := PYTHONWARNINGS=ignore $(BIN)/pip install --quiet
 
 .PHONY: run test check install install-test install-bench test-tools k8s-config eval clean \
-        bench-pipeline bench-soak bench-memory bench-poller bench-quality bench-state
+        bench-pipeline bench-soak bench-memory bench-longrun bench-poller bench-quality bench-state
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,11 @@ bench-soak: install-bench
 ## bench-memory: worker RSS over 30 minutes and the embedded broker's growth per article (bench/memory.py).
 bench-memory: install-bench
 	$(BIN)/python -m bench.memory
+
+## bench-longrun: 100,000 articles through `newsmon run` with the broker's rotation on (bench/longrun.py).
+##   A quick look: make bench-longrun BENCH_ARGS='--articles 5000 --budget-mib 64'
+bench-longrun: install-bench
+	$(BIN)/python -m bench.longrun $(BENCH_ARGS)
 
 ## bench-state: size of the worker's tables on disk and its start-up time with them (bench/state.py).
 bench-state: install-bench

@@ -191,6 +191,10 @@ def check_config() -> None:
     if problems:
         sys.exit(1)
     click.echo(f"config OK: {settings.config_dir}")
+    if not settings.bootstrap_servers:
+        from monitor.runtime.rotation import describe_budget
+
+        click.echo(f"newsmon run's embedded broker: {describe_budget(settings)}")
     if settings.first_pass:
         from monitor.nlp.cascade import explain
 

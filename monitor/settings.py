@@ -14,6 +14,8 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIB = 1024 * 1024
+#: The smallest embedded-broker budget (an idle one holds about 15 MiB).
+MIN_BROKER_BUDGET = 32 * MIB
 
 
 class Settings(BaseSettings):
@@ -42,7 +44,17 @@ class Settings(BaseSettings):
     #: Where the worker keeps its tables: "rocksdb" (on disk under data_dir, survives
     #: restarts) or "memory" (rebuilt from the changelogs at every start).
     table_store: Literal["rocksdb", "memory"] = "rocksdb"
-    #: Above this RSS the supervisor warns that the embedded broker should give way to Kafka.
+    #: Memory budget of the embedded broker: near it, ``newsmon run`` drains the pipeline and
+    #: replaces the broker with a fresh one (monitor/runtime/rotation.py); 0 never replaces it.
+    embedded_broker_budget_bytes: int = Field(default=384 * MIB, ge=0)
+    #: Longest wait, in a rotation, for the worker and the console to read everything before
+    #: the swap (what is still unread is copied to the new broker).
+    rotation_drain_timeout_s: float = Field(default=120.0, gt=0)
+    #: Rotations of the embedded broker so far (set by ``newsmon run`` for the poller, which
+    #: exports the count beside the broker's memory).
+    embedded_broker_rotations: int = Field(default=0, ge=0)
+    #: Above this RSS the supervisor warns that the embedded broker should give way to Kafka:
+    #: with rotation on it is reached only if rotations fail or the budget is set above it.
     embedded_broker_warn_bytes: int = Field(default=2 * 1024**3, ge=0)
     app_id: str = "newsmon"
     topic_prefix: str = "newsmon"
@@ -151,7 +163,7 @@ class Settings(BaseSettings):
         return value.removeprefix("kafka://")
 
     @model_validator(mode="after")
-    def _poller_bounds(self) -> Settings:
+    def _bounds(self) -> Settings:
         if self.poller_replica >= self.poller_replicas:
             raise ValueError(f"poller_replica {self.poller_replica} must be below poller_replicas {self.poller_replicas}")
         if self.poll_min_interval_s > self.poll_max_interval_s:
@@ -159,6 +171,10 @@ class Settings(BaseSettings):
         from monitor.net.guard import allowlist  # validates the entries; the guard owns the syntax
 
         allowlist(self.fetch_allowlist)
+        if 0 < self.embedded_broker_budget_bytes < MIN_BROKER_BUDGET:
+            # An idle broker with newsmon's topics holds about 15 MiB: a smaller budget would
+            # rotate without end.
+            raise ValueError(f"embedded_broker_budget_bytes must be 0 (never rotate) or at least {MIN_BROKER_BUDGET // MIB} MiB")
         return self
 
     # --- derived ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from kafka.structs import OffsetAndMetadata
 
 from monitor.console.store import ReadModel
 from monitor.models import Alert, Decision, Feedback, FeedStatus
-from monitor.runtime.kafka_topics import KafkaTopicNames
+from monitor.runtime.kafka_topics import KafkaTopicNames, console_group
 from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,10 +53,10 @@ class Follower:
         self.settings = settings
         self.model = model
         self.names = KafkaTopicNames.for_settings(settings)
-        self.topics = [self.names.decisions, self.names.alerts, self.names.feedback, self.names.feed_status]
+        self.topics = self.names.read_by_console()
         #: The worker's input topics, whose lag the health page shows.
         self.worker_topics = [self.names.articles, self.names.tagged, self.names.alerts]
-        self.group = f"{settings.app_id}-console"
+        self.group = console_group(settings)
         self.vitals = Vitals()
         self.ready = threading.Event()
         self._admin: KafkaAdminClient | None = None
@@ -118,6 +118,10 @@ class Follower:
                 self.vitals.error = f"topic {topic} missing"
             partitions += [TopicPartition(topic, p) for p in sorted(found or ())]
         consumer.assign(partitions)
+        if self.model.follow_broker(self.settings.broker_incarnation):
+            # A fresh embedded broker (a restart, or a rotation): its topics start again at
+            # offset 0 and the stored positions were the old broker's. The rows stay.
+            log.info("console: a new broker incarnation; reading its topics from the start")
         stored = self.model.positions()
         for tp in partitions:
             if (tp.topic, tp.partition) in stored:

@@ -49,6 +49,9 @@ CREATE TABLE IF NOT EXISTS positions (
     topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
     PRIMARY KEY (topic, partition)
 );
+CREATE TABLE IF NOT EXISTS broker (
+    id INTEGER PRIMARY KEY CHECK (id = 0), incarnation TEXT NOT NULL
+);
 """
 
 #: Full-text search over headlines and evidence, when this SQLite has FTS5.
@@ -179,6 +182,30 @@ class ReadModel:
                 status.new, status.updated, iso(status.checked_at), iso(status.last_success),
             ),
         )  # fmt: skip
+
+    def follow_broker(self, incarnation: str) -> bool:
+        """Keep the positions only if they were read from broker ``incarnation`` (see
+        ``Settings.broker_incarnation``); forget them otherwise. True when they were forgotten.
+
+        A file from before incarnations were recorded counts as Kafka's (no incarnation).
+        """
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN")
+            try:
+                row = db.execute("SELECT incarnation FROM broker WHERE id = 0").fetchone()
+                changed = (row[0] if row else "") != incarnation
+                if changed:
+                    db.execute("DELETE FROM positions")
+                db.execute(
+                    "INSERT INTO broker VALUES (0, ?) ON CONFLICT(id) DO UPDATE SET incarnation = excluded.incarnation",
+                    (incarnation,),
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return changed
 
     def positions(self) -> dict[tuple[str, int], int]:
         """Where each topic partition was read up to (the next offset to read)."""

@@ -50,6 +50,14 @@ class KafkaTopicNames:
             feed_status=f"{prefix}-feed-status",
         )
 
+    def read_by_worker(self) -> list[str]:
+        """The topics the worker's agents consume, in its consumer group (``app_id``)."""
+        return [self.articles, self.tagged, self.alerts, self.delivery_retries, self.feedback]
+
+    def read_by_console(self) -> list[str]:
+        """The topics the console follows into its read model (group ``console_group``)."""
+        return [self.decisions, self.alerts, self.feedback] + ([self.feed_status] if self.feed_status else [])
+
     def all(self) -> list[str]:
         return (
             [self.articles, self.tagged, self.decisions, self.alerts, self.deadletter]
@@ -57,6 +65,11 @@ class KafkaTopicNames:
             + ([self.feedback] if self.feedback else [])
             + ([self.feed_status] if self.feed_status else [])
         )
+
+
+def console_group(settings: Settings) -> str:
+    """The console's consumer group: its positions live in its read model, and are committed here too."""
+    return f"{settings.app_id}-console"
 
 
 def admin_client(settings: Settings, timeout_s: float = 30.0) -> KafkaAdminClient:
@@ -109,4 +122,4 @@ def make_producer(settings: Settings) -> KafkaProducer:
     )
 
 
-__all__ = ["KafkaTopicNames", "ensure_topics", "make_producer", "admin_client", "KafkaError"]
+__all__ = ["KafkaTopicNames", "ensure_topics", "make_producer", "admin_client", "console_group", "KafkaError"]

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from monitor.runtime.health import Health
@@ -158,6 +158,26 @@ class EmbeddedBrokerMemory(Collector):
         if rss is not None:
             family.add_metric([], rss)
         yield family
+
+
+class EmbeddedBrokerRotations(Collector):
+    """How many times ``newsmon run`` replaced its embedded broker with a fresh one.
+
+    The supervisor counts rotations and serves no metrics page of its own; it restarts the
+    poller at each rotation with the count so far (``MONITOR_EMBEDDED_BROKER_ROTATIONS``),
+    and the poller exports it beside the broker's memory. A restart of ``newsmon run`` starts
+    it again at 0, as any counter's reset.
+    """
+
+    def __init__(self, count: int):
+        self.count = count
+
+    def collect(self):
+        yield CounterMetricFamily(
+            "newsmon_embedded_broker_rotations",
+            "Times newsmon run drained the pipeline and replaced the embedded broker with a fresh one.",
+            value=self.count,
+        )
 
 
 class Metrics:

@@ -12,7 +12,7 @@ from monitor.ingest.poll import Poller
 from monitor.ingest.pollstate import FeedStateStore
 from monitor.models import Article, FeedStatus
 from monitor.runtime.exposition import serve
-from monitor.runtime.metrics import EmbeddedBrokerMemory, Metrics
+from monitor.runtime.metrics import EmbeddedBrokerMemory, EmbeddedBrokerRotations, Metrics
 from monitor.settings import Settings
 
 log = logging.getLogger("monitor.ingest.poll")
@@ -83,6 +83,7 @@ async def run_poller(settings: Settings, *, once: bool = False) -> int:
     metrics.up_since.labels("poller").set_to_current_time()
     if settings.embedded_broker_pid:
         metrics.registry.register(EmbeddedBrokerMemory(settings.embedded_broker_pid))
+        metrics.registry.register(EmbeddedBrokerRotations(settings.embedded_broker_rotations))
     serve(metrics, settings.poller_metrics_port, settings.metrics_host)
     heartbeat = asyncio.create_task(beat_forever(metrics.health))
     metrics.health.set_ready()  # topics exist and the producer is connected

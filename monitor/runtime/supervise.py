@@ -3,6 +3,8 @@
 Children run in their own sessions (so a terminal's Ctrl-C reaches only us and we stop
 them in order: poller, worker, broker) and die with us if we are killed outright.
 A child that exits on its own is restarted with back-off; the daemon keeps running.
+Near its memory budget the embedded broker is drained and replaced with a fresh one, and
+the children restarted on it (``monitor.runtime.rotation``).
 What reaches the terminal (summary, status lines, alerts, errors) is ``monitor.runtime.terminal``'s.
 """
 
@@ -22,6 +24,7 @@ from monitor.runtime.broker import EmbeddedBroker, die_with_parent
 from monitor.runtime.health import WORKER_READY
 from monitor.runtime.kafka_topics import ensure_topics
 from monitor.runtime.metrics import process_rss_bytes
+from monitor.runtime.rotation import Rotation, describe_budget
 from monitor.runtime.terminal import ChildLog, fetch_page, read_status, summary
 from monitor.settings import Settings
 
@@ -43,6 +46,8 @@ class Child:
     next_start: float = 0.0
 
     def start(self) -> None:
+        self.ready.clear()
+        self.next_start = 0.0
         self.process = subprocess.Popen(
             self.argv,
             env=self.env,
@@ -96,7 +101,7 @@ def run_daemon(settings: Settings, *, log_level: str = "INFO", verbose: bool = F
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
 
-    broker = None
+    rotation = None
     if not settings.bootstrap_servers:
         broker = EmbeddedBroker(log_path=settings.data_dir / "broker.log").start()
         settings = settings.with_overrides(
@@ -106,23 +111,18 @@ def run_daemon(settings: Settings, *, log_level: str = "INFO", verbose: bool = F
             # A new broker, new changelog offsets: the worker's stored ones are for the last one.
             broker_incarnation=uuid.uuid4().hex,
         )
-        log.info("embedded broker (Tansu, memory only) on %s", broker.url)
+        rotation = Rotation(broker, settings, _child_env)
+        log.info("embedded broker (Tansu, memory only) on %s; %s", broker.url, describe_budget(settings))
     _say(
         *summary(
             settings,
-            broker=f"embedded Tansu on {settings.broker_url} (memory only)" if broker else f"Kafka at {settings.broker_url}",
+            broker=f"embedded Tansu on {settings.broker_url} (memory only)" if rotation else f"Kafka at {settings.broker_url}",
             feeds=_count_feeds(settings),
             sinks=_sink_names(settings),
             log_path=log_path or settings.data_dir,
         )
     )
-    env = dict(
-        os.environ,
-        MONITOR_BROKER_URL=settings.broker_url,
-        MONITOR_EMBEDDED_BROKER=str(settings.embedded_broker).lower(),
-        MONITOR_EMBEDDED_BROKER_PID=str(settings.embedded_broker_pid),
-        MONITOR_BROKER_INCARNATION=settings.broker_incarnation,
-    )
+    env = _child_env(settings)
     base = [sys.executable, "-m", "monitor", "--log-level", log_level]
     children = [
         Child("poller", base + ["poll"], env, ChildLog(verbose=verbose)),
@@ -147,17 +147,33 @@ def run_daemon(settings: Settings, *, log_level: str = "INFO", verbose: bool = F
                 _say(_status_line(settings))
             for child in children:
                 _supervise(child)
-            if broker is not None:
-                warned_at = _check_broker_memory(broker.pid, settings.embedded_broker_warn_bytes, warned_at)
+            if rotation is not None:
+                if rotation.due():
+                    outcome = rotation.rotate(children, stopping.is_set)
+                    if outcome is not None:
+                        _say(outcome.line())
+                warned_at = _check_broker_memory(rotation.broker.pid, settings.embedded_broker_warn_bytes, warned_at)
             stopping.wait(0.5)
         return 0
     finally:
         log.info("stopping")
         for child in children:  # poller first: stop producing before the worker stops consuming
             child.stop()
-        if broker is not None:
-            broker.stop()
+        if rotation is not None:
+            rotation.broker.stop()
         log.info("stopped")
+
+
+def _child_env(settings: Settings) -> dict[str, str]:
+    """The environment of the children: ours, with the broker this daemon runs on."""
+    return dict(
+        os.environ,
+        MONITOR_BROKER_URL=settings.broker_url,
+        MONITOR_EMBEDDED_BROKER=str(settings.embedded_broker).lower(),
+        MONITOR_EMBEDDED_BROKER_PID=str(settings.embedded_broker_pid),
+        MONITOR_BROKER_INCARNATION=settings.broker_incarnation,
+        MONITOR_EMBEDDED_BROKER_ROTATIONS=str(settings.embedded_broker_rotations),
+    )
 
 
 def _say(*lines: str) -> None:
@@ -207,8 +223,6 @@ def _supervise(child: Child) -> None:
         log.error("%s exited with status %s; restarting in %.0f s", child.name, code, delay)
     elif now >= child.next_start:
         child.restarts += 1
-        child.next_start = 0.0
-        child.ready.clear()
         child.start()
 
 

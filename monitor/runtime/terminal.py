@@ -117,6 +117,8 @@ class Status:
     alerts: float = 0
     delivered: float = 0
     lag: float = 0
+    #: Times the embedded broker was replaced (``monitor.runtime.rotation``).
+    rotations: float = 0
     unread: int = 0  # metrics pages that did not answer
 
     def line(self, clock: str) -> str:
@@ -125,6 +127,8 @@ class Status:
             f"{self.decided:.0f} decided, {self.relevant:.0f} relevant · alerts {self.alerts:.0f} "
             f"({self.delivered:.0f} deliveries) · lag {self.lag:.0f}"
         )
+        if self.rotations:
+            text += f" · broker replaced {self.rotations:.0f}×"
         return text + (f" · {self.unread} metrics page(s) not answering" if self.unread else "")
 
 
@@ -147,6 +151,8 @@ def read_status(settings: Settings, pages: Iterable[str | None]) -> Status:
                     status.alerts += value
                 elif name == "newsmon_deliveries_total" and labels.get("outcome") == "delivered":
                     status.delivered += value
+                elif name == "newsmon_embedded_broker_rotations_total":
+                    status.rotations += value
                 elif name == "newsmon_consumer_lag":
                     status.lag += value
                 elif name == "newsmon_feed_seconds_since_success":

@@ -61,6 +61,8 @@ def pipeline(broker, tmp_path_factory):
         data_dir=tmp_path / "data",
         broker_url=broker.url,
         embedded_broker=True,
+        # The poller exports the embedded broker's memory and rotations, as under newsmon run.
+        embedded_broker_pid=broker.pid,
         topic_prefix=unique,
         app_id=unique,
         nlp_processes=1,

@@ -135,3 +135,14 @@ def test_the_status_line_sums_the_poller_and_worker_pages():
         "[12:00:00] feeds 1 ok / 1 failing · articles 7 polled, 6 decided, 2 relevant · alerts 1 (1 deliveries) · lag 0"
         " · 1 metrics page(s) not answering"
     )
+
+
+def test_the_status_line_says_how_often_the_embedded_broker_was_replaced():
+    from monitor.runtime.metrics import EmbeddedBrokerRotations
+
+    poller = Metrics()
+    assert "replaced" not in read_status(Settings(), [generate_latest(poller.registry).decode()]).line("12:00:00")
+    poller.registry.register(EmbeddedBrokerRotations(2))
+    status = read_status(Settings(), [generate_latest(poller.registry).decode()])
+    assert status.rotations == 2
+    assert status.line("12:00:00").endswith(" · lag 0 · broker replaced 2×")
