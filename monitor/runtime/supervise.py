@@ -24,7 +24,7 @@ from monitor.runtime.broker import EmbeddedBroker, die_with_parent
 from monitor.runtime.health import WORKER_READY
 from monitor.runtime.kafka_topics import ensure_topics
 from monitor.runtime.metrics import process_rss_bytes
-from monitor.runtime.rotation import Rotation, describe_budget
+from monitor.runtime.rotation import Rotation, describe_budget, drain
 from monitor.runtime.terminal import ChildLog, fetch_page, read_status, summary
 from monitor.settings import Settings
 
@@ -98,8 +98,14 @@ def run_daemon(settings: Settings, *, log_level: str = "INFO", verbose: bool = F
     """Run until SIGINT/SIGTERM; return the exit status."""
     began = time.monotonic()
     stopping = threading.Event()
+    #: A second Ctrl-C: stop now, without finishing the articles in flight.
+    hurry = threading.Event()
+
+    def on_signal(*_) -> None:
+        (hurry if stopping.is_set() else stopping).set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
+        signal.signal(signum, on_signal)
 
     rotation = None
     if not settings.bootstrap_servers:
@@ -157,11 +163,32 @@ def run_daemon(settings: Settings, *, log_level: str = "INFO", verbose: bool = F
         return 0
     finally:
         log.info("stopping")
-        for child in children:  # poller first: stop producing before the worker stops consuming
+        children[0].stop()  # the poller first: stop producing before the worker stops consuming
+        if rotation is not None and children[1].exited() is None:
+            _finish_in_flight(rotation.settings, hurry)
+        for child in children[1:]:
             child.stop()
         if rotation is not None:
             rotation.broker.stop()
         log.info("stopped")
+
+
+#: How long a stop waits for the worker to decide and deliver what the memory-only broker holds.
+STOP_DRAIN_S = 30.0
+
+
+def _finish_in_flight(settings: Settings, hurry: threading.Event) -> None:
+    """Before the memory-only broker goes: let the worker decide every article the poller has
+    already recorded as sent and hand every alert to a sink or the retry table on disk, or
+    they would be lost with the broker (the poller never sends them again)."""
+    _say(f"finishing the articles in flight (up to {STOP_DRAIN_S:.0f} s; Ctrl-C again to stop now)")
+    try:
+        done, left = drain(settings.with_overrides(rotation_drain_timeout_s=STOP_DRAIN_S), hurry.is_set)
+    except Exception as exc:  # a broker that no longer answers: nothing left to wait for
+        log.warning("in-flight work not measured before stopping: %s: %s", type(exc).__name__, exc)
+        return
+    if not done:
+        log.warning("stopping with %d messages not yet processed: they are lost with the embedded broker", left)
 
 
 def _child_env(settings: Settings) -> dict[str, str]:
