@@ -106,7 +106,7 @@ def first_pass_share(articles: list[Article], settings: Settings, origins: dict[
     passed: Counter[str] = Counter()
     for article in articles:
         seen[origins[article.id]] += 1
-        passed[origins[article.id]] += first.passes(first.actors(compose_text(article, settings.max_text_chars, passages)))
+        passed[origins[article.id]] += first.read(compose_text(article, settings.max_text_chars, passages))[0]
     total = sum(passed.values())
     by_origin = ", ".join(f"{origin} {passed[origin]}/{count}" for origin, count in sorted(seen.items()))
     return f"the first pass sends {total} of {len(articles)} articles to spaCy ({total / len(articles):.0%}; {by_origin})"
