@@ -238,12 +238,11 @@ class StoryBook:
                     return story, JOIN_TITLE, 1.0
         if fingerprint is None:
             return None
-        bands = set(similarity.bands(fingerprint.signature))
         best: tuple[Story, str, float] | None = None
         for story in self.stories:
             for encoded in story.signatures:
                 other = similarity.decode(encoded)
-                if not bands & set(similarity.bands(other)):
+                if not similarity.share_a_band(fingerprint.signature, other):
                     continue
                 score = similarity.jaccard(fingerprint.signature, other)
                 if score >= similarity.NEAR_DUPLICATE and (best is None or score > best[2]):
