@@ -145,7 +145,15 @@ def _report(name: str, result: RunResult, raw_rate: float, raw_cpu: float) -> No
     print(f"  latency produce->tagged p50/p95/p99, paced at half capacity: {_p(result.paced_tagged)}")
     print(f"  latency produce->alert  p50/p95/p99, paced at half capacity: {_p(result.paced_alert)}")
     print(f"  latency produce->alert  p50/p95/p99, bulk:                   {_p(result.alert_latency)}")
-    print("  peak RSS: " + ", ".join(f"{role} {mib(rss)}" for role, rss in result.peak_rss.items()), flush=True)
+    print(
+        "  peak RSS: "
+        + ", ".join(
+            f"{role} {mib(rss)}"
+            + (f" (main process alone {mib(result.peak_own_rss[role])})" if role.startswith("worker") else "")
+            for role, rss in result.peak_rss.items()
+        ),
+        flush=True,
+    )
 
 
 def corpus_and_scale_out(count: int, partitions: int, base: Settings) -> tuple[float, float, float, RunResult, RunResult]:
