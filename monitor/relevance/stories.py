@@ -30,7 +30,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -189,7 +189,16 @@ class StoryBook:
         return cls(route, [_story_from(item) for item in (state or {}).get("stories", [])], window_s)
 
     def state(self) -> dict[str, Any]:
-        return {"stories": [asdict(story) for story in self.stories]}
+        """The stories as plain data, what ``dataclasses.asdict`` gives, built without its deep
+        recursion: the detect stage writes it for every article, and a full book took 27-41 ms (0.8).
+        Each list and dict is copied one level deep; their items (strings, numbers, claim kinds,
+        alert entries) are replaced, never changed in place, so sharing them is safe."""
+        return {
+            "stories": [
+                {name: value.copy() if isinstance(value, (list, dict)) else value for name, value in vars(story).items()}
+                for story in self.stories
+            ]
+        }
 
     def copy(self) -> StoryBook:
         """An independent copy, through JSON as the daemon's table value goes.
