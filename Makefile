@@ -68,8 +68,11 @@ check: install-test
 test: install-test test-tools check
 	$(BIN)/python -m pytest
 
-## bench-pipeline: pipeline vs raw spaCy throughput, latency, CPU, RSS (bench/pipeline.py).
-##   The real feed + corpus mix, cascade and full: make bench-pipeline BENCH_ARGS='--mix realistic --limit 1000'
+## bench-pipeline: pipeline vs raw spaCy throughput, latency, CPU, RSS (bench/pipeline.py, bench/mix.py).
+##   By default every issue-13 figure in one run: the realistic mix (cascade and full), the corpus-only
+##   mix, two workers against raw spaCy in two processes, paced latency, CPU, RSS, the worker's profile.
+##   All of the mix: BENCH_ARGS='--mix realistic'; the older corpus-only run: BENCH_ARGS='--mix corpus'.
+BENCH_ARGS ?= --mix realistic --limit 300
 bench-pipeline: install-bench
 	$(BIN)/python -m bench.pipeline $(BENCH_ARGS)
 

@@ -16,7 +16,7 @@ from prometheus_client import Counter
 from agents.context import WorkerContext
 from agents.dead_letter import dead_letter_event
 from agents.state import state_table
-from monitor.models import Feedback, TaggedArticle, utcnow
+from monitor.models import Feedback, TaggedArticle, trusted_loads, utcnow
 from monitor.relevance.decision import Rulebook, Verdict, decide
 from monitor.relevance.stories import StoryBook
 
@@ -55,7 +55,8 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
     async def detect(stream: faust.StreamT) -> None:
         async for event in stream.events():
             try:
-                tagged = TaggedArticle.loads(event.value, serializer="json")
+                # Only our tag stage writes this topic, from records it validated.
+                tagged = trusted_loads(TaggedArticle, event.value)
             except Exception as exc:
                 await dead_letter_event(topics, ctx, "detect", "undecodable", exc, event)
                 continue

@@ -7,6 +7,11 @@ raw ``nlp.pipe`` on the same composed texts, in one run. A third, profiled casca
 where the worker's own process (Faust, JSON, Kafka; spaCy is in the pool's child) spends its
 time per article. ``--limit`` takes an evenly spread sample, so a quick run keeps the mix's
 share of feeds and corpus rather than only its oldest articles.
+
+The same invocation then measures the corpus-only mix (the mix's corpus articles, no feed
+items) with one worker, and with two workers on the partitions (first pass off: the spaCy work
+raw spaCy does) against raw ``nlp.pipe`` in two processes on the same texts, and ends with the
+issue's targets beside the figures.
 """
 
 from __future__ import annotations
@@ -17,7 +22,15 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from bench.pipeline import RunResult, _p, raw_spacy, run_pipeline, with_developments
+from bench.pipeline import (
+    RunResult,
+    _p,
+    percentile,
+    raw_spacy,
+    raw_spacy_parallel,
+    run_pipeline,
+    with_developments,
+)
 from bench.resources import mib
 from monitor.models import Article
 from monitor.offline.readers import read_articles
@@ -92,7 +105,7 @@ def first_pass_share(articles: list[Article], settings: Settings, origins: dict[
     passed: Counter[str] = Counter()
     for article in articles:
         seen[origins[article.id]] += 1
-        passed[origins[article.id]] += first.passes(first.actors(compose_text(article, settings.max_text_chars, passages)))
+        passed[origins[article.id]] += first.read(compose_text(article, settings.max_text_chars, passages))[0]
     total = sum(passed.values())
     by_origin = ", ".join(f"{origin} {passed[origin]}/{count}" for origin, count in sorted(seen.items()))
     return f"the first pass sends {total} of {len(articles)} articles to spaCy ({total / len(articles):.0%}; {by_origin})"
@@ -131,7 +144,44 @@ def _report(name: str, result: RunResult, raw_rate: float, raw_cpu: float) -> No
     print(f"  latency produce->tagged p50/p95/p99, paced at half capacity: {_p(result.paced_tagged)}")
     print(f"  latency produce->alert  p50/p95/p99, paced at half capacity: {_p(result.paced_alert)}")
     print(f"  latency produce->alert  p50/p95/p99, bulk:                   {_p(result.alert_latency)}")
-    print("  peak RSS: " + ", ".join(f"{role} {mib(rss)}" for role, rss in result.peak_rss.items()), flush=True)
+    print(
+        "  peak RSS: "
+        + ", ".join(
+            f"{role} {mib(rss)}"
+            + (f" (main process alone {mib(result.peak_own_rss[role])})" if role.startswith("worker") else "")
+            for role, rss in result.peak_rss.items()
+        ),
+        flush=True,
+    )
+
+
+def corpus_and_scale_out(
+    mix: list[Article], origins: dict[str, str], limit: int, partitions: int, base: Settings
+) -> tuple[float, float, RunResult, RunResult]:
+    """The corpus-only mix: the mix's corpus articles without the feed items (``limit`` spread
+    evenly), one worker as shipped (first pass on) against raw spaCy in one process; then two
+    workers on the partitions with the first pass off, so they do the spaCy work raw spaCy
+    does, against raw spaCy in two processes at once on the same texts. Returns (raw 1 /s,
+    raw 2 /s, 1 worker, 2 workers). No paced phase: latency comes from the realistic mix."""
+    articles = spread([a for a in mix if origins[a.id] != "feeds"], limit)[0]
+    raw_rate, raw_cpu = raw_spacy(articles, base)
+    raw_two = raw_spacy_parallel(articles, base, 2)
+    print(
+        f"\ncorpus-only mix: {len(articles)} corpus articles of the mix, no feed items; "
+        f"{first_pass_share(articles, base, origins)}\n"
+        f"raw spaCy 1 process {raw_rate:.2f}/s ({raw_cpu * 1000:.0f} ms CPU/article), 2 processes at once "
+        f"{raw_two:.2f}/s = {raw_two / raw_rate:.2f} x 1",
+        flush=True,
+    )
+    one = run_pipeline(articles, [], 1, partitions, base.with_overrides(first_pass=True))
+    _report("corpus-only, 1 worker, first pass on", one, raw_rate, raw_cpu)
+    two = run_pipeline(articles, [], 2, partitions, base.with_overrides(first_pass=False))
+    _report(f"corpus-only, 2 workers on {partitions} partitions, first pass off", two, raw_rate, raw_cpu)
+    return raw_rate, raw_two, one, two
+
+
+def _worker_rss(result: RunResult) -> int:
+    return max((rss for role, rss in result.peak_rss.items() if role.startswith("worker")), default=0)
 
 
 def main(limit: int, paced_count: int, partitions: int, profile: bool) -> int:
@@ -163,6 +213,27 @@ def main(limit: int, paced_count: int, partitions: int, profile: bool) -> int:
     print(
         f"\nratios against raw spaCy: cascade {cascade.per_second / raw_rate:.2f} x, full {full.per_second / raw_rate:.2f} x; "
         f"cascade = {cascade.per_second / full.per_second:.2f} x full",
+        flush=True,
+    )
+    raw1, raw2, one, two = corpus_and_scale_out(mix, origins, limit, partitions, base)
+    paced_p99 = percentile(cascade.paced_alert, 99)
+    print(f"\nissue 13 targets ({os.cpu_count()} cores; each ratio against raw spaCy measured in this run):")
+    print(
+        f"  realistic mix, 1 worker >= 10 x raw:        cascade {cascade.per_second / raw_rate:.2f} x, full {full.per_second / raw_rate:.2f} x"
+    )
+    print(f"  corpus-only mix, 1 worker >= 1.0 x raw:     {one.per_second / raw1:.2f} x")
+    print(
+        f"  2 workers on {partitions} partitions >= 0.95 x raw in 2 processes (first pass off, the same spaCy work): "
+        f"{two.per_second / raw2:.2f} x ({two.per_second:.2f}/s against {raw2:.2f}/s)"
+    )
+    print(f"  paced produce->alert p99 <= 2 s (cascade):  {paced_p99:.2f} s; p50/p95/p99 {_p(cascade.paced_alert)}")
+    print(
+        f"  CPU per article (cascade, all worker processes / main process): {cascade.cpu_per_article * 1000:.1f} / "
+        f"{cascade.main_cpu_per_article * 1000:.1f} ms"
+    )
+    print(
+        f"  worker peak RSS <= 600 MiB (main + spaCy process): cascade {mib(_worker_rss(cascade))}, full {mib(_worker_rss(full))}, "
+        f"corpus {mib(_worker_rss(one))}",
         flush=True,
     )
     if profile:

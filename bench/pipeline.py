@@ -20,7 +20,7 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -161,6 +161,8 @@ class RunResult:
     paced_alert: list[float]
     peak_rss: dict[str, int]
     decisions: int
+    #: Peak RSS of each process alone (a worker's main process without its spaCy process).
+    peak_own_rss: dict[str, int] = field(default_factory=dict)
     main_cpu_per_article: float = 0.0  # the worker's own process: Faust, JSON, Kafka, no spaCy
 
 
@@ -254,6 +256,7 @@ def run_pipeline(
             paced_tagged=paced_tagged,
             paced_alert=paced_alert,
             peak_rss={role: s.peak_rss for role, s in stats.items()},
+            peak_own_rss={role: s.peak_own_rss for role, s in stats.items()},
             decisions=len(decisions),
             main_cpu_per_article=main_cpu / len(articles),
         )

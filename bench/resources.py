@@ -13,6 +13,8 @@ import psutil
 class ProcessStats:
     role: str
     peak_rss: int = 0
+    #: The watched process alone, without its children (a worker without its spaCy process).
+    peak_own_rss: int = 0
     cpu_seconds: float = 0.0
     samples: list[tuple[float, int]] = field(default_factory=list)
 
@@ -79,6 +81,10 @@ class ResourceSampler:
             rss = self._rss(process)
             stats = self._stats[role]
             stats.peak_rss = max(stats.peak_rss, rss)
+            try:
+                stats.peak_own_rss = max(stats.peak_own_rss, process.memory_info().rss)
+            except psutil.NoSuchProcess:
+                pass
             stats.samples.append((now, rss))
             stats.cpu_seconds = max(stats.cpu_seconds, self._cpu(process) - self._cpu_start.get(role, 0.0))
 

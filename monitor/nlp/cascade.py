@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc
 
 from monitor.watchlist import Watchlist
 
@@ -41,7 +42,12 @@ class FirstPass:
         Whether it passes counts every name, even inside "China Daily", because NER may miss
         the outlet and the full pipeline then finds the state; the actors reported for a
         stopped article leave out names inside a name that is not an actor ("Washington Post")."""
-        matches = [(self.vocab.strings[m], start, end) for m, start, end in self.matcher(self.tokenizer(text))]
+        return self.read_doc(self.tokenizer(text))
+
+    def read_doc(self, doc: Doc) -> tuple[bool, set[str]]:
+        """``read`` of a text the caller tokenized: the tagger hands the same Doc on to
+        ``nlp.pipe``, so an article that passes is tokenized once, not twice."""
+        matches = [(self.vocab.strings[m], start, end) for m, start, end in self.matcher(doc)]
         named = {label for label, _s, _e in matches if label != NOT_AN_ACTOR}
         outlets = [(s, e) for label, s, e in matches if label == NOT_AN_ACTOR]
         actors = {

@@ -22,14 +22,14 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from monitor.models import Article, TaggedArticle
-from monitor.nlp.cascade import FirstPass
-from monitor.nlp.claims import ClaimExtractor
-from monitor.nlp.pipeline import build_nlp
-from monitor.nlp.tag import Tagger
 from monitor.settings import Settings
 from monitor.watchlist import Watchlist
+
+if TYPE_CHECKING:
+    from monitor.nlp.tag import Tagger
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,13 @@ _TAGGER: Tagger | None = None
 
 def make_tagger(settings: Settings, watchlist: Watchlist) -> Tagger:
     """The one way a Tagger is built, in the worker, in replay and in benchmarks."""
+    # Imported here: the worker's main process only hands bytes to the pool and never needs
+    # spaCy, whose import alone is 50 MiB of its memory.
+    from monitor.nlp.cascade import FirstPass
+    from monitor.nlp.claims import ClaimExtractor
+    from monitor.nlp.pipeline import build_nlp
+    from monitor.nlp.tag import Tagger
+
     nlp = build_nlp(settings.spacy_model, watchlist)
     return Tagger(
         nlp,

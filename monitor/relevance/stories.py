@@ -31,7 +31,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -215,7 +215,16 @@ class StoryBook:
         return cls(route, [_story_from(item) for item in (state or {}).get("stories", [])], window_s)
 
     def state(self) -> dict[str, Any]:
-        return {"stories": [asdict(story) for story in self.stories]}
+        """The stories as plain data, what ``dataclasses.asdict`` gives, built without its deep
+        recursion: the detect stage writes it for every article, and a full book took 27-41 ms (0.8).
+        Each list and dict is copied one level deep; their items (strings, numbers, claim kinds,
+        alert entries) are replaced, never changed in place, so sharing them is safe."""
+        return {
+            "stories": [
+                {name: value.copy() if isinstance(value, (list, dict)) else value for name, value in vars(story).items()}
+                for story in self.stories
+            ]
+        }
 
     def copy(self) -> StoryBook:
         """An independent copy, through JSON as the daemon's table value goes.
@@ -288,12 +297,11 @@ class StoryBook:
                     return story, JOIN_TITLE, 1.0
         if fingerprint is None:
             return None
-        bands = set(similarity.bands(fingerprint.signature))
         best: tuple[Story, str, float] | None = None
         for story in self.stories:
             for encoded in story.signatures:
                 other = similarity.decode(encoded)
-                if not bands & set(similarity.bands(other)):
+                if not similarity.share_a_band(fingerprint.signature, other):
                     continue
                 score = similarity.jaccard(fingerprint.signature, other)
                 if score >= similarity.NEAR_DUPLICATE and (best is None or score > best[2]):

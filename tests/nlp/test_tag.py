@@ -56,3 +56,23 @@ def test_the_title_is_analysed_as_a_sentence_of_its_own(tagger):
     tagged = tag_one(tagger, "The talks were held in private.", title="US sanctions Chinese firms supplying Russia")
     assert tagged.evidence[0].sentence == "US sanctions Chinese firms supplying Russia."
     assert {"USA", "CHN", "RUS"} <= set(tagged.evidence[0].actors)
+
+
+def test_batches_cut_by_tokens_tag_every_article_as_one_batch_does(tagger):
+    """The token budget only bounds memory: a budget smaller than any article (each parsed
+    alone) gives the records one nlp.pipe batch gives, with the first pass on and off."""
+    from tests.support.paths import SEEDS
+
+    articles = [Article(id=p.stem, title=p.stem, text=p.read_text(encoding="utf-8")) for p in sorted(SEEDS.glob("*.txt"))[:12]]
+    saved = tagger.batch_tokens, tagger.first_pass
+    runs = []
+    try:
+        for first_pass in (saved[1], None):
+            tagger.first_pass = first_pass
+            for budget in (10**9, 50):
+                tagger.batch_tokens = budget
+                runs.append([t.derive(tagged_at=None).dumps(serializer="json") for t in tagger.tag(articles)])
+    finally:
+        tagger.batch_tokens, tagger.first_pass = saved
+    assert len(runs[0]) == len(articles) >= 5 and any(b'"route":"' in r and b'"route":""' not in r for r in runs[0])
+    assert runs[0] == runs[1] and runs[2] == runs[3]
