@@ -51,13 +51,16 @@ DRAIN_CHECK_S = 1.0
 COPY_TIMEOUT_S = 120.0
 
 
-def due(rss: int | None, budget: int, *, now: float, last: float, min_interval_s: float = MIN_INTERVAL_S) -> bool:
-    """Whether to rotate now: the broker near its budget, and the last rotation long enough ago."""
-    if not budget or rss is None:
+def due(rss: int | None, budget: int, *, now: float, last: float, floor: int = 0, min_interval_s: float = MIN_INTERVAL_S) -> bool:
+    """Whether to rotate now: the broker near its budget, and the last rotation long enough ago —
+    or, sooner, the budget itself reached while a fresh broker starts well below it (``floor``:
+    its memory just after the last rotation). A fast pipeline fills a small budget within the
+    pause; one that a fresh broker already fills would only rotate in a loop."""
+    if not budget or rss is None or rss < START_FRACTION * budget:
         return False
-    if last and now - last < min_interval_s:
-        return False
-    return rss >= START_FRACTION * budget
+    if not last or now - last >= min_interval_s:
+        return True
+    return rss >= budget and floor < START_FRACTION * budget
 
 
 def budget_of(settings: Settings) -> int:
@@ -281,10 +284,12 @@ class Rotation:
         self.env = env
         self.count = 0
         self.last = 0.0
+        #: The broker's memory just after the last rotation.
+        self.floor = 0
 
     def due(self) -> bool:
         rss = process_rss_bytes(self.broker.pid)
-        return due(rss, budget_of(self.settings), now=time.monotonic(), last=self.last)
+        return due(rss, budget_of(self.settings), now=time.monotonic(), last=self.last, floor=self.floor)
 
     def rotate(self, children: Sequence[Child], stopping: Callable[[], bool]) -> Outcome | None:
         """Drain, swap the broker, restart ``children`` (poller, worker, console by name) on it.
@@ -342,12 +347,13 @@ class Rotation:
         self.count += 1
         self._start(children, settings)
         self.last = time.monotonic()
+        self.floor = process_rss_bytes(fresh.pid) or 0
         outcome = Outcome(
             number=self.count,
             seconds=self.last - began,
             paused_s=self.last - paused,
             rss_before=rss_before,
-            rss_after=process_rss_bytes(fresh.pid) or 0,
+            rss_after=self.floor,
             drained=drained,
             copied=copied,
         )

@@ -48,7 +48,9 @@ def test_a_rotation_is_due_near_the_budget_and_never_twice_in_a_row():
     budget = 100 * MIB
     assert not due(int(START_FRACTION * budget) - 1, budget, now=1000.0, last=0.0)
     assert due(int(START_FRACTION * budget), budget, now=1000.0, last=0.0)
-    assert not due(2 * budget, budget, now=1000.0, last=990.0), "too soon after the last one"
+    assert not due(int(0.95 * budget), budget, now=1000.0, last=990.0), "too soon after the last one"
+    assert due(budget, budget, now=1000.0, last=990.0, floor=budget // 2), "the budget itself reached: at once"
+    assert not due(2 * budget, budget, now=1000.0, last=990.0, floor=budget), "a fresh broker that fills it: no loop"
     assert due(2 * budget, budget, now=1000.0, last=900.0)
     assert not due(2 * budget, 0, now=1000.0, last=0.0), "a budget of 0 never rotates"
     assert not due(None, budget, now=1000.0, last=0.0), "a broker whose memory cannot be read"
