@@ -127,16 +127,25 @@ class ConsumerLag(Collector):
         yield family
 
 
-def process_rss_bytes(pid: int) -> int | None:
-    """Resident memory of process ``pid`` from /proc (None when it is gone or unreadable)."""
+def process_rss_bytes(pid: int, field: str = "VmRSS") -> int | None:
+    """Resident memory of process ``pid`` from /proc (None when it is gone or unreadable);
+    ``field="RssAnon"``: its anonymous part only, without the pages of its executable."""
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
+                if line.startswith(f"{field}:"):
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         return None
     return None
+
+
+def broker_memory_bytes(pid: int) -> int | None:
+    """What the embedded broker holds: its anonymous resident memory. Its total RSS also counts
+    the pages of its 30 MiB static binary that happen to be resident, which measured 16 MiB for
+    an idle broker in one run and 33 MiB in another on the same machine; the messages it keeps
+    are anonymous memory, and that is what a budget can bound."""
+    return process_rss_bytes(pid, "RssAnon")
 
 
 class EmbeddedBrokerMemory(Collector):

@@ -37,7 +37,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from monitor.runtime.broker import EmbeddedBroker
 from monitor.runtime.kafka_topics import KafkaTopicNames, admin_client, console_group, ensure_topics
-from monitor.runtime.metrics import process_rss_bytes
+from monitor.runtime.metrics import broker_memory_bytes
 from monitor.settings import MIB, Settings
 
 log = logging.getLogger("newsmon.rotation")
@@ -288,7 +288,7 @@ class Rotation:
         self.floor = 0
 
     def due(self) -> bool:
-        rss = process_rss_bytes(self.broker.pid)
+        rss = broker_memory_bytes(self.broker.pid)
         return due(rss, budget_of(self.settings), now=time.monotonic(), last=self.last, floor=self.floor)
 
     def rotate(self, children: Sequence[Child], stopping: Callable[[], bool]) -> Outcome | None:
@@ -298,7 +298,7 @@ class Rotation:
         MIN_INTERVAL_S. Returns None when it did not rotate (failure, or a stop request)."""
         began = time.monotonic()
         by_name = {child.name: child for child in children}
-        rss_before = process_rss_bytes(self.broker.pid) or 0
+        rss_before = broker_memory_bytes(self.broker.pid) or 0
         log.info(
             "embedded broker at %.0f MiB (budget %.0f MiB): rotating",
             rss_before / MIB,
@@ -347,7 +347,7 @@ class Rotation:
         self.count += 1
         self._start(children, settings)
         self.last = time.monotonic()
-        self.floor = process_rss_bytes(fresh.pid) or 0
+        self.floor = broker_memory_bytes(fresh.pid) or 0
         outcome = Outcome(
             number=self.count,
             seconds=self.last - began,

@@ -18,7 +18,7 @@ from bench.developments import development_articles
 from monitor.console.store import ReadModel
 from monitor.runtime.broker import EmbeddedBroker, free_port
 from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics
-from monitor.runtime.metrics import process_rss_bytes
+from monitor.runtime.metrics import broker_memory_bytes
 from monitor.runtime.rotation import (
     START_FRACTION,
     Offsets,
@@ -171,7 +171,8 @@ def _sinks_yaml(config_dir: Path, hook_url: str) -> None:
 
 
 class BrokerMemory:
-    """Samples the RSS of every Tansu process under the daemon, four times a second."""
+    """Samples what every Tansu process under the daemon holds (its anonymous resident memory,
+    as the budget counts it), four times a second."""
 
     def __init__(self, daemon: Daemon):
         self.daemon = daemon
@@ -189,7 +190,7 @@ class BrokerMemory:
                     continue
                 if name == "tansu":
                     self.pids.add(pid)
-                    self.peak = max(self.peak, process_rss_bytes(pid) or 0)
+                    self.peak = max(self.peak, broker_memory_bytes(pid) or 0)
 
     def __enter__(self) -> BrokerMemory:
         self._thread.start()
@@ -255,7 +256,7 @@ def test_rotation_under_load_decides_every_article_and_delivers_every_alert_once
     """A 32 MiB budget, articles from four busy feeds with ten developments among them: the
     broker is replaced at least twice; every article has a decision in the console's read
     model, every alert reached the webhook once, and the broker stayed within its budget."""
-    with StreamFeeds(_articles(2400, 20), feeds=4, step=12, window=96) as feeds, WebhookReceiver(SECRET) as hook:
+    with StreamFeeds(_articles(6400, 20), feeds=4, step=24, window=192) as feeds, WebhookReceiver(SECRET) as hook:
         feeds.write_feeds_yaml(config_dir)
         _sinks_yaml(config_dir, f"{hook.url}/hook")
         data = tmp_path / "data"
@@ -293,7 +294,7 @@ def test_a_crash_in_the_middle_of_a_rotation_loses_nothing(config_dir, tmp_path)
     """SIGKILL to every process of newsmon run as soon as a rotation has drained (the old
     broker about to go, the new one starting), then newsmon run again: every article is
     decided and every alert delivered once, from the poller's state and the tables on disk."""
-    with StreamFeeds(_articles(2000, 10), feeds=4, step=12, window=96) as feeds, WebhookReceiver(SECRET) as hook:
+    with StreamFeeds(_articles(6000, 10), feeds=4, step=24, window=192) as feeds, WebhookReceiver(SECRET) as hook:
         feeds.write_feeds_yaml(config_dir)
         _sinks_yaml(config_dir, f"{hook.url}/hook")
         data = tmp_path / "data"
