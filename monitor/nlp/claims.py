@@ -55,6 +55,9 @@ class ClaimExtractor:
         self._negations = frozenset(cues.negations)
         self._denials = frozenset(cues.denials)
         self._negating = frozenset(cues.negating)
+        #: What a denial denies ("charge", "accusation"): the denial action's objects.
+        denial = self.roles["denial"]
+        self._charge_nouns = frozenset(o.lower() for o in self.actions[denial].objects) if denial else frozenset()
         #: One-word triggers of the evasion's own topics ("sanctions", "embargo"): their
         #: modifiers name who imposed them.
         evasion = self.actions.get(self.roles["evasion"]) if self.roles["evasion"] else None
@@ -341,10 +344,12 @@ class ClaimExtractor:
 
     def _charge_denied_by(self, sentence: Span, subjects: list[str], actors: dict[int, str]) -> bool:
         """The sentence reports a charge that the claim's own subject denies."""
-        denial = self.roles["denial"]
-        nouns = {o.lower() for o in self.actions[denial].objects} if denial else set()
         for token in sentence:
-            if token.dep_ == "relcl" and token.lemma_.lower() in self._denials and token.head.lemma_.lower() in nouns:
+            if (
+                token.dep_ == "relcl"
+                and token.lemma_.lower() in self._denials
+                and token.head.lemma_.lower() in self._charge_nouns
+            ):
                 if set(self._deniers(token, actors)) & set(subjects):
                     return True
         return False
@@ -355,9 +360,7 @@ class ClaimExtractor:
 
     def _denies_a_charge(self, verb: Token) -> bool:
         """ "…, a charge Beijing denies": the denial answers the charge; the clause stays reported."""
-        denial = self.roles["denial"]
-        nouns = {o.lower() for o in self.actions[denial].objects} if denial else set()
-        return any(c.dep_ == "dobj" and c.lemma_.lower() in nouns for c in verb.children)
+        return any(c.dep_ == "dobj" and c.lemma_.lower() in self._charge_nouns for c in verb.children)
 
     # --- modality ------------------------------------------------------------------------
     def _modality(self, token: Token, subjects: list[str], actors: dict[int, str]) -> str:
