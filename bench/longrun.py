@@ -34,9 +34,8 @@ from pathlib import Path
 import yaml
 
 from bench.soak import SECRET, build_articles
-from monitor.runtime.broker import free_port
 from monitor.runtime.metrics import process_rss_bytes
-from tests.support.daemon import Daemon
+from tests.support.daemon import Daemon, busy_feed_env
 from tests.support.paths import CONFIG, PROJECT
 from tests.support.receivers import WebhookReceiver
 from tests.support.streamfeeds import StreamFeeds
@@ -159,21 +158,12 @@ def main(argv: list[str] | None = None) -> int:
         sink = {"type": "webhook", "name": "hook", "url": f"{hook.url}/hook", "secret": SECRET, "allow_networks": ["127.0.0.0/8"]}
         (config / "sinks.yaml").write_text(yaml.safe_dump({"sinks": [sink]}))
         data = Path(tmp) / "data"
-        env = {
-            "MONITOR_CONFIG_DIR": str(config),
-            "MONITOR_DATA_DIR": str(data),
-            "MONITOR_POLLER_METRICS_PORT": str(free_port()),
-            "MONITOR_WORKER_METRICS_PORT": str(free_port()),
-            "MONITOR_CONSOLE_PORT": str(free_port()),
-            "MONITOR_METRICS_HOST": "127.0.0.1",
-            "MONITOR_FETCH_ALLOWLIST": "127.0.0.0/8,::1",
-            "MONITOR_BROKER_URL": "",
-            "MONITOR_POLL_MIN_INTERVAL_S": "1",
-            "MONITOR_POLL_JITTER": "0",
-            "MONITOR_POLL_CHECKS_PER_ITEM": "1000000",
-            "MONITOR_EMBEDDED_BROKER_BUDGET_BYTES": str(args.budget_mib * 2**20),
-            "MONITOR_STATUS_INTERVAL_S": "60",
-        }
+        env = busy_feed_env(
+            config,
+            data,
+            MONITOR_EMBEDDED_BROKER_BUDGET_BYTES=str(args.budget_mib * 2**20),
+            MONITOR_STATUS_INTERVAL_S="60",
+        )
         expected = feeds.ids()
         daemon = Daemon(env)
         try:

@@ -16,7 +16,7 @@ from kafka.structs import OffsetAndMetadata
 
 from bench.developments import development_articles
 from monitor.console.store import ReadModel
-from monitor.runtime.broker import EmbeddedBroker, free_port
+from monitor.runtime.broker import EmbeddedBroker
 from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics
 from monitor.runtime.metrics import broker_memory_bytes
 from monitor.runtime.rotation import (
@@ -31,7 +31,7 @@ from monitor.runtime.rotation import (
     unread,
 )
 from monitor.settings import MIB, Settings
-from tests.support.daemon import Daemon
+from tests.support.daemon import Daemon, busy_feed_env
 from tests.support.kafka import read_topic
 from tests.support.receivers import WebhookReceiver
 from tests.support.streamfeeds import StreamFeeds, background
@@ -211,22 +211,9 @@ def _articles(count: int, developments: int) -> list:
 
 
 def _env(config_dir: Path, data: Path) -> dict[str, str]:
-    return {
-        "MONITOR_CONFIG_DIR": str(config_dir),
-        "MONITOR_DATA_DIR": str(data),
-        "MONITOR_POLLER_METRICS_PORT": str(free_port()),
-        "MONITOR_WORKER_METRICS_PORT": str(free_port()),
-        "MONITOR_CONSOLE_PORT": str(free_port()),
-        "MONITOR_METRICS_HOST": "127.0.0.1",
-        "MONITOR_FETCH_ALLOWLIST": "127.0.0.0/8,::1",
-        "MONITOR_BROKER_URL": "",
-        "MONITOR_POLL_MIN_INTERVAL_S": "1",
-        "MONITOR_POLL_JITTER": "0",
-        # Every second, whatever few items a week the first poll suggested.
-        "MONITOR_POLL_CHECKS_PER_ITEM": "1000000",
-        "MONITOR_EMBEDDED_BROKER_BUDGET_BYTES": str(BUDGET),
-        "MONITOR_ROTATION_DRAIN_TIMEOUT_S": "60",
-    }
+    return busy_feed_env(
+        config_dir, data, MONITOR_EMBEDDED_BROKER_BUDGET_BYTES=str(BUDGET), MONITOR_ROTATION_DRAIN_TIMEOUT_S="60"
+    )
 
 
 def _rows(read_model: Path, table: str) -> set[str]:

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 
+from monitor.runtime.broker import free_port
 from monitor.runtime.terminal import fetch_page
 from tests.support.worker import _processes, running
 
@@ -92,3 +93,23 @@ class Daemon:
                 self.ctrl_c(60)
             except subprocess.TimeoutExpired:
                 self.kill_tree()
+
+
+def busy_feed_env(config_dir, data, **extra: str) -> dict[str, str]:
+    """``newsmon run`` on its embedded broker, polling loopback feeds every second, with its
+    metrics and console on free ports (the rotation tests and ``bench/longrun``)."""
+    return {
+        "MONITOR_CONFIG_DIR": str(config_dir),
+        "MONITOR_DATA_DIR": str(data),
+        "MONITOR_POLLER_METRICS_PORT": str(free_port()),
+        "MONITOR_WORKER_METRICS_PORT": str(free_port()),
+        "MONITOR_CONSOLE_PORT": str(free_port()),
+        "MONITOR_METRICS_HOST": "127.0.0.1",
+        "MONITOR_FETCH_ALLOWLIST": "127.0.0.0/8,::1",
+        "MONITOR_BROKER_URL": "",
+        "MONITOR_POLL_MIN_INTERVAL_S": "1",
+        "MONITOR_POLL_JITTER": "0",
+        # Every second, whatever few items a week the first poll suggested.
+        "MONITOR_POLL_CHECKS_PER_ITEM": "1000000",
+        **extra,
+    }
