@@ -134,11 +134,13 @@ class Tagger:
             return bisect.bisect_right(starts, token_index) - 1
 
         mentions: list[Mention] = []
+        actors: set[str] = set()
         sentence_actors: dict[int, dict[int, str]] = defaultdict(dict)  # sentence -> token -> actor
         for ent in doc.ents:
             actor = self.link(ent)
             index = sentence_of(ent.start)
             if actor:
+                actors.add(actor)
                 for token in ent:
                     sentence_actors[index][token.i] = actor
             if (actor or ent.label_ in MENTION_LABELS) and len(mentions) < MAX_MENTIONS:
@@ -164,14 +166,13 @@ class Tagger:
                 sentence._.set(TRIGGER_EXTENSION, {i: topic for topic, _text, start, end in triggers for i in range(start, end)})
                 claims.extend(self.claim_extractor(sentence, sentence_actors[index], item))
 
-        actors = sorted({m.actor for m in mentions if m.actor})
         topics_of = {index: {topic for topic, _text, _start, _end in found} for index, found in sentence_triggers.items()}
         trigger_tokens = {index: [start for _t, _x, start, _e in found] for index, found in sentence_triggers.items()}
         windows, lede_actors = self._windows.read(sentences, sentence_actors, topics_of, objects, trigger_tokens)
         return TaggedArticle(
             article=article,
             mentions=mentions,
-            actors=actors,
+            actors=sorted(actors),
             topics=sorted({topic for item in evidence for topic in item.topics}),
             evidence=evidence,
             claims=claims,

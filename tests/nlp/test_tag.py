@@ -76,3 +76,15 @@ def test_batches_cut_by_tokens_tag_every_article_as_one_batch_does(tagger):
         tagger.batch_tokens, tagger.first_pass = saved
     assert len(runs[0]) == len(articles) >= 5 and any(b'"route":"' in r and b'"route":""' not in r for r in runs[0])
     assert runs[0] == runs[1] and runs[2] == runs[3]
+
+
+def test_an_actor_named_only_after_the_mention_cap_still_routes_the_article(tagger):
+    # A long live blog names hundreds of people and places before Beijing's line near the end;
+    # the mention list is capped for story matching, but the actors (and so the route) are not.
+    from monitor.nlp.tag import MAX_MENTIONS
+
+    filler = " ".join("Moscow and Kyiv traded fire near Kharkiv." for _ in range(MAX_MENTIONS // 2))
+    tagged = tag_one(tagger, filler + "\n\nChina is opposed to new unilateral sanctions imposed on Russia.")
+    assert len(tagged.mentions) == MAX_MENTIONS
+    assert "CHN" in tagged.actors
+    assert tagged.route == "CHN|RUS"
