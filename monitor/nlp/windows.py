@@ -50,13 +50,13 @@ class WindowReader:
         actors: Mapping[int, Mapping[int, str]],
         topics: Mapping[int, set[str]],
         objects: Mapping[int, int],
-        triggers: Mapping[int, Iterable[int]] | None = None,
+        triggers: Mapping[int, Mapping[int, str]] | None = None,
     ) -> tuple[list[Window], list[str]]:
         """(windows, lede actors) of an article.
 
         ``actors``: sentence → token index → actor; ``topics``: sentence → topics of its
         triggers; ``objects``: sentence → how many military objects it names, governed or not;
-        ``triggers``: sentence → token indexes of its topic triggers.
+        ``triggers``: sentence → token index of each topic trigger → its topic.
         """
         triggers = triggers or {}
         lede = sorted({a for i in range(min(self.lede_sentences, len(sentences))) for a in actors.get(i, {}).values()})
@@ -69,7 +69,7 @@ class WindowReader:
             neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(sentences) and paragraph[j] == paragraph[i]]
             near = {a for j in neighbours for a in actors.get(j, {}).values()} - named
             near_topics = {t for j in neighbours for t in topics.get(j, set())} - topics.get(i, set())
-            cues = self._cues(sentence, actors.get(i, {}), objects.get(i, 0), triggers.get(i, ()))
+            cues = self._cues(sentence, actors.get(i, {}), objects.get(i, 0), triggers.get(i, {}))
             if not (topics.get(i) or near_topics or cues & {"stance", "transfer"}):
                 continue
             windows.append(
@@ -89,9 +89,8 @@ class WindowReader:
                 break
         return windows, lede
 
-    def _cues(self, sentence: Span, actors: Mapping[int, str], objects: int, triggers: Iterable[int] = ()) -> set[str]:
+    def _cues(self, sentence: Span, actors: Mapping[int, str], objects: int, triggers: Mapping[int, str]) -> set[str]:
         found: set[str] = set()
-        triggers = list(triggers)
         if _tight(actors, self.sides, triggers):
             found.add("tight")
         found |= _targets(sentence, actors, self.sides, triggers)
@@ -176,29 +175,53 @@ def _lemmas(watchlist: Watchlist, action_ids: Iterable[str]) -> frozenset[str]:
     return frozenset(lemma.lower() for action_id in action_ids for lemma in watchlist.actions[action_id].lemmas)
 
 
-#: Prepositions that name whom a sanction or an aid is for or against.
-TARGET_PREPOSITIONS = frozenset({"on", "against", "to", "for", "into", "over"})
+#: Prepositions that name whom an act is aimed at, by the trigger's topic: aid goes "to", "for"
+#: or "into" someone, sanctions fall "on" or "against" someone. Others name something else: "war
+#: on Ukraine" names the war's victim, "drones used against Ukraine" the target of the weapon,
+#: "sanctions over Ukraine" the reason.
+TARGET_PREPOSITIONS = {
+    "military_aid": frozenset({"to", "for", "into"}),
+    "sanctions": frozenset({"on", "against"}),
+}
+ANY_TARGET = frozenset().union(*TARGET_PREPOSITIONS.values())
 
 
-def _targets(sentence: Span, actors: Mapping[int, str], sides: frozenset[str], triggers: Iterable[int]) -> set[str]:
+def _targets(sentence: Span, actors: Mapping[int, str], sides: frozenset[str], triggers: Mapping[int, str]) -> set[str]:
     """ "side_target" when a trigger is aimed at a side of the link ("sanctions on Russia",
-    "weapons to Moscow"), "third_target" when only at someone else ("sanctions on North Korea",
-    "military aid to Ukraine"): the sentence names the link's sides for another reason."""
+    "weapons to Moscow", "providing Russia with military assistance"), "third_target" when only
+    at someone else ("sanctions on North Korea", "military aid to Ukraine"): the sentence names
+    the link's sides for another reason. ``triggers``: token index → the trigger's topic."""
     doc = sentence.doc
     aimed: set[str] = set()
-    for index in triggers:
+    for index, topic in triggers.items():
         token = doc[index]
-        heads = [token, token.head] if token.dep_ in ("compound", "amod") else [token]
-        for head in heads:
+        preps = TARGET_PREPOSITIONS.get(topic, ANY_TARGET)
+        noun = token.head if token.dep_ in ("compound", "amod") else token
+        for head, own in _aimed_from(token, noun):
             for child in head.children:
+                if child is own or child.i == noun.i:
+                    continue
                 # "sanctions on X", "weapons to X", and a verb's own object: "arming X".
-                if (child.dep_ == "prep" and child.lower_ in TARGET_PREPOSITIONS) or (
-                    head.pos_ == "VERB" and child.dep_ in ("dobj", "dative")
-                ):
+                if (child.dep_ == "prep" and child.lower_ in preps) or (head.pos_ == "VERB" and child.dep_ in ("dobj", "dative")):
                     aimed.update(_who(t, actors) for t in child.subtree if t.i in actors or t.ent_type_ in ("GPE", "NORP"))
     if aimed & sides:
         return {"side_target"}
     return {"third_target"} if aimed else set()
+
+
+def _aimed_from(token: Token, noun: Token) -> list[tuple[Token, Token | None]]:
+    """The words whose dependants can name whom a trigger is for, each with the child that leads
+    back to the trigger (not itself a target): the trigger, the noun it modifies, and the verb
+    that moves the noun ("send weapons to Moscow", "weapons were shipped to Russia", "providing
+    Russia with military assistance")."""
+    heads: list[tuple[Token, Token | None]] = [(token, None)]
+    if noun is not token:
+        heads.append((noun, token))
+    if noun.dep_ in ("dobj", "nsubjpass") and noun.head.pos_ == "VERB":
+        heads.append((noun.head, noun))
+    elif noun.dep_ == "pobj" and noun.head.lower_ == "with" and noun.head.head.pos_ == "VERB":
+        heads.append((noun.head.head, noun.head))
+    return heads
 
 
 def _who(token: Token, actors: Mapping[int, str]) -> str:

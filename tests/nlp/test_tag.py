@@ -1,5 +1,7 @@
 """Tagging on the real spaCy model: actor linking, topic triggers, evidence sentences."""
 
+import pytest
+
 from monitor.models import Article
 
 
@@ -88,3 +90,33 @@ def test_an_actor_named_only_after_the_mention_cap_still_routes_the_article(tagg
     assert len(tagged.mentions) == MAX_MENTIONS
     assert "CHN" in tagged.actors
     assert tagged.route == "CHN|RUS"
+
+
+def window_cues(tagger, text: str) -> set[str]:
+    tagged = tag_one(tagger, text)
+    assert tagged.windows, text
+    return set(tagged.windows[0].cues)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # The recipient as the object of the verb that moves the aid, with the war's victim beside it.
+        ("Officials said Beijing may be ready to supply Moscow with military equipment for its war on Ukraine.", "side_target"),
+        # The recipient in a "to" phrase of the verb, not of the aid noun.
+        ("China sent drones to Russia last spring, the report says.", "side_target"),
+        ("Parts were shipped from China to Russia through Kazakhstan.", "side_target"),
+        # Aid aimed at someone else: Russia and China are named for another reason.
+        ("Russia warned China as Germany sent new weapons to Poland.", "third_target"),
+    ],
+)
+def test_whom_a_trigger_is_aimed_at_follows_the_grammar_of_its_topic(tagger, text, expected):
+    cues = window_cues(tagger, text)
+    assert expected in cues
+    assert ({"side_target", "third_target"} - {expected}).isdisjoint(cues)
+
+
+def test_a_war_on_a_third_country_is_not_aid_aimed_at_it(tagger):
+    # "war on Ukraine" names the war's victim; it is not where the aid goes.
+    cues = window_cues(tagger, "Beijing could help Russia's war on Ukraine with drones, a senator said.")
+    assert "third_target" not in cues
