@@ -231,8 +231,17 @@ class Tagger:
         return found, objects
 
 
+#: Verbs a governing act can reach through: "helped Russia build drones" is help with drones;
+#: "enables China to cover the war" is not help with the war.
+THROUGH_VERBS = frozenset(
+    {"build", "make", "produce", "manufacture", "develop", "repair", "replenish", "restock", "wage", "fight"}
+    | {"continue", "keep", "begin", "start"}
+)
+
+
 def _governed_by(token, lemmas: frozenset[str], hops: int = 4) -> bool:
-    """True when a head within ``hops`` steps up the parse has one of ``lemmas``.
+    """True when a head within ``hops`` steps up the parse has one of ``lemmas``, and no other
+    verb stands between them but one of ``THROUGH_VERBS``.
 
     "asked China to send weapons" (weapons <- send) counts; "use the threat of nuclear
     weapons ... and seek advantages" does not, although "seek" is in the sentence.
@@ -243,6 +252,8 @@ def _governed_by(token, lemmas: frozenset[str], hops: int = 4) -> bool:
         token = token.head
         if token.lemma_.lower() in lemmas or token.lower_ in lemmas:
             return True
+        if token.pos_ == "VERB" and token.lemma_.lower() not in THROUGH_VERBS:
+            return False
     return False
 
 

@@ -120,3 +120,14 @@ def test_a_war_on_a_third_country_is_not_aid_aimed_at_it(tagger):
     # "war on Ukraine" names the war's victim; it is not where the aid goes.
     cues = window_cues(tagger, "Beijing could help Russia's war on Ukraine with drones, a senator said.")
     assert "third_target" not in cues
+
+
+def test_a_military_object_of_another_verb_is_not_governed_by_an_enabling_act(tagger):
+    # "enables ... to cover the war": the war is covered (reported on), not aided.
+    text = "State media follow a playbook that enables China to cover the war through the lens of Russian talking points."
+    assert tag_one(tagger, text).evidence == []
+
+
+def test_a_production_verb_passes_the_governing_act_through(tagger):
+    tagged = tag_one(tagger, "Western officials say China helped Russia build drones for the front.")
+    assert tagged.evidence and tagged.evidence[0].topics == ["military_aid"]
