@@ -141,6 +141,31 @@ def _coordinated(sentence: Span, actors: Mapping[int, str], sides: Iterable[str]
             continue
         members = {actors.get(t.i) or t.lower_ for t in group if t.i in actors or t.ent_type_ in ("GPE", "NORP")}
         return {"coordinated", "list"} if len(members) >= LIST_MIN_ACTORS else {"coordinated"}
+    return _listed(sentence, actors, wanted)
+
+
+#: Words that join the items of a written list of names.
+LIST_JOINERS = frozenset({",", "and", "or", "&"})
+
+
+def _listed(sentence: Span, actors: Mapping[int, str], wanted: set[str]) -> set[str]:
+    """The same, read from the words when the parse misses the coordination: names joined only
+    by commas and "and" ("China, Russia, and Iran back Assad" parsed as an apposition)."""
+    run: list[str] = []
+    joined = True
+    for token in sentence:
+        name = actors.get(token.i) or (f"place:{token.lower_}" if token.ent_type_ in ("GPE", "NORP") else None)
+        if name is not None:
+            if token.ent_iob_ == "I" and run:
+                continue
+            run = [*run, name] if joined else [name]
+            joined = False
+            if wanted <= set(run):
+                return {"coordinated", "list"} if len(set(run)) >= LIST_MIN_ACTORS else {"coordinated"}
+        elif token.lower_ in LIST_JOINERS and run:
+            joined = True
+        else:
+            run, joined = [], True
     return set()
 
 

@@ -131,3 +131,10 @@ def test_a_military_object_of_another_verb_is_not_governed_by_an_enabling_act(ta
 def test_a_production_verb_passes_the_governing_act_through(tagger):
     tagged = tag_one(tagger, "Western officials say China helped Russia build drones for the front.")
     assert tagged.evidence and tagged.evidence[0].topics == ["military_aid"]
+
+
+def test_names_in_a_written_list_are_coordinated_even_when_the_parse_misses_it(tagger):
+    # A list of backers is the same thing said of each, not a link between Russia and China.
+    cues = window_cues(tagger, "China, Russia, and Iran back the regime, while rebels are armed by Gulf states.")
+    assert {"coordinated", "list"} <= cues
+    assert "coordinated" not in window_cues(tagger, "Russia asked China for drones and artillery shells.")
