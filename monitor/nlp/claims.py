@@ -10,9 +10,8 @@ watchlist's action lexicon knows ("asked", "supplying", "sanctioned", "provision
 * the **object**: the actor it is directed at (object, "to/for/from/on/against" phrase,
   possessor: "Russia's army");
 * the **topic**: the trigger under it ("send *weapons*"), else the sentence's topic;
-* the **modality**: denied (negation or "denies"), conditional ("if"), hedged ("may",
-  "reportedly"), attributed (under someone else's "said", "accused", "according to"),
-  else asserted.
+* the **modality** (``monitor.nlp.modality``): denied, conditional, hedged, attributed or
+  asserted.
 
 A clause nested under a request, promise, warning or refusal is that act's content, not a
 fact, so it makes no claim of its own ("asked China to send weapons" is one request).
@@ -28,14 +27,14 @@ from spacy.tokens import Span, Token
 
 from monitor.models import Claim, Evidence
 from monitor.nlp import grammar
+from monitor.nlp.modality import ModalityReader
 from monitor.text import squash
 from monitor.watchlist import ROLES, Action, Watchlist
 
 #: Prepositions that introduce the party an act is directed at.
 OBJECT_PREPOSITIONS = frozenset({"to", "for", "from", "on", "against", "with", "toward", "towards"})
-SUBJECT_DEPS = ("nsubj", "csubj", "expl")
+SUBJECT_DEPS = grammar.SUBJECT_DEPS
 PRONOUNS_FIRST_PERSON = frozenset({"we", "i", "us", "our", "my"})
-MODALITY_ORDER = ("denied", "conditional", "hedged", "attributed", "asserted")
 MAX_CLAIMS_PER_SENTENCE = 8
 
 
@@ -51,22 +50,16 @@ class ClaimExtractor:
         for action_id, action in watchlist.actions.items():
             for lemma in action.lemmas:
                 self._by_lemma.setdefault(lemma.lower(), []).append(action_id)
-        cues = watchlist.modality
-        self._negations = frozenset(cues.negations)
-        self._denials = frozenset(cues.denials)
-        self._negating = frozenset(cues.negating)
         #: What a denial denies ("charge", "accusation"): the denial action's objects.
         denial = self.roles["denial"]
-        self._charge_nouns = frozenset(o.lower() for o in self.actions[denial].objects) if denial else frozenset()
+        charge_nouns = frozenset(o.lower() for o in self.actions[denial].objects) if denial else frozenset()
+        self.modality = ModalityReader(watchlist.modality, charge_nouns)
         #: One-word triggers of the evasion's own topics ("sanctions", "embargo"): their
         #: modifiers name who imposed them.
         evasion = self.actions.get(self.roles["evasion"]) if self.roles["evasion"] else None
         self._sanction_words = frozenset(
             w.lower() for t in (evasion.topics if evasion else ()) for w in watchlist.topics[t].triggers if " " not in w
         )
-        self._conditionals = frozenset(cues.conditionals)
-        self._hedges = frozenset(cues.hedges)
-        self._reporting = frozenset(cues.reporting)
         self._content_actions = frozenset(a for a, act in watchlist.actions.items() if act.governs_content)
         self._pair_partners: dict[str, set[str]] = {}
         for first, second in watchlist.watch_pairs:
@@ -150,7 +143,7 @@ class ClaimExtractor:
             # What is denied is the subject's part in the watched link, whoever else is named.
             partners = [a for s in subjects for a in sorted(self._pair_partners.get(s, ())) if a in actors.values()]
             objects = partners or objects
-        modality = self._modality(token, subjects, actors)
+        modality = self.modality.read(token, subjects, actors)
         claims = []
         text = squash(sentence.text, lines=False)
         for subject in subjects:
@@ -217,7 +210,7 @@ class ClaimExtractor:
         """Actors that perform the act at ``token`` (several for "the US and the EU")."""
         for _ in range(6):
             direct = [c for c in token.children if c.dep_ in SUBJECT_DEPS]
-            if not direct and token.pos_ == "AUX" and _inverted_condition(token):
+            if not direct and token.pos_ == "AUX" and grammar.inverted_condition(token):
                 direct = [c for c in token.children if c.dep_ == "attr"]  # "Were Beijing to ship"
             if direct:
                 found = grammar.np_actors(direct[0], actors)
@@ -341,103 +334,6 @@ class ClaimExtractor:
         head = token.head if token.dep_ in ("nmod", "compound") and token.head.pos_ in ("NOUN", "PROPN") else token
         present = [actors[t.i] for t in grammar.own_clause(head) if t.i in actors and actors[t.i] in partners]
         return present[0] if present else ""
-
-    def _charge_denied_by(self, sentence: Span, subjects: list[str], actors: dict[int, str]) -> bool:
-        """The sentence reports a charge that the claim's own subject denies."""
-        for token in sentence:
-            if (
-                token.dep_ == "relcl"
-                and token.lemma_.lower() in self._denials
-                and token.head.lemma_.lower() in self._charge_nouns
-            ):
-                if set(self._deniers(token, actors)) & set(subjects):
-                    return True
-        return False
-
-    @staticmethod
-    def _deniers(verb: Token, actors: dict[int, str]) -> list[str]:
-        return [a for c in verb.children if c.dep_ == "nsubj" for a in grammar.np_actors(c, actors)]
-
-    def _denies_a_charge(self, verb: Token) -> bool:
-        """ "…, a charge Beijing denies": the denial answers the charge; the clause stays reported."""
-        return any(c.dep_ == "dobj" and c.lemma_.lower() in self._charge_nouns for c in verb.children)
-
-    # --- modality ------------------------------------------------------------------------
-    def _modality(self, token: Token, subjects: list[str], actors: dict[int, str]) -> str:
-        found = {"asserted"}
-        chain = [token, *grammar.clause_ancestors(token)]
-        for i, node in enumerate(chain):
-            children = list(node.children)
-            if any(c.dep_ == "neg" or c.lower_ in self._negations and c.dep_ in ("neg", "advmod", "det") for c in children):
-                found.add("denied")
-            if i > 0 and node.lemma_.lower() in self._denials and node.pos_ == "VERB":
-                # "…, a charge Beijing denies" is still the accuser's report, unless the one
-                # who denies it is the claim's own subject: then the claim is disputed.
-                if not self._denies_a_charge(node) or set(self._deniers(node, actors)) & set(subjects):
-                    found.add("denied")
-            if any(c.dep_ == "mark" and c.lower_ in self._conditionals for c in children):
-                found.add("conditional")
-            if node.dep_ in ("advcl", "ccomp") and _inverted_condition(node):
-                found.add("conditional")  # "Were Beijing to ship arms…", "Had China sent…"
-            if (
-                any(
-                    c.dep_ == "advcl"
-                    and (any(m.dep_ == "mark" and m.lower_ in ("if", "unless") for m in c.children) or _inverted_condition(c))
-                    for c in children
-                )
-                and i == 0
-            ):
-                found.add("conditional")
-            if any(c.dep_ in ("aux", "advmod") and c.lower_ in self._hedges for c in children):
-                found.add("hedged")
-            if i > 0 and node.lemma_.lower() in self._hedges and node.pos_ == "VERB":
-                found.add("hedged")
-            if i > 0 and node.lemma_.lower() in self._reporting:
-                speaker = [a for c in node.children if c.dep_ in ("nsubj", "poss") for a in grammar.np_actors(c, actors)]
-                if not speaker or set(speaker) - set(subjects):
-                    found.add("attributed")
-            if i == 0 and node.pos_ == "NOUN" and node.dep_ in ("pobj",) and node.head.head.lemma_.lower() in self._reporting:
-                found.add("attributed")
-            if i > 0 and node.lemma_.lower() in self._negating and node.pos_ in ("VERB", "ADJ"):
-                found.add("denied")  # "avoided providing", "reluctant to provide"
-            for c in children:
-                # "it was still possible China helps…", "China is reluctant to…": the adjective
-                # is the copula's complement, beside the clause rather than above it.
-                if c.dep_ == "acomp" and c.lemma_.lower() in self._negating:
-                    found.add("denied")
-                elif c.dep_ == "acomp" and c.lemma_.lower() in self._hedges:
-                    found.add("hedged")
-                # "…refused to violate the sanctions, said Craig Singleton": a trailing report.
-                elif c.dep_ in ("parataxis", "ccomp") and c.i > token.i and c.lemma_.lower() in self._reporting:
-                    speaker = [a for s in c.children if s.dep_ == "nsubj" for a in grammar.np_actors(s, actors)]
-                    if not speaker or set(speaker) - set(subjects):
-                        found.add("attributed")
-            if i > 0 and node.lemma_.lower() in self._hedges and node.pos_ == "ADJ":
-                found.add("hedged")
-        if any(t.lower_ == "according" for t in token.sent):
-            found.add("attributed")
-        if self._charge_denied_by(token.sent, subjects, actors):
-            found.add("denied")  # "accused Beijing of enabling Moscow's war, a charge Beijing denies"
-        if token.sent.text.rstrip(" \"'”’)").endswith("?"):
-            found.add("conditional")  # "Will China help Russia cope with sanctions?" asks, not says
-        for modality in MODALITY_ORDER:
-            if modality in found:
-                return modality
-        return "asserted"
-
-
-#: Auxiliaries that open a condition by inversion, with no "if".
-INVERTED_CONDITION = frozenset({"were", "had", "should"})
-
-
-def _inverted_condition(clause: Token) -> bool:
-    """A clause that opens the sentence with its auxiliary before its subject ("Should China
-    send…, sanctions will follow"); "Were Beijing to ship" parses its subject as an attribute."""
-    first = clause.left_edge
-    if first.pos_ != "AUX" or first.lower_ not in INVERTED_CONDITION or first.i != clause.sent.start:
-        return False
-    holder = first if first is clause else clause
-    return any(c.dep_ in (*SUBJECT_DEPS, "attr") and c.i > first.i for c in holder.children)
 
 
 def _asks_for_something(token: Token) -> bool:

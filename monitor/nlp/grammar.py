@@ -9,6 +9,8 @@ from spacy.tokens import Span, Token
 
 from monitor.models import Evidence
 
+#: Dependencies that name a clause's subject.
+SUBJECT_DEPS = ("nsubj", "csubj", "expl")
 #: Dependencies that stay inside a noun phrase when looking for the actor it names.
 NP_MODIFIERS = ("compound", "amod", "poss", "appos", "npadvmod", "det")
 NP_PREPOSITIONS = frozenset({"of", "in", "from", "at", "including"})
@@ -141,3 +143,17 @@ def trigger_tokens(sentence: Span, evidence: Evidence) -> dict[int, str]:
                 for k in range(len(parts)):
                     out[sentence[start + k].i] = topic or ("sanctions" if "sanction" in trigger else "military_aid")
     return out
+
+
+#: Auxiliaries that open a condition by inversion, with no "if".
+INVERTED_CONDITION = frozenset({"were", "had", "should"})
+
+
+def inverted_condition(clause: Token) -> bool:
+    """A clause that opens the sentence with its auxiliary before its subject ("Should China
+    send…, sanctions will follow"); "Were Beijing to ship" parses its subject as an attribute."""
+    first = clause.left_edge
+    if first.pos_ != "AUX" or first.lower_ not in INVERTED_CONDITION or first.i != clause.sent.start:
+        return False
+    holder = first if first is clause else clause
+    return any(c.dep_ in (*SUBJECT_DEPS, "attr") and c.i > first.i for c in holder.children)

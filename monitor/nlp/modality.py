@@ -1,0 +1,120 @@
+"""Modality: how sure the text is of the act a claim reports.
+
+Read from the predicate and the clauses above it in the dependency parse, strongest first:
+
+* **denied**: a negation ("did not send"), a denial above ("denies sending"), a negating word
+  ("avoided providing", "reluctant to provide"), or a charge the claim's own subject denies;
+* **conditional**: "if"/"unless", an inverted condition ("Were Beijing to ship…"), a question;
+* **hedged**: "may", "reportedly", "possible";
+* **attributed**: under someone else's "said", "accused", "according to";
+* else **asserted**.
+"""
+
+from __future__ import annotations
+
+from spacy.tokens import Span, Token
+
+from monitor.nlp import grammar
+from monitor.watchlist import ModalityCues
+
+MODALITY_ORDER = ("denied", "conditional", "hedged", "attributed", "asserted")
+
+
+class ModalityReader:
+    """The watchlist's modality cues, read against a parse."""
+
+    def __init__(self, cues: ModalityCues, charge_nouns: frozenset[str]):
+        self._negations = frozenset(cues.negations)
+        self._denials = frozenset(cues.denials)
+        self._negating = frozenset(cues.negating)
+        self._conditionals = frozenset(cues.conditionals)
+        self._hedges = frozenset(cues.hedges)
+        self._reporting = frozenset(cues.reporting)
+        #: What a denial denies ("charge", "accusation").
+        self._charge_nouns = charge_nouns
+
+    def read(self, token: Token, subjects: list[str], actors: dict[int, str]) -> str:
+        """The modality of the act at ``token`` done by ``subjects``."""
+        found = {"asserted"}
+        chain = [token, *grammar.clause_ancestors(token)]
+        for i, node in enumerate(chain):
+            children = list(node.children)
+            if any(c.dep_ == "neg" or c.lower_ in self._negations and c.dep_ in ("neg", "advmod", "det") for c in children):
+                found.add("denied")
+            if i > 0 and node.lemma_.lower() in self._denials and node.pos_ == "VERB":
+                # "…, a charge Beijing denies" is still the accuser's report, unless the one
+                # who denies it is the claim's own subject: then the claim is disputed.
+                if not self._denies_a_charge(node) or set(self._deniers(node, actors)) & set(subjects):
+                    found.add("denied")
+            if any(c.dep_ == "mark" and c.lower_ in self._conditionals for c in children):
+                found.add("conditional")
+            if node.dep_ in ("advcl", "ccomp") and grammar.inverted_condition(node):
+                found.add("conditional")  # "Were Beijing to ship arms…", "Had China sent…"
+            if (
+                any(
+                    c.dep_ == "advcl"
+                    and (
+                        any(m.dep_ == "mark" and m.lower_ in ("if", "unless") for m in c.children)
+                        or grammar.inverted_condition(c)
+                    )
+                    for c in children
+                )
+                and i == 0
+            ):
+                found.add("conditional")
+            if any(c.dep_ in ("aux", "advmod") and c.lower_ in self._hedges for c in children):
+                found.add("hedged")
+            if i > 0 and node.lemma_.lower() in self._hedges and node.pos_ == "VERB":
+                found.add("hedged")
+            if i > 0 and node.lemma_.lower() in self._reporting:
+                speaker = [a for c in node.children if c.dep_ in ("nsubj", "poss") for a in grammar.np_actors(c, actors)]
+                if not speaker or set(speaker) - set(subjects):
+                    found.add("attributed")
+            if i == 0 and node.pos_ == "NOUN" and node.dep_ in ("pobj",) and node.head.head.lemma_.lower() in self._reporting:
+                found.add("attributed")
+            if i > 0 and node.lemma_.lower() in self._negating and node.pos_ in ("VERB", "ADJ"):
+                found.add("denied")  # "avoided providing", "reluctant to provide"
+            for c in children:
+                # "it was still possible China helps…", "China is reluctant to…": the adjective
+                # is the copula's complement, beside the clause rather than above it.
+                if c.dep_ == "acomp" and c.lemma_.lower() in self._negating:
+                    found.add("denied")
+                elif c.dep_ == "acomp" and c.lemma_.lower() in self._hedges:
+                    found.add("hedged")
+                # "…refused to violate the sanctions, said Craig Singleton": a trailing report.
+                elif c.dep_ in ("parataxis", "ccomp") and c.i > token.i and c.lemma_.lower() in self._reporting:
+                    speaker = [a for s in c.children if s.dep_ == "nsubj" for a in grammar.np_actors(s, actors)]
+                    if not speaker or set(speaker) - set(subjects):
+                        found.add("attributed")
+            if i > 0 and node.lemma_.lower() in self._hedges and node.pos_ == "ADJ":
+                found.add("hedged")
+        if any(t.lower_ == "according" for t in token.sent):
+            found.add("attributed")
+        if self._charge_denied_by(token.sent, subjects, actors):
+            found.add("denied")  # "accused Beijing of enabling Moscow's war, a charge Beijing denies"
+        if token.sent.text.rstrip(" \"'”’)").endswith("?"):
+            found.add("conditional")  # "Will China help Russia cope with sanctions?" asks, not says
+        for modality in MODALITY_ORDER:
+            if modality in found:
+                return modality
+        return "asserted"
+
+    def _charge_denied_by(self, sentence: Span, subjects: list[str], actors: dict[int, str]) -> bool:
+        """The sentence reports a charge that the claim's own subject denies."""
+        for token in sentence:
+            if (
+                token.dep_ == "relcl"
+                and token.lemma_.lower() in self._denials
+                and token.head.lemma_.lower() in self._charge_nouns
+            ):
+                if set(self._deniers(token, actors)) & set(subjects):
+                    return True
+        return False
+
+    @staticmethod
+    def _deniers(verb: Token, actors: dict[int, str]) -> list[str]:
+        return [a for c in verb.children if c.dep_ == "nsubj" for a in grammar.np_actors(c, actors)]
+
+    def _denies_a_charge(self, verb: Token) -> bool:
+        """ "…, a charge Beijing denies": the denial answers the charge; the clause stays reported."""
+        return any(c.dep_ == "dobj" and c.lemma_.lower() in self._charge_nouns for c in verb.children)
