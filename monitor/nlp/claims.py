@@ -27,6 +27,7 @@ from spacy.tokens import Span, Token
 
 from monitor.models import Claim, Evidence
 from monitor.nlp import grammar
+from monitor.nlp.marking import mark
 from monitor.nlp.modality import ModalityReader
 from monitor.text import squash
 from monitor.watchlist import ROLES, Action, Watchlist
@@ -61,6 +62,15 @@ class ClaimExtractor:
             w.lower() for t in (evasion.topics if evasion else ()) for w in watchlist.topics[t].triggers if " " not in w
         )
         self._content_actions = frozenset(a for a, act in watchlist.actions.items() if act.governs_content)
+        #: Words of the topics, governed or not ("weapons", "sanctions"): what a promise or a
+        #: request can be of.
+        self._topic_words = frozenset(
+            phrase.lower().split()[-1]
+            for topic in watchlist.topics.values()
+            for phrase in [*topic.triggers, *(t for c in topic.context_triggers for t in c.terms), *topic.verbs]
+        )
+        #: Stances on sanctions ("oppose"): aimed at the sanctions' target.
+        self._stances = frozenset(watchlist.windows.stance_actions) - {self.roles["evasion"], self.roles["helped_evasion"]}
         self._pair_partners: dict[str, set[str]] = {}
         for first, second in watchlist.watch_pairs:
             self._pair_partners.setdefault(first, set()).add(second)
@@ -79,6 +89,8 @@ class ClaimExtractor:
         for token in sentence:
             action_id = self.action_of(token)
             if action_id is None or self._is_content(token) or self._helps_evasion(token):
+                continue
+            if action_id in self._content_actions and self._content_is_elsewhere(token, triggers):
                 continue
             for claim in self._claims_at(token, action_id, sentence, actors, evidence, triggers):
                 key = (claim.subject, claim.action, claim.object, claim.topic)
@@ -103,7 +115,7 @@ class ClaimExtractor:
             action = self.actions[action_id]
             if action.objects and not (objects & {o.lower() for o in action.objects}):
                 continue
-            if token.lemma_.lower() in action.needs_object and not _asks_for_something(token):
+            if token.lemma_.lower() in action.needs_object and not grammar.asks_for_something(token):
                 continue
             return action_id
         return None
@@ -132,7 +144,11 @@ class ClaimExtractor:
                 objects = subjects or self._objects(token, actors, set())
                 subjects = self._subjects(helper, actors)
             else:
-                objects = self._evaded_for(token, actors, subjects)
+                objects = self._sanctions_target(token, actors, subjects)
+        elif action_id in self._stances:
+            # "resist US sanctions", "decried Western sanctions": whose sanctions they are is
+            # not whom the stance is about.
+            objects = self._sanctions_target(token, actors, subjects)
         else:
             objects = self._objects(token, actors, set(subjects))
         if action.reverse:
@@ -194,13 +210,31 @@ class ClaimExtractor:
             and any(child.dep_ in ("ccomp", "xcomp") and self.action_of(child) == evasion for child in token.children)
         )
 
+    def _content_is_elsewhere(self, token: Token, triggers: dict[int, str]) -> bool:
+        """A request, promise, warning or refusal whose content — its clause, what it is "for"
+        or "from", or a thing it names — holds no act of the lexicon and no topic word
+        ("refused to condemn the invasion", "called for a peaceful settlement", "sought closer
+        ties"): it is about something else, whatever else the sentence says. Its addressee
+        ("asked China") is not its content."""
+        content = [c for c in token.children if c.dep_ in ("xcomp", "ccomp") and c.pos_ in ("VERB", "AUX")]
+        content += [c for c in token.children if c.dep_ == "dobj" and c.ent_type_ not in ACTOR_LABELS]
+        content += [
+            o for p in grammar.preps(token) for o in p.children if o.dep_ == "pcomp" or (p.lower_ == "for" and o.dep_ == "pobj")
+        ]
+        return bool(content) and not any(
+            t.i in triggers or t.lemma_.lower() in self._topic_words or (t is not token and self.action_of(t))
+            for c in content
+            for t in c.subtree
+        )
+
     def _is_content(self, token: Token) -> bool:
         """True when a request, promise, warning or refusal above makes this its content."""
         node = token
         for ancestor in grammar.clause_ancestors(token):
-            # "refused to condemn…, and opposed the sanctions": a coordinated act is its own
-            # act, not what the first one refused.
-            if node.dep_ != "conj" and self.action_of(ancestor) in self._content_actions:
+            # Only a complement is content. "refused to condemn…, and opposed the sanctions": a
+            # coordinated act is its own act; "refusing to denounce…, while stressing its aid and
+            # denying it considered…": nor is a side clause what the refusal refused.
+            if node.dep_ not in SIDE_DEPS and self.action_of(ancestor) in self._content_actions:
                 return True
             node = ancestor
         return False
@@ -299,23 +333,30 @@ class ClaimExtractor:
         # The act's content: "asked China to send weapons" found China above; "warned that
         # the US would sanction firms helping Russia" — first actor below, nearest first.
         below = sorted(
-            (t for t in token.subtree if t.i in actors and actors[t.i] not in exclude and t.i != token.i),
+            (
+                t
+                for t in token.subtree
+                if t.i in actors and actors[t.i] not in exclude and t.i != token.i and not grammar.in_a_place(t, token)
+            ),
             key=lambda t: abs(t.i - token.i),
         )
         return [actors[below[0].i]] if below else []
 
-    def _evaded_for(self, token: Token, actors: dict[int, str], subjects: list[str]) -> list[str]:
-        """Whose sanctions an evasion eases: their target, never their imposer — "blunt the US
-        and European sanctions" names who imposed them; with no target named, the subject's
-        watched partner when the sentence names it (China blunting sanctions is Russia's)."""
+    def _sanctions_target(self, token: Token, actors: dict[int, str], subjects: list[str]) -> list[str]:
+        """Whose sanctions an evasion or a stance is about: their target, never their imposer —
+        "blunt the effects of the US and European measures" names who imposed them; with no
+        target named, the subject's watched partner when the sentence names it (China blunting
+        sanctions is Russia's)."""
         imposers = {
             actors[m.i]
             for noun in token.children
             if noun.dep_ in ("dobj", "nsubjpass")
             for t in noun.subtree
-            if t.lemma_.lower() in self._sanction_words
-            for m in t.subtree
-            if m.i in actors and m.dep_ in ("compound", "amod", "poss", "nmod", "conj")
+            if t.pos_ in ("NOUN", "PROPN")
+            for m in t.children
+            if m.dep_ in ("compound", "amod", "poss", "nmod")
+            for n in (m, *m.conjuncts)
+            if n.i in actors
         }
         found = self._objects(token, actors, set(subjects) | imposers)
         if found:
@@ -336,34 +377,8 @@ class ClaimExtractor:
         return present[0] if present else ""
 
 
-def _asks_for_something(token: Token) -> bool:
-    """A verb with a noun object or a prepositional one ("sought weapons", "called on China",
-    "called for talks"), or a noun with its asker ("Russia's demand for drones")."""
-    if token.pos_ == "VERB":
-        return any(c.dep_ in ("dobj", "prep", "dative") for c in token.children)
-    return any(c.dep_ == "poss" for c in token.children)
-
-
-def mark(sentence: Span, actors: dict[int, str], parties: set[str], predicate: Token, action_id: str) -> str:
-    """The sentence with the claim's actors and action marked for the analyst:
-    ``[[China|CHN]] <<sent|provide>> weapons to [[Russia|RUS]].``"""
-    out: list[str] = []
-    tokens = list(sentence)
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        actor = actors.get(token.i)
-        if actor in parties:
-            j = i
-            while j + 1 < len(tokens) and actors.get(tokens[j + 1].i) == actor and tokens[j + 1].ent_iob_ == "I":
-                j += 1
-            span = sentence.doc[token.i : tokens[j].i + 1]
-            out.append(f"[[{span.text}|{actor}]]{tokens[j].whitespace_}")
-            i = j + 1
-            continue
-        if token.i == predicate.i:
-            out.append(f"<<{token.text}|{action_id}>>{token.whitespace_}")
-        else:
-            out.append(token.text_with_ws)
-        i += 1
-    return squash("".join(out), lines=False)
+#: How a side clause hangs from an act: beside its content, not part of it ("…, and opposed",
+#: "…, while stressing", "China, which has sent…").
+SIDE_DEPS = frozenset({"conj", "advcl", "parataxis", "relcl"})
+#: Entity labels of a named party: a request's object with one is its addressee.
+ACTOR_LABELS = frozenset({"GPE", "NORP", "ORG", "PERSON"})

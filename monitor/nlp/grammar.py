@@ -157,3 +157,25 @@ def inverted_condition(clause: Token) -> bool:
         return False
     holder = first if first is clause else clause
     return any(c.dep_ in (*SUBJECT_DEPS, "attr") and c.i > first.i for c in holder.children)
+
+
+#: Prepositions that name where something happens, not whom an act is for: "sent troops into
+#: Ukraine" is an invasion, "sanctions over Ukraine" a reason.
+PLACE_PREPOSITIONS = frozenset({"in", "into", "inside", "across", "throughout", "near", "at", "within", "over"})
+
+
+def in_a_place(token: Token, predicate: Token) -> bool:
+    """``token`` names the place itself: "into [Ukraine]", "in [the Russian capital]" — not an
+    actor further inside the phrase ("in a boon to Russian business")."""
+    node = token
+    while node.dep_ in ("compound", "amod", "poss") and node.head is not node and node.head.i != predicate.i:
+        node = node.head
+    return node.dep_ == "pobj" and node.head.lower_ in PLACE_PREPOSITIONS
+
+
+def asks_for_something(token: Token) -> bool:
+    """A verb with a noun object or a prepositional one ("sought weapons", "called on China",
+    "called for talks"), or a noun with its asker ("Russia's demand for drones")."""
+    if token.pos_ == "VERB":
+        return any(c.dep_ in ("dobj", "prep", "dative") for c in token.children)
+    return any(c.dep_ == "poss" for c in token.children)

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from spacy.tokens import Span, Token
 
 from monitor.models import Window
+from monitor.nlp.marking import mark
 from monitor.text import squash
 from monitor.watchlist import Watchlist
 
@@ -82,7 +83,7 @@ class WindowReader:
                     topics=sorted(topics.get(i, set())),
                     near_topics=sorted(near_topics),
                     cues=sorted(cues),
-                    marked=mark_sides(sentence, actors.get(i, {}), self.sides),
+                    marked=mark(sentence, actors.get(i, {}), self.sides),
                 )
             )
             if len(windows) >= MAX_WINDOWS:
@@ -252,22 +253,3 @@ def _aimed_from(token: Token, noun: Token) -> list[tuple[Token, Token | None]]:
 def _who(token: Token, actors: Mapping[int, str]) -> str:
     """The actor a token names, or the place itself when the watchlist does not know it ("Syria")."""
     return actors.get(token.i) or f"place:{token.lower_}"
-
-
-def mark_sides(sentence: Span, actors: Mapping[int, str], sides: frozenset[str]) -> str:
-    """The sentence with each mention of a side marked for the analyst: ``[[Beijing|CHN]]``."""
-    out: list[str] = []
-    tokens = list(sentence)
-    i = 0
-    while i < len(tokens):
-        actor = actors.get(tokens[i].i)
-        if actor in sides:
-            j = i
-            while j + 1 < len(tokens) and actors.get(tokens[j + 1].i) == actor and tokens[j + 1].ent_iob_ == "I":
-                j += 1
-            out.append(f"[[{sentence.doc[tokens[i].i : tokens[j].i + 1].text}|{actor}]]{tokens[j].whitespace_}")
-            i = j + 1
-            continue
-        out.append(tokens[i].text_with_ws)
-        i += 1
-    return squash("".join(out), lines=False)

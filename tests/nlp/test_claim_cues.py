@@ -88,3 +88,44 @@ def test_a_coordinated_act_is_not_the_content_of_the_first(tagger):
     found = claims_of(tagger, "China refused to condemn Russia's invasion, and opposed the sanctions on Moscow.")
     assert ("CHN", "oppose_sanctions", "RUS", "asserted") in found
     assert claims_of(tagger, "Russia asked China to send drones and to supply shells.") == [("RUS", "request", "CHN", "asserted")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The refusal is of a condemnation, the call is for peace talks, the wish for warmer ties:
+        # none is a refusal of or a request for aid or sanctions, whatever the sentence says next.
+        "Beijing has refused to condemn the invasion but keeps criticising the sanctions on Russia.",
+        "Beijing called for peace talks between Moscow and Kyiv and criticised the sanctions on Russia.",
+        "Moscow has sought warmer ties with Beijing since Western sanctions began.",
+    ],
+)
+def test_a_request_or_refusal_about_something_else_makes_no_aid_or_sanctions_claim(tagger, text):
+    actions = {a for _s, a, _o, _m in claims_of(tagger, text)}
+    assert not actions & {"refuse", "request"}
+
+
+def test_a_request_with_aid_as_its_content_still_counts(tagger):
+    assert ("RUS", "request", "CHN", "asserted") in claims_of(tagger, "Moscow asked Beijing to send drones and shells.")
+    assert ("CHN", "refuse", "RUS", "asserted") in claims_of(tagger, "Beijing refused to send weapons to Moscow.")
+
+
+def test_troops_sent_into_a_country_are_not_aid_to_it(tagger):
+    found = claims_of(tagger, "Russia sent troops into Ukraine as China supplied drones to the Russian army.")
+    assert ("RUS", "provide", "UKR", "asserted") not in [c for c in found]
+    assert ("CHN", "provide", "RUS", "asserted") in found
+
+
+def test_a_stance_on_sanctions_is_about_their_target_not_whoever_imposed_them(tagger):
+    found = claims_of(tagger, "Beijing has resisted the US and European sanctions, and Russian exports to China keep growing.")
+    assert ("CHN", "oppose_sanctions", "USA", "asserted") not in found
+    assert ("CHN", "oppose_sanctions", "RUS", "asserted") in found
+
+
+def test_a_side_clause_of_a_refusal_is_not_what_was_refused(tagger):
+    # "while stressing …" hangs beside the refusal; the denial in it is China's own claim.
+    text = (
+        "Beijing portrays itself as neutral, refusing to denounce the attacks, while stressing its aid "
+        "to Ukraine and denying it considered providing military support to Moscow."
+    )
+    assert ("CHN", "intend", "RUS", "denied") in claims_of(tagger, text)
