@@ -142,7 +142,30 @@ def _coordinated(sentence: Span, actors: Mapping[int, str], sides: Iterable[str]
             continue
         members = {actors.get(t.i) or t.lower_ for t in group if t.i in actors or t.ent_type_ in ("GPE", "NORP")}
         return {"coordinated", "list"} if len(members) >= LIST_MIN_ACTORS else {"coordinated"}
+    if _compared(sentence, actors, wanted):
+        return {"coordinated"}
     return _listed(sentence, actors, wanted)
+
+
+#: Prepositions that set one party beside another: "like China", "unlike Beijing", "than Moscow".
+COMPARING = frozenset({"like", "unlike", "than"})
+
+
+def _compared(sentence: Span, actors: Mapping[int, str], wanted: set[str]) -> bool:
+    """One side is compared with the other, not linked to it: "Russia is not China", "unlike
+    China, Russia has…", "more exposed than China"."""
+    for token in sentence:
+        if token.lemma_ == "be" and token.pos_ in ("AUX", "VERB"):
+            subject = {actors.get(c.i) for c in token.children if c.dep_ == "nsubj"}
+            attribute = {actors.get(c.i) for c in token.children if c.dep_ == "attr"}
+            if wanted <= (subject | attribute) - {None} and subject & wanted and attribute & wanted:
+                return True
+        if token.lower_ in COMPARING and token.dep_ == "prep":
+            compared = {actors.get(c.i) for c in token.children if c.dep_ == "pobj"} & wanted
+            outside = {a for t in sentence if (a := actors.get(t.i)) in wanted and not token.is_ancestor(t)}
+            if compared and (wanted - compared) <= outside:
+                return True
+    return False
 
 
 #: Words that join the items of a written list of names.

@@ -138,3 +138,14 @@ def test_names_in_a_written_list_are_coordinated_even_when_the_parse_misses_it(t
     cues = window_cues(tagger, "China, Russia, and Iran back the regime, while rebels are armed by Gulf states.")
     assert {"coordinated", "list"} <= cues
     assert "coordinated" not in window_cues(tagger, "Russia asked China for drones and artillery shells.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Russia is not China; it has no trade surplus to spend while sanctions bite.",
+        "Unlike China, Russia has been hit hard by sanctions.",
+    ],
+)
+def test_one_side_compared_with_the_other_is_not_a_link_between_them(tagger, text):
+    assert "coordinated" in window_cues(tagger, text)
