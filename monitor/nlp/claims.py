@@ -55,12 +55,6 @@ class ClaimExtractor:
         denial = self.roles["denial"]
         charge_nouns = frozenset(o.lower() for o in self.actions[denial].objects) if denial else frozenset()
         self.modality = ModalityReader(watchlist.modality, charge_nouns)
-        #: One-word triggers of the evasion's own topics ("sanctions", "embargo"): their
-        #: modifiers name who imposed them.
-        evasion = self.actions.get(self.roles["evasion"]) if self.roles["evasion"] else None
-        self._sanction_words = frozenset(
-            w.lower() for t in (evasion.topics if evasion else ()) for w in watchlist.topics[t].triggers if " " not in w
-        )
         self._content_actions = frozenset(a for a, act in watchlist.actions.items() if act.governs_content)
         #: Words of the topics, governed or not ("weapons", "sanctions"): what a promise or a
         #: request can be of.
@@ -234,7 +228,7 @@ class ClaimExtractor:
             # Only a complement is content. "refused to condemn…, and opposed the sanctions": a
             # coordinated act is its own act; "refusing to denounce…, while stressing its aid and
             # denying it considered…": nor is a side clause what the refusal refused.
-            if node.dep_ not in SIDE_DEPS and self.action_of(ancestor) in self._content_actions:
+            if not _side_clause(node) and self.action_of(ancestor) in self._content_actions:
                 return True
             node = ancestor
         return False
@@ -348,10 +342,10 @@ class ClaimExtractor:
         target named, the subject's watched partner when the sentence names it (China blunting
         sanctions is Russia's)."""
         imposers = {
-            actors[m.i]
+            actors[n.i]
             for noun in token.children
             if noun.dep_ in ("dobj", "nsubjpass")
-            for t in noun.subtree
+            for t in _outside_targets(noun)
             if t.pos_ in ("NOUN", "PROPN")
             for m in t.children
             if m.dep_ in ("compound", "amod", "poss", "nmod")
@@ -378,7 +372,31 @@ class ClaimExtractor:
 
 
 #: How a side clause hangs from an act: beside its content, not part of it ("…, and opposed",
-#: "…, while stressing", "China, which has sent…").
-SIDE_DEPS = frozenset({"conj", "advcl", "parataxis", "relcl"})
+#: "China, which has sent…"); an adverbial clause unless it is a condition (below).
+SIDE_DEPS = frozenset({"conj", "parataxis", "relcl"})
+
+
+#: Marks of an adverbial clause that is part of what was warned, asked or promised.
+CONDITION_MARKS = frozenset({"if", "unless", "once"})
+
+
+def _side_clause(node: Token) -> bool:
+    """ "…if China sends arms" is the threat's condition and stays part of what was threatened;
+    "…, while stressing…" or "…, forcing Moscow to…" is beside the act."""
+    if node.dep_ == "advcl":
+        return not any(c.dep_ == "mark" and c.lower_ in CONDITION_MARKS for c in node.children)
+    return node.dep_ in SIDE_DEPS
+
+
+def _outside_targets(noun: Token) -> Iterable[Token]:
+    """``noun``'s subtree without its "on"/"against" phrases: in "the US sanctions on Russian
+    banks" the modifiers of "banks" name the target, not who imposed the sanctions."""
+    stack = [noun]
+    while stack:
+        token = stack.pop()
+        yield token
+        stack.extend(c for c in token.children if not (c.dep_ == "prep" and c.lower_ in ("on", "against")))
+
+
 #: Entity labels of a named party: a request's object with one is its addressee.
 ACTOR_LABELS = frozenset({"GPE", "NORP", "ORG", "PERSON"})

@@ -167,7 +167,11 @@ class Tagger:
                 claims.extend(self.claim_extractor(sentence, sentence_actors[index], item))
 
         topics_of = {index: {topic for topic, _text, _start, _end in found} for index, found in sentence_triggers.items()}
-        trigger_tokens = {index: {start: topic for topic, _x, start, _e in found} for index, found in sentence_triggers.items()}
+        # Sorted, so the topic kept for a token two triggers share is the same on every run.
+        trigger_tokens = {
+            index: {start: topic for topic, _x, start, _e in sorted(found, reverse=True)}
+            for index, found in sentence_triggers.items()
+        }
         windows, lede_actors = self._windows.read(sentences, sentence_actors, topics_of, objects, trigger_tokens)
         return TaggedArticle(
             article=article,

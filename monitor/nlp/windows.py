@@ -160,7 +160,8 @@ def _compared(sentence: Span, actors: Mapping[int, str], wanted: set[str]) -> bo
             attribute = {actors.get(c.i) for c in token.children if c.dep_ == "attr"}
             if wanted <= (subject | attribute) - {None} and subject & wanted and attribute & wanted:
                 return True
-        if token.lower_ in COMPARING and token.dep_ == "prep":
+        # "countries like China" names an example, not a comparison.
+        if token.lower_ in COMPARING and token.dep_ == "prep" and token.head.pos_ not in ("NOUN", "PROPN"):
             compared = {actors.get(c.i) for c in token.children if c.dep_ == "pobj"} & wanted
             outside = {a for t in sentence if (a := actors.get(t.i)) in wanted and not token.is_ancestor(t)}
             if compared and (wanted - compared) <= outside:
@@ -173,23 +174,34 @@ LIST_JOINERS = frozenset({",", "and", "or", "&"})
 
 
 def _listed(sentence: Span, actors: Mapping[int, str], wanted: set[str]) -> set[str]:
-    """The same, read from the words when the parse misses the coordination: names joined only
-    by commas and "and" ("China, Russia, and Iran back Assad" parsed as an apposition)."""
-    run: list[str] = []
+    """The same, when the parse reads a written list as an apposition ("China, Russia, and Iran
+    back Assad": Russia an apposition of China): names joined by commas, "and", "or" or "&",
+    each attached to an earlier one as an apposition or a conjunct. "The US sanctioned Russia,
+    and China sent drones" is two clauses, not a list."""
+    doc = sentence.doc
+    run: dict[int, str] = {}  # the root token of each listed name -> the name
     joined = True
-    for token in sentence:
+    i = sentence.start
+    while i < sentence.end:
+        token = doc[i]
         name = actors.get(token.i) or (f"place:{token.lower_}" if token.ent_type_ in ("GPE", "NORP") else None)
-        if name is not None:
-            if token.ent_iob_ == "I" and run:
-                continue
-            run = [*run, name] if joined else [name]
-            joined = False
-            if wanted <= set(run):
-                return {"coordinated", "list"} if len(set(run)) >= LIST_MIN_ACTORS else {"coordinated"}
-        elif token.lower_ in LIST_JOINERS and run:
+        if name is None:
+            if not (token.lower_ in LIST_JOINERS and run):
+                run = {}
             joined = True
-        else:
-            run, joined = [], True
+            i += 1
+            continue
+        end = i + 1
+        while end < sentence.end and doc[end].ent_iob_ == "I":
+            end += 1
+        root = doc[i:end].root
+        if not (joined and root.dep_ in ("appos", "conj") and root.head.i in run):
+            run = {}
+        run[root.i] = name
+        joined = False
+        if wanted <= set(run.values()):
+            return {"coordinated", "list"} if len(set(run.values())) >= LIST_MIN_ACTORS else {"coordinated"}
+        i = end
     return set()
 
 

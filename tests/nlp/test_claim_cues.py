@@ -129,3 +129,16 @@ def test_a_side_clause_of_a_refusal_is_not_what_was_refused(tagger):
         "to Ukraine and denying it considered providing military support to Moscow."
     )
     assert ("CHN", "intend", "RUS", "denied") in claims_of(tagger, text)
+
+
+def test_imposers_named_in_a_coordination_are_never_the_stance_s_object(tagger):
+    # "European and US sanctions": a non-actor modifier with an actor conjunct (this raised
+    # KeyError once); neither imposer is whom the stance is about.
+    found = claims_of(tagger, "China opposed European and US sanctions, as Russian trade with China grew.")
+    assert not [c for c in found if c[1] == "oppose_sanctions" and c[2] in ("USA", "EU")]
+
+
+def test_a_condition_of_a_warning_stays_part_of_what_was_warned(tagger):
+    # One claim, the threat; the arms it is about are its content, not a claim of their own.
+    found = claims_of(tagger, "The US threatened sanctions if China sends arms to Russia.")
+    assert [c[1] for c in found] == ["threaten"]

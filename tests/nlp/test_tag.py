@@ -149,3 +149,13 @@ def test_names_in_a_written_list_are_coordinated_even_when_the_parse_misses_it(t
 )
 def test_one_side_compared_with_the_other_is_not_a_link_between_them(tagger, text):
     assert "coordinated" in window_cues(tagger, text)
+
+
+def test_two_clauses_joined_by_and_are_not_a_list(tagger):
+    cues = window_cues(tagger, "The US imposed sanctions on Russia, and China sent drones to Moscow.")
+    assert "coordinated" not in cues
+
+
+def test_an_example_after_like_is_not_a_comparison(tagger):
+    cues = window_cues(tagger, "Russia asked countries like China to send drones.")
+    assert "coordinated" not in cues
