@@ -228,7 +228,7 @@ class ClaimExtractor:
             # Only a complement is content. "refused to condemn…, and opposed the sanctions": a
             # coordinated act is its own act; "refusing to denounce…, while stressing its aid and
             # denying it considered…": nor is a side clause what the refusal refused.
-            if not _side_clause(node) and self.action_of(ancestor) in self._content_actions:
+            if not grammar.side_clause(node) and self.action_of(ancestor) in self._content_actions:
                 return True
             node = ancestor
         return False
@@ -345,7 +345,7 @@ class ClaimExtractor:
             actors[n.i]
             for noun in token.children
             if noun.dep_ in ("dobj", "nsubjpass")
-            for t in _outside_targets(noun)
+            for t in grammar.outside_targets(noun)
             if t.pos_ in ("NOUN", "PROPN")
             for m in t.children
             if m.dep_ in ("compound", "amod", "poss", "nmod")
@@ -369,33 +369,6 @@ class ClaimExtractor:
         head = token.head if token.dep_ in ("nmod", "compound") and token.head.pos_ in ("NOUN", "PROPN") else token
         present = [actors[t.i] for t in grammar.own_clause(head) if t.i in actors and actors[t.i] in partners]
         return present[0] if present else ""
-
-
-#: How a side clause hangs from an act: beside its content, not part of it ("…, and opposed",
-#: "China, which has sent…"); an adverbial clause unless it is a condition (below).
-SIDE_DEPS = frozenset({"conj", "parataxis", "relcl"})
-
-
-#: Marks of an adverbial clause that is part of what was warned, asked or promised.
-CONDITION_MARKS = frozenset({"if", "unless", "once"})
-
-
-def _side_clause(node: Token) -> bool:
-    """ "…if China sends arms" is the threat's condition and stays part of what was threatened;
-    "…, while stressing…" or "…, forcing Moscow to…" is beside the act."""
-    if node.dep_ == "advcl":
-        return not any(c.dep_ == "mark" and c.lower_ in CONDITION_MARKS for c in node.children)
-    return node.dep_ in SIDE_DEPS
-
-
-def _outside_targets(noun: Token) -> Iterable[Token]:
-    """``noun``'s subtree without its "on"/"against" phrases: in "the US sanctions on Russian
-    banks" the modifiers of "banks" name the target, not who imposed the sanctions."""
-    stack = [noun]
-    while stack:
-        token = stack.pop()
-        yield token
-        stack.extend(c for c in token.children if not (c.dep_ == "prep" and c.lower_ in ("on", "against")))
 
 
 #: Entity labels of a named party: a request's object with one is its addressee.

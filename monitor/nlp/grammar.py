@@ -179,3 +179,30 @@ def asks_for_something(token: Token) -> bool:
     if token.pos_ == "VERB":
         return any(c.dep_ in ("dobj", "prep", "dative") for c in token.children)
     return any(c.dep_ == "poss" for c in token.children)
+
+
+#: How a side clause hangs from an act: beside its content, not part of it ("…, and opposed",
+#: "China, which has sent…"); an adverbial clause unless it is a condition (below).
+SIDE_DEPS = frozenset({"conj", "parataxis", "relcl"})
+
+
+#: Marks of an adverbial clause that is part of what was warned, asked or promised.
+CONDITION_MARKS = frozenset({"if", "unless", "once"})
+
+
+def side_clause(node: Token) -> bool:
+    """ "…if China sends arms" is the threat's condition and stays part of what was threatened;
+    "…, while stressing…" or "…, forcing Moscow to…" is beside the act."""
+    if node.dep_ == "advcl":
+        return not any(c.dep_ == "mark" and c.lower_ in CONDITION_MARKS for c in node.children)
+    return node.dep_ in SIDE_DEPS
+
+
+def outside_targets(noun: Token) -> Iterable[Token]:
+    """``noun``'s subtree without its "on"/"against" phrases: in "the US sanctions on Russian
+    banks" the modifiers of "banks" name the target, not who imposed the sanctions."""
+    stack = [noun]
+    while stack:
+        token = stack.pop()
+        yield token
+        stack.extend(c for c in token.children if not (c.dep_ == "prep" and c.lower_ in ("on", "against")))
