@@ -34,7 +34,6 @@ from monitor.watchlist import ROLES, Action, Watchlist
 
 #: Prepositions that introduce the party an act is directed at.
 OBJECT_PREPOSITIONS = frozenset({"to", "for", "from", "on", "against", "with", "toward", "towards"})
-SUBJECT_DEPS = grammar.SUBJECT_DEPS
 PRONOUNS_FIRST_PERSON = frozenset({"we", "i", "us", "our", "my"})
 MAX_CLAIMS_PER_SENTENCE = 8
 
@@ -237,7 +236,7 @@ class ClaimExtractor:
     def _subjects(self, token: Token, actors: dict[int, str]) -> list[str]:
         """Actors that perform the act at ``token`` (several for "the US and the EU")."""
         for _ in range(6):
-            direct = [c for c in token.children if c.dep_ in SUBJECT_DEPS]
+            direct = [c for c in token.children if c.dep_ in grammar.SUBJECT_DEPS]
             if not direct and token.pos_ == "AUX" and grammar.inverted_condition(token):
                 direct = [c for c in token.children if c.dep_ == "attr"]  # "Were Beijing to ship"
             if direct:

@@ -140,7 +140,7 @@ def _coordinated(sentence: Span, actors: Mapping[int, str], sides: Iterable[str]
         group = _coordination(token)
         if not wanted <= {actors.get(t.i) for t in group}:
             continue
-        members = {actors.get(t.i) or t.lower_ for t in group if t.i in actors or t.ent_type_ in ("GPE", "NORP")}
+        members = {party for t in group if (party := _party(t, actors))}
         return {"coordinated", "list"} if len(members) >= LIST_MIN_ACTORS else {"coordinated"}
     if _compared(sentence, actors, wanted):
         return {"coordinated"}
@@ -184,7 +184,7 @@ def _listed(sentence: Span, actors: Mapping[int, str], wanted: set[str]) -> set[
     i = sentence.start
     while i < sentence.end:
         token = doc[i]
-        name = actors.get(token.i) or (f"place:{token.lower_}" if token.ent_type_ in ("GPE", "NORP") else None)
+        name = _party(token, actors)
         if name is None:
             if not (token.lower_ in LIST_JOINERS and run):
                 run = {}
@@ -264,7 +264,7 @@ def _targets(sentence: Span, actors: Mapping[int, str], sides: frozenset[str], t
                     continue
                 # "sanctions on X", "weapons to X", and a verb's own object: "arming X".
                 if (child.dep_ == "prep" and child.lower_ in preps) or (head.pos_ == "VERB" and child.dep_ in ("dobj", "dative")):
-                    aimed.update(_who(t, actors) for t in child.subtree if t.i in actors or t.ent_type_ in ("GPE", "NORP"))
+                    aimed.update(party for t in child.subtree if (party := _party(t, actors)))
     if aimed & sides:
         return {"side_target"}
     return {"third_target"} if aimed else set()
@@ -285,6 +285,9 @@ def _aimed_from(token: Token, noun: Token) -> list[tuple[Token, Token | None]]:
     return heads
 
 
-def _who(token: Token, actors: Mapping[int, str]) -> str:
-    """The actor a token names, or the place itself when the watchlist does not know it ("Syria")."""
-    return actors.get(token.i) or f"place:{token.lower_}"
+def _party(token: Token, actors: Mapping[int, str]) -> str | None:
+    """The party a token names: its actor, or the place itself when the watchlist does not know
+    it ("Syria"); None for any other word."""
+    if token.i in actors:
+        return actors[token.i]
+    return f"place:{token.lower_}" if token.ent_type_ in ("GPE", "NORP") else None
