@@ -95,11 +95,14 @@ class WindowReader:
         if _tight(actors, self.sides, triggers):
             found.add("tight")
         found |= _targets(sentence, actors, self.sides, triggers)
+        sanctions = [sentence.doc[i] for i, topic in triggers.items() if topic == "sanctions"]
         for token in sentence:
             lemma = token.lemma_.lower()
             for cue, words in self.lexicon.items():
                 if lemma in words or token.lower_ in words:
                     if cue == "transfer" and token.pos_ not in ("VERB", "NOUN"):
+                        continue
+                    if cue == "stance" and sanctions and not any(_linked(token, t) for t in sanctions):
                         continue
                     found.add(cue)
         if objects:
@@ -109,6 +112,30 @@ class WindowReader:
             found.add("third_party")
         found |= _coordinated(sentence, actors, self.sides)
         return found
+
+
+#: How far up the parse a stance word and a sanctions trigger may be apart to be linked.
+STANCE_HOPS = 3
+
+
+def _linked(stance: Token, trigger: Token) -> bool:
+    """A stance word is about the sanctions its sentence names when one governs the other within
+    a few arcs ("rejected sanctions", "refuses to join the sanctions", "the effect of sanctions",
+    "sanctions relief", "sanctions it opposes") or both hang on one word. In "tit-for-tat
+    sanctions and Russia's war, whose impact Beijing dismissed" the impact is the war's. (With no
+    sanctions in the sentence the stance is read against the neighbours' sanctions instead.)"""
+    return _within(stance, trigger) or _within(trigger, stance) or stance.head.i == trigger.head.i
+
+
+def _within(token: Token, ancestor: Token) -> bool:
+    node = token
+    for _ in range(STANCE_HOPS):
+        if node.head.i == node.i:
+            return False
+        node = node.head
+        if node.i == ancestor.i:
+            return True
+    return False
 
 
 def _paragraphs(sentences: list[Span]) -> list[int]:

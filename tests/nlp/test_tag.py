@@ -159,3 +159,21 @@ def test_two_clauses_joined_by_and_are_not_a_list(tagger):
 def test_an_example_after_like_is_not_a_comparison(tagger):
     cues = window_cues(tagger, "Russia asked countries like China to send drones.")
     assert "coordinated" not in cues
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Beijing rejected the new sanctions on Russia.",
+        "China refuses to join Western sanctions against Moscow.",
+        "Chinese banks could help Russia soften the impact of sanctions.",
+    ],
+)
+def test_a_stance_word_that_governs_the_sanctions_is_a_stance_on_them(tagger, text):
+    assert "stance" in window_cues(tagger, text)
+
+
+def test_a_stance_word_about_something_else_in_a_sentence_with_sanctions_is_not_a_stance(tagger):
+    # The impact here is the war's, on trade; the sanctions are one more item of a list.
+    text = "Trade rows, mutual sanctions and Russia's war, whose impact on trade China dismissed, have hurt ties."
+    assert "stance" not in window_cues(tagger, text)
