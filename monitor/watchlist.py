@@ -140,6 +140,9 @@ class ModalityCues(_Strict):
     #: "reluctant to provide", "refrained from sending").
     negating: list[str] = ["avoid", "refrain", "reluctant", "unwilling", "hesitant", "loath", "fail"]
     conditionals: list[str] = ["if", "unless", "whether", "should"]
+    #: Hopes and expectations: an act they say will not happen is a forecast, not a denial
+    #: ("hopeful that Xi will not assist Russia", "don't believe China would provide").
+    forecasts: list[str] = ["hope", "hopeful", "expect", "believe", "think", "doubt", "predict", "confident", "optimistic"]
     hedges: list[str] = [
         "may",
         "might",

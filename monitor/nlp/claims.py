@@ -34,6 +34,8 @@ from monitor.watchlist import ROLES, Action, Watchlist
 
 #: Prepositions that introduce the party an act is directed at.
 OBJECT_PREPOSITIONS = frozenset({"to", "for", "from", "on", "against", "with", "toward", "towards"})
+#: Verbs whose subject is at the receiving end of the act they take as object ("face sanctions").
+FACING = frozenset({"face", "risk", "incur"})
 PRONOUNS_FIRST_PERSON = frozenset({"we", "i", "us", "our", "my"})
 MAX_CLAIMS_PER_SENTENCE = 8
 
@@ -128,14 +130,18 @@ class ClaimExtractor:
         if topic is None:
             return []
         subjects = self._subjects(token, actors)
+        #: Where the act's modality is read: the helper's, for a help to evade.
+        predicate = token
         if action_id == self.roles["evasion"]:
             helper = grammar.helper_of(token)
             if helper is not None:
+                predicate = helper
                 # "China helps Russia evade sanctions": the helper's act, aimed at the evader.
                 helped = self.roles["helped_evasion"] or action_id
                 action_id, action = helped, self.actions[helped]
-                objects = subjects or self._objects(token, actors, set())
-                subjects = self._subjects(helper, actors)
+                helpers = self._subjects(helper, actors)
+                objects = subjects or self._sanctions_target(token, actors, helpers)
+                subjects = helpers
             else:
                 objects = self._sanctions_target(token, actors, subjects)
         elif action_id in self._stances:
@@ -152,7 +158,7 @@ class ClaimExtractor:
             # What is denied is the subject's part in the watched link, whoever else is named.
             partners = [a for s in subjects for a in sorted(self._pair_partners.get(s, ())) if a in actors.values()]
             objects = partners or objects
-        modality = self.modality.read(token, subjects, actors)
+        modality = self.modality.read(predicate, subjects, actors)
         claims = []
         text = squash(sentence.text, lines=False)
         for subject in subjects:
@@ -181,9 +187,9 @@ class ClaimExtractor:
             allowed = [t for t in action.topics if t in topics]
             if not allowed:
                 return None
-            if token.i in triggers or any(t.i in triggers for t in token.subtree) or len(allowed) == 1:
+            if token.i in triggers or any(t.i in triggers for t in grammar.act_subtree(token)) or len(allowed) == 1:
                 return allowed[0]
-        under = [triggers[t.i] for t in token.subtree if t.i in triggers]
+        under = [triggers[t.i] for t in grammar.act_subtree(token) if t.i in triggers]
         if under:
             return under[0]
         if token.i in triggers:
@@ -311,6 +317,9 @@ class ClaimExtractor:
         for prep in preps:
             if prep.lower_ in ("on", "against"):
                 candidates.extend(c for c in prep.children if c.dep_ == "pobj")
+        if token.dep_ == "dobj" and token.head.lemma_.lower() in FACING:
+            # "Chinese companies could face US sanctions": whoever faces them is their target.
+            candidates.extend(c for c in token.head.children if c.dep_ in grammar.SUBJECT_DEPS)
         for child in token.children:
             if child.dep_ in ("dobj", "dative", "attr", "oprd"):
                 candidates.append(child)
@@ -324,15 +333,10 @@ class ClaimExtractor:
             if found:
                 return found[:1]
         # The act's content: "asked China to send weapons" found China above; "warned that
-        # the US would sanction firms helping Russia" — first actor below, nearest first.
-        below = sorted(
-            (
-                t
-                for t in token.subtree
-                if t.i in actors and actors[t.i] not in exclude and t.i != token.i and not grammar.in_a_place(t, token)
-            ),
-            key=lambda t: abs(t.i - token.i),
-        )
+        # the US would sanction firms helping Russia" — first actor below, nearest first, in
+        # the act's own clause before the rest.
+        content = [t for c in token.children if c.dep_ in ("xcomp", "ccomp") for t in c.subtree]
+        below = grammar.named_below(content, token, actors, exclude) or grammar.named_below(token.subtree, token, actors, exclude)
         return [actors[below[0].i]] if below else []
 
     def _sanctions_target(self, token: Token, actors: dict[int, str], subjects: list[str]) -> list[str]:
@@ -351,9 +355,10 @@ class ClaimExtractor:
             for n in (m, *m.conjuncts)
             if n.i in actors
         }
-        found = self._objects(token, actors, set(subjects) | imposers)
-        if found:
-            return found
+        return self._objects(token, actors, set(subjects) | imposers) or self._partner_named(subjects, actors)
+
+    def _partner_named(self, subjects: list[str], actors: dict[int, str]) -> list[str]:
+        """The subjects' watched partner, when the sentence names it."""
         named = set(actors.values())
         return [p for s in subjects for p in sorted(self._pair_partners.get(s, ())) if p in named][:1]
 

@@ -17,17 +17,24 @@ NP_PREPOSITIONS = frozenset({"of", "in", "from", "at", "including"})
 CLAUSE_DEPS = frozenset({"xcomp", "ccomp", "advcl", "pcomp", "acl", "relcl", "conj", "parataxis"})
 
 
+#: Dependencies beside the clause links through which a clause's act reaches the one above it.
+CHAIN_DEPS = frozenset({"prep", "pobj", "dobj", "nsubj", "nsubjpass", "advmod", "acomp"})
+
+
 def clause_ancestors(token: Token) -> list[Token]:
     """Heads above ``token`` reached through clause links (not through noun phrases)."""
     chain = []
-    node = token
+    node, came_by = token, ""
     for _ in range(8):
         head = node.head
         if head is node:
             break
-        if node.dep_ in CLAUSE_DEPS or node.dep_ in ("prep", "pobj", "dobj", "nsubj", "nsubjpass", "advmod", "acomp"):
+        # A noun's clause ("there is no indication that China sent…") is under the verb of
+        # the noun; a noun alone is not ("the issue is not exports but imports of weapons").
+        through_noun = node.dep_ == "attr" and came_by == "acl"
+        if node.dep_ in CLAUSE_DEPS or node.dep_ in CHAIN_DEPS or through_noun:
             chain.append(head)
-            node = head
+            node, came_by = head, node.dep_
             continue
         break
     return chain
@@ -173,6 +180,24 @@ def in_a_place(token: Token, predicate: Token) -> bool:
     return node.dep_ == "pobj" and node.head.lower_ in PLACE_PREPOSITIONS
 
 
+#: Prepositions of an act's circumstances (when, despite what): they name no party to it.
+CIRCUMSTANCE_PREPOSITIONS = frozenset({"following", "during", "after", "before", "amid", "despite", "since", "over", "until"})
+
+
+def beside_the_act(token: Token, predicate: Token) -> bool:
+    """``token`` names who reports the act at ``predicate`` or its circumstances, not a party to
+    it: "according to US officials, China is weighing…", "if China gave support, following US
+    intelligence that…"."""
+    node = token
+    while node.i != predicate.i and node.head.i != node.i:
+        if node.lower_ == "according" or (node.lower_ == "to" and node.head.lower_ == "according"):
+            return True
+        if node.head.i == predicate.i and node.dep_ == "prep" and node.lower_ in CIRCUMSTANCE_PREPOSITIONS:
+            return True
+        node = node.head
+    return False
+
+
 def asks_for_something(token: Token) -> bool:
     """A verb with a noun object or a prepositional one ("sought weapons", "called on China",
     "called for talks"), or a noun with its asker ("Russia's demand for drones")."""
@@ -198,6 +223,17 @@ def side_clause(node: Token) -> bool:
     return node.dep_ in SIDE_DEPS
 
 
+def act_subtree(token: Token) -> Iterable[Token]:
+    """``token``'s subtree without the adverbial clauses beside it: in "sending aid to Ukraine
+    while continuing to oppose sanctions" the sanctions are not what was sent. Coordinated and
+    relative clauses stay ("support Russia in areas that are not subject to sanctions")."""
+    yield token
+    for child in token.children:
+        if child.dep_ == "advcl" and side_clause(child):
+            continue
+        yield from act_subtree(child)
+
+
 def outside_targets(noun: Token) -> Iterable[Token]:
     """``noun``'s subtree without its "on"/"against" phrases: in "the US sanctions on Russian
     banks" the modifiers of "banks" name the target, not who imposed the sanctions."""
@@ -206,3 +242,21 @@ def outside_targets(noun: Token) -> Iterable[Token]:
         token = stack.pop()
         yield token
         stack.extend(c for c in token.children if not (c.dep_ == "prep" and c.lower_ in ("on", "against")))
+
+
+def named_below(tokens: Iterable[Token], token: Token, actors: dict[int, str], exclude: set[str]) -> list[Token]:
+    """Actor mentions among ``tokens`` that can be the object of the act at ``token``, nearest
+    first: not the act itself, not a place it happens in, not who reports it ("according to US
+    officials") or a circumstance ("following US intelligence")."""
+    return sorted(
+        (
+            t
+            for t in tokens
+            if t.i in actors
+            and actors[t.i] not in exclude
+            and t.i != token.i
+            and not in_a_place(t, token)
+            and not beside_the_act(t, token)
+        ),
+        key=lambda t: abs(t.i - token.i),
+    )

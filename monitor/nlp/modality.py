@@ -5,7 +5,8 @@ Read from the predicate and the clauses above it in the dependency parse, strong
 * **denied**: a negation ("did not send"), a denial above ("denies sending"), a negating word
   ("avoided providing", "reluctant to provide"), or a charge the claim's own subject denies;
 * **conditional**: "if"/"unless", an inverted condition ("Were Beijing to ship…"), a question;
-* **hedged**: "may", "reportedly", "possible";
+* **hedged**: "may", "reportedly", "possible", and a forecast that an act will not happen
+  ("hopeful that Xi will not assist");
 * **attributed**: under someone else's "said", "accused", "according to";
 * else **asserted**.
 """
@@ -30,6 +31,7 @@ class ModalityReader:
         self._conditionals = frozenset(cues.conditionals)
         self._hedges = frozenset(cues.hedges)
         self._reporting = frozenset(cues.reporting)
+        self._forecasts = frozenset(cues.forecasts)
         #: What a denial denies ("charge", "accusation").
         self._charge_nouns = charge_nouns
 
@@ -66,14 +68,26 @@ class ModalityReader:
                 found.add("hedged")
             if i > 0 and node.lemma_.lower() in self._hedges and node.pos_ == "VERB":
                 found.add("hedged")
-            if i > 0 and node.lemma_.lower() in self._reporting:
+            # An act coordinated with a report is not reported by it: "accused China of…, and
+            # sanctioned its firms" (what it sanctioned them for still is). A speaker's own act in what it says is still reported ("China
+            # says it will keep opposing sanctions"); its own act named in passing is not ("the US
+            # says China contravened US sanctions").
+            if (
+                i > 0
+                and node.lemma_.lower() in self._reporting
+                and not (i == 1 and token.dep_ == "conj" and token.pos_ == "VERB")
+            ):
                 speaker = [a for c in node.children if c.dep_ in ("nsubj", "poss") for a in grammar.np_actors(c, actors)]
-                if not speaker or set(speaker) - set(subjects):
+                own_act_said = token.pos_ == "VERB" and chain[i - 1].dep_ == "ccomp"
+                if not speaker or set(speaker) - set(subjects) or own_act_said:
                     found.add("attributed")
             if i == 0 and node.pos_ == "NOUN" and node.dep_ in ("pobj",) and node.head.head.lemma_.lower() in self._reporting:
                 found.add("attributed")
             if i > 0 and node.lemma_.lower() in self._negating and node.pos_ in ("VERB", "ADJ"):
                 found.add("denied")  # "avoided providing", "reluctant to provide"
+            if i > 0 and any(self._it_is_possible(c) and c.i < token.i for c in children if c.dep_ == "ccomp"):
+                # "said it was still possible China helps…", parsed as two clauses of "said".
+                found.add("hedged")
             for c in children:
                 # "it was still possible China helps…", "China is reluctant to…": the adjective
                 # is the copula's complement, beside the clause rather than above it.
@@ -92,12 +106,29 @@ class ModalityReader:
             found.add("attributed")
         if self._charge_denied_by(token.sent, subjects, actors):
             found.add("denied")  # "accused Beijing of enabling Moscow's war, a charge Beijing denies"
+        if "denied" in found and self._forecast(token, chain):
+            # "hopeful that Xi will not assist Russia": a forecast that it will not happen.
+            found.discard("denied")
+            found.add("hedged")
         if token.sent.text.rstrip(" \"'”’)").endswith("?"):
             found.add("conditional")  # "Will China help Russia cope with sanctions?" asks, not says
         for modality in MODALITY_ORDER:
             if modality in found:
                 return modality
         return "asserted"
+
+    def _forecast(self, token: Token, chain: list[Token]) -> bool:
+        """A hope or expectation above the act ("hopeful that Xi will not assist", "don't believe
+        China would provide"), about the future or itself negated: "officials believe China did
+        not send arms" stays a denial."""
+        for node in chain[1:]:
+            words = [node, *(c for c in node.children if c.dep_ == "acomp")]
+            if not any(w.lemma_.lower() in self._forecasts and w.pos_ in ("VERB", "ADJ") for w in words):
+                continue
+            future = any(c.dep_ == "aux" and c.lower_ in ("will", "would", "'ll") for c in token.children)
+            if future or any(c.dep_ == "neg" for c in node.children):
+                return True
+        return False
 
     def _charge_denied_by(self, sentence: Span, subjects: list[str], actors: dict[int, str]) -> bool:
         """The sentence reports a charge that the claim's own subject denies."""
@@ -110,6 +141,14 @@ class ModalityReader:
                 if set(self._deniers(token, actors)) & set(subjects):
                     return True
         return False
+
+    def _it_is_possible(self, clause: Token) -> bool:
+        """ "it was possible", "it is likely": a copula with "it" and a hedging complement."""
+        return (
+            clause.lemma_ == "be"
+            and any(c.dep_ in ("nsubj", "expl") and c.lower_ == "it" for c in clause.children)
+            and any(c.dep_ == "acomp" and c.lemma_.lower() in self._hedges for c in clause.children)
+        )
 
     @staticmethod
     def _deniers(verb: Token, actors: dict[int, str]) -> list[str]:

@@ -1,0 +1,96 @@
+"""Whom an act is aimed at and how sure the text is, where the parse puts a source, a
+circumstance, a forecast or a report beside the act. Invented sentences, the real model."""
+
+import pytest
+
+from monitor.models import Article
+
+
+def claims_of(tagger, text: str) -> list[tuple[str, str, str, str]]:
+    tagged = tagger.tag([Article(id="r", text=text)])[0]
+    return [(c.subject, c.action, c.object, c.modality) for c in tagged.claims]
+
+
+def test_the_source_of_a_report_is_not_the_object_of_the_act_it_reports(tagger):
+    found = claims_of(tagger, "According to US intelligence, China is weighing whether to supply drones to Russia.")
+    assert ("CHN", "intend", "RUS", "attributed") in found
+    assert not [c for c in found if c[2] == "USA"]
+
+
+def test_a_circumstance_of_an_act_names_no_party_to_it(tagger):
+    text = "The president laid out penalties if China gave material support, following US intelligence that Moscow asked Beijing for military assistance."
+    found = claims_of(tagger, text)
+    assert ("RUS", "request", "CHN", "conditional") in found
+    assert not [c for c in found if c[2] == "USA"]
+
+
+def test_whoever_faces_sanctions_is_their_target(tagger):
+    found = claims_of(tagger, "Chinese banks could face EU sanctions over their dealings with Moscow.")
+    assert found == [("EU", "impose_sanctions", "CHN", "hedged")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The senator said she is confident that Beijing will not arm Russia.",
+        "US officials do not believe China would supply tanks to Russia.",
+    ],
+)
+def test_a_forecast_that_an_act_will_not_happen_is_hedged_not_denied(tagger, text):
+    assert [m for s, a, o, m in claims_of(tagger, text) if (s, a, o) == ("CHN", "provide", "RUS")] == ["hedged"]
+
+
+def test_a_belief_that_an_act_did_not_happen_stays_a_denial(tagger):
+    assert ("CHN", "provide", "RUS", "denied") in claims_of(tagger, "Officials believe China did not send drones to Russia.")
+
+
+def test_it_was_possible_beside_the_act_hedges_it(tagger):
+    found = claims_of(tagger, "Diplomats said it was quite possible Beijing helps Moscow dodge the sanctions.")
+    assert ("CHN", "help_evade_sanctions", "RUS", "hedged") in found
+
+
+def test_a_help_to_evade_is_aimed_at_the_evader_not_at_the_sanctions_imposer(tagger):
+    found = claims_of(tagger, "Diplomats said Beijing helps Moscow blunt the effect of EU sanctions.")
+    assert ("CHN", "help_evade_sanctions", "RUS", "attributed") in found
+    # The evader named only in the first clause; the second names who imposed the measures.
+    text = (
+        "Officials said it is possible Beijing helps Moscow ease the effect of withering sanctions, "
+        "though it is unlikely the country could blunt the effects of the US and EU measures."
+    )
+    found = claims_of(tagger, text)
+    assert ("CHN", "help_evade_sanctions", "RUS", "hedged") in found
+    assert not [c for c in found if c[2] in ("USA", "EU")]
+
+
+def test_a_side_clause_lends_no_topic_to_the_act_beside_it(tagger):
+    # Food for Ukraine is not a sanctions act; the stance in the side clause is its own claim.
+    found = claims_of(tagger, "Beijing says it is shipping food aid to Ukraine while still opposing sanctions on Russia.")
+    assert ("CHN", "oppose_sanctions", "RUS", "attributed") in found
+    assert not [c for c in found if c[2] == "UKR"]
+
+
+def test_no_evidence_that_an_act_happened_denies_it(tagger):
+    found = claims_of(tagger, "There is not yet any evidence that China is supplying weapons to Russia.")
+    assert ("CHN", "provide", "RUS", "denied") in found
+
+
+def test_not_this_but_that_is_no_denial_of_that(tagger):
+    found = claims_of(tagger, "The issue is not Russian exports but Chinese imports of Russian weapons.")
+    assert [m for s, a, o, m in found if (s, a, o) == ("RUS", "provide", "CHN")] == ["asserted"]
+
+
+def test_a_speaker_s_own_act_in_what_it_says_is_reported(tagger):
+    assert claims_of(tagger, "Beijing says it will keep opposing sanctions on Russia.") == [
+        ("CHN", "oppose_sanctions", "RUS", "attributed")
+    ]
+
+
+def test_a_speaker_s_own_act_named_in_passing_is_not_reported(tagger):
+    found = claims_of(tagger, "The US says Beijing broke US sanctions on Moscow.")
+    assert ("USA", "impose_sanctions", "RUS", "asserted") in found
+
+
+def test_an_act_coordinated_with_a_report_is_not_reported_by_it(tagger):
+    found = claims_of(tagger, "Washington accused Beijing of arming Moscow, and it sanctioned two Chinese firms last week.")
+    assert ("USA", "impose_sanctions", "CHN", "asserted") in found
+    assert ("CHN", "provide", "RUS", "attributed") in found
