@@ -197,6 +197,7 @@ class ModalityCues(_Strict):
         "cite",
         "write",
         "mention",
+        "relay",
         "describe",
         "label",
         "declaration",

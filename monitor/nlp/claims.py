@@ -29,13 +29,10 @@ from monitor.models import Claim, Evidence
 from monitor.nlp import grammar
 from monitor.nlp.marking import mark
 from monitor.nlp.modality import ModalityReader
+from monitor.nlp.objects import ObjectFinder
 from monitor.text import squash
 from monitor.watchlist import ROLES, Action, Watchlist
 
-#: Prepositions that introduce the party an act is directed at.
-OBJECT_PREPOSITIONS = frozenset({"to", "for", "from", "on", "against", "with", "toward", "towards"})
-#: Verbs whose subject is at the receiving end of the act they take as object ("face sanctions").
-FACING = frozenset({"face", "risk", "incur"})
 PRONOUNS_FIRST_PERSON = frozenset({"we", "i", "us", "our", "my"})
 MAX_CLAIMS_PER_SENTENCE = 8
 
@@ -70,6 +67,7 @@ class ClaimExtractor:
         for first, second in watchlist.watch_pairs:
             self._pair_partners.setdefault(first, set()).add(second)
             self._pair_partners.setdefault(second, set()).add(first)
+        self.objects = ObjectFinder(self.action_of, self.roles["request"], self._content_actions, self._pair_partners)
 
     # --- public -------------------------------------------------------------------------
     def __call__(self, sentence: Span, actors: dict[int, str], evidence: Evidence) -> list[Claim]:
@@ -140,16 +138,16 @@ class ClaimExtractor:
                 helped = self.roles["helped_evasion"] or action_id
                 action_id, action = helped, self.actions[helped]
                 helpers = self._subjects(helper, actors)
-                objects = subjects or self._sanctions_target(token, actors, helpers)
+                objects = subjects or self.objects.sanctions_target(token, actors, helpers)
                 subjects = helpers
             else:
-                objects = self._sanctions_target(token, actors, subjects)
+                objects = self.objects.sanctions_target(token, actors, subjects)
         elif action_id in self._stances:
             # "resist US sanctions", "decried Western sanctions": whose sanctions they are is
             # not whom the stance is about.
-            objects = self._sanctions_target(token, actors, subjects)
+            objects = self.objects.sanctions_target(token, actors, subjects)
         else:
-            objects = self._objects(token, actors, set(subjects))
+            objects = self.objects.of(token, actors, set(subjects)) or self.objects.answerer(token, action_id, actors, subjects)
         if action.reverse:
             # "Russia bought drones from China": the seller provides to the buyer.
             action_id, action = action.reverse, self.actions[action.reverse]
@@ -302,65 +300,14 @@ class ClaimExtractor:
                 continue
             if dep in ("acl", "relcl"):
                 return grammar.np_actors(head, actors)  # "Chinese firms supplying Russia"
+            if self.objects.light_verb_object(token):
+                token = head  # "Russia made a request", "Beijing issued a warning": the verb's subject
+                continue
             if dep in ("conj", "advcl", "acomp"):
                 token = head  # "China has been reluctant to provide": the copula's subject
                 continue
             return []
         return []
-
-    def _objects(self, token: Token, actors: dict[int, str], exclude: set[str]) -> list[str]:
-        """The actor the act is directed at: object, to/for/from/on phrase, then the rest."""
-        candidates: list[Token] = []
-        preps = list(grammar.preps(token))
-        # "sanctions against Russia", "sanctions on Chinese banks": the target comes first,
-        # before whoever's sanctions they are ("the new US sanctions").
-        for prep in preps:
-            if prep.lower_ in ("on", "against"):
-                candidates.extend(c for c in prep.children if c.dep_ == "pobj")
-        if token.dep_ == "dobj" and token.head.lemma_.lower() in FACING:
-            # "Chinese companies could face US sanctions": whoever faces them is their target.
-            candidates.extend(c for c in token.head.children if c.dep_ in grammar.SUBJECT_DEPS)
-        for child in token.children:
-            if child.dep_ in ("dobj", "dative", "attr", "oprd"):
-                candidates.append(child)
-        for prep in preps:
-            if prep.lower_ in OBJECT_PREPOSITIONS and prep.lower_ not in ("on", "against"):
-                candidates.extend(c for c in prep.children if c.dep_ == "pobj")
-        if token.dep_ in ("nmod", "compound") and token.head.pos_ in ("NOUN", "PROPN"):
-            candidates.append(token.head)  # headline "US sanctions Chinese firms"
-        for candidate in candidates:
-            found = [a for a in grammar.np_actors(candidate, actors) if a not in exclude]
-            if found:
-                return found[:1]
-        # The act's content: "asked China to send weapons" found China above; "warned that
-        # the US would sanction firms helping Russia" — first actor below, nearest first, in
-        # the act's own clause before the rest.
-        content = [t for c in token.children if c.dep_ in ("xcomp", "ccomp") for t in c.subtree]
-        below = grammar.named_below(content, token, actors, exclude) or grammar.named_below(token.subtree, token, actors, exclude)
-        return [actors[below[0].i]] if below else []
-
-    def _sanctions_target(self, token: Token, actors: dict[int, str], subjects: list[str]) -> list[str]:
-        """Whose sanctions an evasion or a stance is about: their target, never their imposer —
-        "blunt the effects of the US and European measures" names who imposed them; with no
-        target named, the subject's watched partner when the sentence names it (China blunting
-        sanctions is Russia's)."""
-        imposers = {
-            actors[n.i]
-            for noun in token.children
-            if noun.dep_ in ("dobj", "nsubjpass")
-            for t in grammar.outside_targets(noun)
-            if t.pos_ in ("NOUN", "PROPN")
-            for m in t.children
-            if m.dep_ in ("compound", "amod", "poss", "nmod")
-            for n in (m, *m.conjuncts)
-            if n.i in actors
-        }
-        return self._objects(token, actors, set(subjects) | imposers) or self._partner_named(subjects, actors)
-
-    def _partner_named(self, subjects: list[str], actors: dict[int, str]) -> list[str]:
-        """The subjects' watched partner, when the sentence names it."""
-        named = set(actors.values())
-        return [p for s in subjects for p in sorted(self._pair_partners.get(s, ())) if p in named][:1]
 
     def _about(self, subject: str, obj: str, token: Token, actors: dict[int, str]) -> str:
         """For a third party's act on one side of a watched link: the other side, if the act

@@ -68,20 +68,15 @@ class ModalityReader:
                 found.add("hedged")
             if i > 0 and node.lemma_.lower() in self._hedges and node.pos_ == "VERB":
                 found.add("hedged")
-            # An act coordinated with a report is not reported by it: "accused China of…, and
-            # sanctioned its firms" (what it sanctioned them for still is). A speaker's own act in what it says is still reported ("China
-            # says it will keep opposing sanctions"); its own act named in passing is not ("the US
-            # says China contravened US sanctions").
+            if i > 0 and self._reports(node, chain[i - 1], token, actors, subjects):
+                found.add("attributed")
             if (
-                i > 0
-                and node.lemma_.lower() in self._reporting
-                and not (i == 1 and token.dep_ == "conj" and token.pos_ == "VERB")
+                i == 0
+                and node.pos_ == "NOUN"
+                and node.dep_ == "pobj"
+                and node.head.lower_ != "to"  # "agreed to a request" answers it
+                and node.head.head.lemma_.lower() in self._reporting
             ):
-                speaker = [a for c in node.children if c.dep_ in ("nsubj", "poss") for a in grammar.np_actors(c, actors)]
-                own_act_said = token.pos_ == "VERB" and chain[i - 1].dep_ == "ccomp"
-                if not speaker or set(speaker) - set(subjects) or own_act_said:
-                    found.add("attributed")
-            if i == 0 and node.pos_ == "NOUN" and node.dep_ in ("pobj",) and node.head.head.lemma_.lower() in self._reporting:
                 found.add("attributed")
             if i > 0 and node.lemma_.lower() in self._negating and node.pos_ in ("VERB", "ADJ"):
                 found.add("denied")  # "avoided providing", "reluctant to provide"
@@ -116,6 +111,22 @@ class ModalityReader:
             if modality in found:
                 return modality
         return "asserted"
+
+    def _reports(self, node: Token, below: Token, token: Token, actors: dict[int, str], subjects: list[str]) -> bool:
+        """Whether the reporting word ``node``, reached from ``below``, reports the act at ``token``.
+
+        An act coordinated with a report is not reported by it ("accused China of…, and
+        sanctioned its firms"; what it sanctioned them for still is), nor is what a verb answers
+        ("agreed to a Russian request"). A speaker's own act in what it says is reported ("China
+        says it will keep opposing sanctions"); its own act named in passing is not ("the US says
+        China contravened US sanctions")."""
+        if node.lemma_.lower() not in self._reporting:
+            return False
+        if (below is token and token.dep_ == "conj" and token.pos_ == "VERB") or (below.dep_ == "prep" and below.lower_ == "to"):
+            return False
+        speaker = [a for c in node.children if c.dep_ in ("nsubj", "poss") for a in grammar.np_actors(c, actors)]
+        own_act_said = token.pos_ == "VERB" and below.dep_ == "ccomp"
+        return not speaker or bool(set(speaker) - set(subjects)) or own_act_said
 
     def _forecast(self, token: Token, chain: list[Token]) -> bool:
         """A hope or expectation above the act ("hopeful that Xi will not assist", "don't believe

@@ -94,3 +94,31 @@ def test_an_act_coordinated_with_a_report_is_not_reported_by_it(tagger):
     found = claims_of(tagger, "Washington accused Beijing of arming Moscow, and it sanctioned two Chinese firms last week.")
     assert ("USA", "impose_sanctions", "CHN", "asserted") in found
     assert ("CHN", "provide", "RUS", "attributed") in found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Beijing agreed to a Russian request for military supplies.",
+        "Officials deny reports that Beijing had agreed to a Russian request for military supplies.",
+    ],
+)
+def test_a_request_answered_by_a_verb_was_made_to_whoever_answers_it(tagger, text):
+    assert [(s, a, o) for s, a, o, _m in claims_of(tagger, text)] == [("RUS", "request", "CHN")]
+
+
+def test_agreeing_to_a_request_does_not_report_it(tagger):
+    assert claims_of(tagger, "Beijing agreed to a Russian request for military supplies.") == [
+        ("RUS", "request", "CHN", "asserted")
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, claim",
+    [
+        ("Russia made a request to China for military supplies.", ("RUS", "request", "CHN", "asserted")),
+        ("The White House issued a warning to Beijing over arms shipments to Russia.", ("USA", "threaten", "CHN", "asserted")),
+    ],
+)
+def test_an_act_carried_by_a_light_verb_takes_the_verb_s_subject_and_phrases(tagger, text, claim):
+    assert claim in claims_of(tagger, text)
