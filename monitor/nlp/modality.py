@@ -105,7 +105,7 @@ class ModalityReader:
             # "hopeful that Xi will not assist Russia": a forecast that it will not happen.
             found.discard("denied")
             found.add("hedged")
-        if token.sent.text.rstrip(" \"'”’)").endswith("?"):
+        if token.sent.text.rstrip().rstrip(" \"'”’)").endswith("?"):  # a line's "\n\n" is the sentence's too
             found.add("conditional")  # "Will China help Russia cope with sanctions?" asks, not says
         for modality in MODALITY_ORDER:
             if modality in found:

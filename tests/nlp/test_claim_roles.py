@@ -122,3 +122,9 @@ def test_agreeing_to_a_request_does_not_report_it(tagger):
 )
 def test_an_act_carried_by_a_light_verb_takes_the_verb_s_subject_and_phrases(tagger, text, claim):
     assert claim in claims_of(tagger, text)
+
+
+def test_a_question_on_a_line_of_its_own_is_conditional(tagger):
+    # The line break after the question mark belongs to the sentence; it still asks.
+    found = claims_of(tagger, "Would Beijing ever send weapons to Moscow?\n\nFew analysts think so.")
+    assert [m for s, a, o, m in found if (s, a, o) == ("CHN", "provide", "RUS")] == ["conditional"]
