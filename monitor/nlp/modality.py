@@ -18,6 +18,10 @@ from spacy.tokens import Span, Token
 from monitor.nlp import grammar
 from monitor.watchlist import ModalityCues
 
+#: Nouns whose clause is what they hold, not a description of them ("information that…").
+CONTENT_NOUNS = frozenset({"information", "evidence", "indication", "sign", "suggestion", "news", "word", "fear", "fears"})
+#: "…, a claim both (governments) deny": the deniers are every party to it.
+EVERY_PARTY = frozenset({"both", "all"})
 MODALITY_ORDER = ("denied", "conditional", "hedged", "attributed", "asserted")
 
 
@@ -38,7 +42,7 @@ class ModalityReader:
     def read(self, token: Token, subjects: list[str], actors: dict[int, str]) -> str:
         """The modality of the act at ``token`` done by ``subjects``."""
         found = {"asserted"}
-        chain = [token, *grammar.clause_ancestors(token)]
+        chain = self._presupposed_cut([token, *grammar.clause_ancestors(token)])
         for i, node in enumerate(chain):
             children = list(node.children)
             if any(c.dep_ == "neg" or c.lower_ in self._negations and c.dep_ in ("neg", "advmod", "det") for c in children):
@@ -128,6 +132,21 @@ class ModalityReader:
         own_act_said = token.pos_ == "VERB" and below.dep_ == "ccomp"
         return not speaker or bool(set(speaker) - set(subjects)) or own_act_said
 
+    def _presupposed_cut(self, chain: list[Token]) -> list[Token]:
+        """The chain up to a relative clause or a passive participle describing a noun: what such a
+        clause says is given as background, whatever the clauses above do to the noun ("has not
+        joined the sanctions imposed on Moscow by the US": the US did impose them; "the
+        sanctions the US has imposed", inside what officials said, is no report of theirs). What
+        a report, a charge or information says ("intelligence that Moscow asked") is no
+        background: it stays under what is said of it."""
+        for i, node in enumerate(chain[:-1]):
+            described = node.head.lemma_.lower()
+            if described in self._reporting or described in self._charge_nouns or described in CONTENT_NOUNS:
+                continue
+            if node.dep_ == "relcl" or (node.dep_ == "acl" and node.tag_ == "VBN"):
+                return chain[: i + 1]
+        return chain
+
     def _forecast(self, token: Token, chain: list[Token]) -> bool:
         """A hope or expectation above the act ("hopeful that Xi will not assist", "don't believe
         China would provide"), about the future or itself negated: "officials believe China did
@@ -149,7 +168,11 @@ class ModalityReader:
                 and token.lemma_.lower() in self._denials
                 and token.head.lemma_.lower() in self._charge_nouns
             ):
-                if set(self._deniers(token, actors)) & set(subjects):
+                everyone = any(
+                    c.dep_ == "nsubj" and (c.lower_ in EVERY_PARTY or any(d.lower_ in EVERY_PARTY for d in c.children))
+                    for c in token.children
+                )
+                if everyone or set(self._deniers(token, actors)) & set(subjects):
                     return True
         return False
 

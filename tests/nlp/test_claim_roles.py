@@ -128,3 +128,32 @@ def test_a_question_on_a_line_of_its_own_is_conditional(tagger):
     # The line break after the question mark belongs to the sentence; it still asks.
     found = claims_of(tagger, "Would Beijing ever send weapons to Moscow?\n\nFew analysts think so.")
     assert [m for s, a, o, m in found if (s, a, o) == ("CHN", "provide", "RUS")] == ["conditional"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The negation is Beijing's; the sanctions it did not join were imposed all the same.
+        "Beijing has not joined the sanctions imposed on Moscow by the EU.",
+        # Background inside what officials said is not their report.
+        "Officials noted that China has respected the sanctions the EU has imposed on Russia.",
+    ],
+)
+def test_an_act_in_a_clause_describing_a_noun_is_background_stated_as_fact(tagger, text):
+    assert ("EU", "impose_sanctions", "RUS", "asserted") in claims_of(tagger, text)
+
+
+def test_what_a_report_says_stays_reported(tagger):
+    found = claims_of(tagger, "Officials said they had information that Moscow had asked Beijing for military aid.")
+    assert ("RUS", "request", "CHN", "attributed") in found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Washington says Moscow asked Beijing for military aid, a claim both deny.",
+        "The US says Moscow asked Beijing for weapons, a charge both governments deny.",
+    ],
+)
+def test_a_charge_both_parties_deny_is_denied(tagger, text):
+    assert ("RUS", "request", "CHN", "denied") in claims_of(tagger, text)
