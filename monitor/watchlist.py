@@ -115,6 +115,10 @@ class Action(_Strict):
     #: not a to-infinitive alone ("sought to appear neutral", "wants to support") nor a bare
     #: noun ("market demand", "a phone call").
     needs_object: list[str] = []
+    #: Lemmas that express the act only with a trigger of its topic in their own phrase: "hit
+    #: Russia with sanctions", "announced new sanctions"; not "hit back at the decision to
+    #: impose sanctions", "announced talks" in a sentence that names sanctions elsewhere.
+    needs_trigger: list[str] = []
     #: Report as this other action with subject and object swapped ("Russia bought drones
     #: from China" is China's ``provide``); its cameo and rung are the other action's.
     reverse: str = ""

@@ -185,6 +185,10 @@ class ClaimExtractor:
             allowed = [t for t in action.topics if t in topics]
             if not allowed:
                 return None
+            if token.lemma_.lower() in action.needs_trigger:
+                # "hit Russia with sanctions", not "hit back at the decision to impose them".
+                own = token.i in triggers or any(t.i in triggers for t in grammar.own_phrase(token))
+                return allowed[0] if own else None
             if token.i in triggers or any(t.i in triggers for t in grammar.act_subtree(token)) or len(allowed) == 1:
                 return allowed[0]
         under = [triggers[t.i] for t in grammar.act_subtree(token) if t.i in triggers]

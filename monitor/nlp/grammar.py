@@ -234,6 +234,17 @@ def act_subtree(token: Token) -> Iterable[Token]:
         yield from act_subtree(child)
 
 
+def own_phrase(token: Token) -> Iterable[Token]:
+    """``token``'s subtree without any other verb's clause: what it itself takes as object or
+    phrase ("hit Russia with sanctions"), not what a nested act does ("hit back at the decision
+    to slap sanctions")."""
+    for child in token.children:
+        if child.pos_ in ("VERB", "AUX"):
+            continue
+        yield child
+        yield from own_phrase(child)
+
+
 def outside_targets(noun: Token) -> Iterable[Token]:
     """``noun``'s subtree without its "on"/"against" phrases: in "the US sanctions on Russian
     banks" the modifiers of "banks" name the target, not who imposed the sanctions."""

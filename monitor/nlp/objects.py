@@ -57,8 +57,11 @@ class ObjectFinder:
         for child in token.children:
             if child.dep_ in ("dobj", "dative", "attr", "oprd"):
                 candidates.append(child)
+        # What a request is "for" is the thing asked, not whom it asks ("Russia's demand for US
+        # technology" asks nothing of the US).
+        asked = [p for p in preps if p.lower_ == "for"] if self.action_of(token) == self._request else []
         for prep in preps:
-            if prep.lower_ in OBJECT_PREPOSITIONS and prep.lower_ not in ("on", "against"):
+            if prep.lower_ in OBJECT_PREPOSITIONS and prep.lower_ not in ("on", "against") and prep not in asked:
                 candidates.extend(c for c in prep.children if c.dep_ == "pobj")
         if token.dep_ in ("nmod", "compound") and token.head.pos_ in ("NOUN", "PROPN"):
             candidates.append(token.head)  # headline "US sanctions Chinese firms"
@@ -70,7 +73,9 @@ class ObjectFinder:
         # the US would sanction firms helping Russia" — first actor below, nearest first, in
         # the act's own clause before the rest.
         content = [t for c in token.children if c.dep_ in ("xcomp", "ccomp") for t in c.subtree]
-        below = grammar.named_below(content, token, actors, exclude) or grammar.named_below(token.subtree, token, actors, exclude)
+        asked_for = {t.i for p in asked for t in p.subtree}
+        rest = [t for t in token.subtree if t.i not in asked_for]
+        below = grammar.named_below(content, token, actors, exclude) or grammar.named_below(rest, token, actors, exclude)
         return [actors[below[0].i]] if below else []
 
     def sanctions_target(self, token: Token, actors: dict[int, str], subjects: list[str]) -> list[str]:

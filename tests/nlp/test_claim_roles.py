@@ -157,3 +157,19 @@ def test_what_a_report_says_stays_reported(tagger):
 )
 def test_a_charge_both_parties_deny_is_denied(tagger, text):
     assert ("RUS", "request", "CHN", "denied") in claims_of(tagger, text)
+
+
+def test_a_general_verb_is_a_sanctions_act_only_with_sanctions_in_its_own_phrase(tagger):
+    assert claims_of(tagger, "Washington hit Chinese banks with new sanctions for helping Russia.") == [
+        ("USA", "impose_sanctions", "CHN", "asserted")
+    ]
+    # Hitting back at a decision is a retort, not a sanction: the sanctions are the decision's.
+    found = claims_of(tagger, "China hit back at the West's decision to slap sanctions on Russia.")
+    assert not [c for c in found if c[:2] == ("CHN", "impose_sanctions")]
+
+
+def test_what_a_request_is_for_is_not_whom_it_asks(tagger):
+    # Market demand for American chips asks nothing of America.
+    found = claims_of(tagger, "Chinese traders meet Russia's demand for sanctioned American chips.")
+    assert not [c for c in found if c[1] == "request" and c[2] == "USA"]
+    assert ("RUS", "request", "CHN", "asserted") in claims_of(tagger, "Russia asked China for weapons.")
