@@ -50,6 +50,9 @@ class ContextTrigger(_Strict):
     #: Modifiers that make a term something else ("chemical weapons", "nuclear missiles" are
     #: not materiel anyone ships to an ally).
     unless: list[str] = []
+    #: When given, the terms count only in a sentence that also names one of these words: chips,
+    #: parts and machine tools are civilian trade unless the sentence ties them to the war.
+    with_any: list[str] = []
 
 
 class ModifierTrigger(_Strict):

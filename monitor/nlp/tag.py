@@ -70,6 +70,7 @@ class Tagger:
         self._context_terms = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self._context_requires: dict[str, tuple[str, frozenset[str]]] = {}
         self._context_unless: dict[str, frozenset[str]] = {}
+        self._context_with: dict[str, frozenset[str]] = {}
         self._verbs: dict[str, list[str]] = {}
         for topic_id, topic in watchlist.topics.items():
             for verb in topic.verbs:
@@ -92,6 +93,7 @@ class Tagger:
                 requires = frozenset(_lemma_set(nlp, context.requires))
                 self._context_requires[key] = (topic_id, requires)
                 self._context_unless[key] = frozenset(word.lower() for word in context.unless)
+                self._context_with[key] = frozenset(word.lower() for word in context.with_any)
 
     # --- public -------------------------------------------------------------------------
     def tag(self, articles: Sequence[Article]) -> list[TaggedArticle]:
@@ -219,6 +221,9 @@ class Tagger:
             topic_id, requires = self._context_requires[vocab[match_id]]
             unless = self._context_unless[vocab[match_id]]
             if unless and any(child.lower_ in unless for token in doc[start:end] for child in token.children):
+                continue
+            beside = self._context_with[vocab[match_id]]
+            if beside and not any(t.lower_ in beside or t.lemma_.lower() in beside for t in doc[start].sent):
                 continue
             objects[sentence_of(start)] += 1
             if any(_governed_by(token, requires) for token in doc[start:end]):

@@ -177,3 +177,10 @@ def test_a_stance_word_about_something_else_in_a_sentence_with_sanctions_is_not_
     # The impact here is the war's, on trade; the sanctions are one more item of a list.
     text = "Trade rows, mutual sanctions and Russia's war, whose impact on trade China dismissed, have hurt ties."
     assert "stance" not in window_cues(tagger, text)
+
+
+def test_goods_with_civilian_uses_are_military_aid_only_beside_the_war(tagger):
+    civilian = tag_one(tagger, "China sells cheap chips to Russia for its cars and washing machines.")
+    assert "military_aid" not in {t for e in civilian.evidence for t in e.topics}
+    military = tag_one(tagger, "China sells chips to Russia for its missiles.")
+    assert "military_aid" in {t for e in military.evidence for t in e.topics}
