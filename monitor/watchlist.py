@@ -84,8 +84,9 @@ ACTION_ID = re.compile(r"^[a-z][a-z_]{1,40}$")
 #: The acts claim extraction reads in its own way, named by role so an action can be renamed:
 #: a transfer can be a help to evade ("helped Russia evade sanctions"), an evasion under a help
 #: is the helper's act, a denial is aimed at the denier's part in the link, and the clause under
-#: a request or a threat has the asked or warned party as its subject.
-ROLES = ("transfer", "evasion", "helped_evasion", "denial", "request", "threat")
+#: a request or a threat has the asked or warned party as its subject, and a transfer someone is
+#: only willing or ready to make is an intent.
+ROLES = ("transfer", "evasion", "helped_evasion", "denial", "request", "threat", "intent")
 MODALITIES = ("asserted", "attributed", "hedged", "conditional", "denied")
 #: In a rule, an actor slot that any actor fills (a third party: "US sanctions Chinese firms…").
 ANY_ACTOR = "*"

@@ -148,6 +148,9 @@ class ClaimExtractor:
             objects = self.objects.sanctions_target(token, actors, subjects)
         else:
             objects = self.objects.of(token, actors, set(subjects)) or self.objects.answerer(token, action_id, actors, subjects)
+        if action_id == self.roles["transfer"] and self.roles["intent"] and grammar.willing_to(token):
+            # "more willing to transfer weaponry to Beijing": an intent, not a transfer.
+            action_id, action = self.roles["intent"], self.actions[self.roles["intent"]]
         if action.reverse:
             # "Russia bought drones from China": the seller provides to the buyer.
             action_id, action = action.reverse, self.actions[action.reverse]

@@ -234,6 +234,15 @@ def act_subtree(token: Token) -> Iterable[Token]:
         yield from act_subtree(child)
 
 
+#: Adjectives of readiness: "willing to send" says the act is intended, not done.
+WILLING = frozenset({"willing", "ready", "prepared", "eager", "keen", "open"})
+
+
+def willing_to(token: Token) -> bool:
+    """``token`` is the act an adjective of readiness takes ("is more willing to transfer")."""
+    return token.dep_ == "xcomp" and token.head.pos_ == "ADJ" and token.head.lemma_.lower() in WILLING
+
+
 def own_phrase(token: Token) -> Iterable[Token]:
     """``token``'s subtree without any other verb's clause: what it itself takes as object or
     phrase ("hit Russia with sanctions"), not what a nested act does ("hit back at the decision

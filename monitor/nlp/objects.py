@@ -60,6 +60,9 @@ class ObjectFinder:
         # What a request is "for" is the thing asked, not whom it asks ("Russia's demand for US
         # technology" asks nothing of the US).
         asked = [p for p in preps if p.lower_ == "for"] if self.action_of(token) == self._request else []
+        # A "for" phrase that names an act is the reason, not a party ("US sanctions for
+        # Russian weapons purchases" are not on Russia; "weapons for Russia" go to Russia).
+        asked += [p for p in preps if p.lower_ == "for" and any(self.action_of(o) for o in p.children if o.dep_ == "pobj")]
         for prep in preps:
             if prep.lower_ in OBJECT_PREPOSITIONS and prep.lower_ not in ("on", "against") and prep not in asked:
                 candidates.extend(c for c in prep.children if c.dep_ == "pobj")

@@ -173,3 +173,16 @@ def test_what_a_request_is_for_is_not_whom_it_asks(tagger):
     found = claims_of(tagger, "Chinese traders meet Russia's demand for sanctioned American chips.")
     assert not [c for c in found if c[1] == "request" and c[2] == "USA"]
     assert ("RUS", "request", "CHN", "asserted") in claims_of(tagger, "Russia asked China for weapons.")
+
+
+def test_a_transfer_someone_is_only_willing_to_make_is_an_intent(tagger):
+    assert claims_of(tagger, "China is ready to supply artillery shells to Russia.") == [("CHN", "intend", "RUS", "asserted")]
+    # Unwilling stays a denied transfer.
+    assert claims_of(tagger, "China is unwilling to supply weapons to Russia.") == [("CHN", "provide", "RUS", "denied")]
+
+
+def test_a_for_phrase_naming_an_act_is_the_reason_not_the_target(tagger):
+    # The sanctions fall on whoever bought, not on the seller the purchases name.
+    found = claims_of(tagger, "Beijing protested US sanctions for Russian arms purchases.")
+    assert not [c for c in found if c[:3] == ("USA", "impose_sanctions", "RUS")]
+    assert ("CHN", "provide", "RUS", "asserted") in claims_of(tagger, "China sent weapons for Russia's army.")
