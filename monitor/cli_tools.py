@@ -100,6 +100,7 @@ def evaluate(
             model.close()
         return
 
+    from monitor.offline.claimcheck import READINGS
     from monitor.offline.evaluate import format_report, run
 
     setup_logging("WARNING")
@@ -107,7 +108,15 @@ def evaluate(
     started = time.perf_counter()
     replayer = _replayer(settings)
     with _progress_bar("eval") as bar:
-        report = run(replayer, labels, claims, _shared_dir(shared), adjudications=adjudications, progress=lambda n: bar.update())
+        report = run(
+            replayer,
+            labels,
+            claims,
+            _shared_dir(shared),
+            adjudications=adjudications,
+            readings=READINGS,
+            progress=lambda n: bar.update(),
+        )
     click.echo(format_report(report, splits or ("dev", "heldout", "all")))
     click.echo(f"({report.articles} articles in {time.perf_counter() - started:.0f} s)", err=True)
     if json_out is not None:

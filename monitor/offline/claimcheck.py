@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from monitor.models import Claim
 from monitor.offline.labels import BLIND
 from monitor.text import squash
 
@@ -61,3 +62,54 @@ def shared_paths(names: Iterable[str], shared: Path) -> list[Path]:
         if not path.exists():
             raise FileNotFoundError(f"file {path} not found (set NEWSMON_SHARED_DIR or --shared)")
     return paths
+
+
+#: The readings of extracted claims, oldest first: a later reading of the same claim replaces an
+#: earlier one (``docs/labelling.md``, "Reading extracted claims").
+READINGS = (Path("eval/claims_census_check.csv"), Path("eval/claims_recheck_check.csv"))
+
+ClaimKey = tuple[str, str, str, str, str, str]
+
+
+def claim_key(claim: Claim) -> ClaimKey:
+    """What a reading is of: the sentence (by hash: the same sentence in two copies of an
+    article is one reading) and the whole claim."""
+    return (sentence_key(claim.sentence), claim.subject, claim.action, claim.object, claim.topic, claim.modality)
+
+
+def load_readings(paths: Iterable[Path]) -> dict[ClaimKey, tuple[bool, bool]]:
+    """(triple right, modality right) per claim, each only when both readers said yes."""
+    readings: dict[ClaimKey, tuple[bool, bool]] = {}
+    for path in paths:
+        if not path.exists():
+            continue
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                key = (
+                    row["sentence_key"],
+                    row["subject"],
+                    row["action"],
+                    row["object"],
+                    row["topic"],
+                    row["modality"],
+                )
+                triple = row["a_triple_ok"] == row["b_triple_ok"] == "yes"
+                readings[key] = (triple, row["a_modality_ok"] == row["b_modality_ok"] == "yes")
+    return readings
+
+
+def score_readings(
+    claims_by_split: dict[str, set[ClaimKey]], readings: dict[ClaimKey, tuple[bool, bool]]
+) -> dict[str, dict[str, int]]:
+    """Per split: the distinct claims the extractor gives in relevant articles, how many were
+    read, and how many both readers found right: subject, action and object; the modality."""
+    figures: dict[str, dict[str, int]] = {}
+    for split, keys in sorted(claims_by_split.items()):
+        read = [readings[k] for k in keys if k in readings]
+        figures[split] = {
+            "claims": len(keys),
+            "read": len(read),
+            "triple_right": sum(1 for triple, _ in read if triple),
+            "modality_right": sum(1 for _, modality in read if modality),
+        }
+    return figures

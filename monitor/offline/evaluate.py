@@ -26,7 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from monitor.models import Article
-from monitor.offline.claimcheck import check_claims, load_expected_claims, shared_paths
+from monitor.offline.claimcheck import (
+    ClaimKey,
+    check_claims,
+    claim_key,
+    load_expected_claims,
+    load_readings,
+    score_readings,
+    shared_paths,
+)
 from monitor.offline.labels import BLIND, SPLITS, TOPICS, Label, corpus_files, in_split, load_labels
 from monitor.offline.readers import read_articles
 from monitor.relevance.stories import title_key
@@ -113,6 +121,8 @@ class Report:
     errors: dict[str, list[str]] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     claims_check: dict[str, Any] = field(default_factory=dict)
+    #: Per split, the relevant articles' claims against their two-reader readings.
+    claims_read: dict[str, dict[str, int]] = field(default_factory=dict)
     articles: int = 0
     threshold: float = 0.5
     heldout_from: str = ""
@@ -235,6 +245,7 @@ def run(
     shared: Path,
     *,
     adjudications: Path | None = None,
+    readings: Iterable[Path] = (),
     progress: Callable[[int], None] | None = None,
 ) -> Report:
     """Replay the labelled articles in publication order, score, and run the claim hand-check."""
@@ -243,8 +254,12 @@ def run(
     wanted = {item.id for item in expected}
     tagged_by_id: dict = {}
     judged: dict[str, Judgement] = {}
+    claims_by_split: dict[str, set[ClaimKey]] = {}
     for n, (article, tagged, verdict, error) in enumerate(replayer.verdicts(labelled_articles(labels, shared)), 1):
         judged[article.id] = judge(article, verdict.decision if verdict else None, error)
+        label = labels.get(article.id)
+        if tagged is not None and label is not None and label.relevant:
+            claims_by_split.setdefault(label.split, set()).update(claim_key(c) for c in tagged.claims)
         if tagged is not None and article.id in wanted:
             tagged_by_id[article.id] = tagged
         if progress:
@@ -265,6 +280,7 @@ def run(
                 tagged_by_id[article.id] = tagged
     if expected:
         report.claims_check = check_claims(expected, tagged_by_id)
+    report.claims_read = score_readings(claims_by_split, load_readings(readings))
     return report
 
 
@@ -306,4 +322,9 @@ def format_report(report: Report, splits: Iterable[str] = SPLITS) -> str:
         )
         for miss in check["wrong"]:
             lines.append(f"   miss: {miss}")
+    for split, read in sorted(report.claims_read.items()):
+        lines.append(
+            f"claims of relevant {split} articles: {read['claims']}, read by two readers {read['read']}; "
+            f"both found subject, action and object right in {read['triple_right']}, the modality in {read['modality_right']}"
+        )
     return "\n".join(lines)

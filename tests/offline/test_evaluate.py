@@ -145,8 +145,11 @@ def test_an_evaluation_run_over_the_seeds_scores_relevance_and_stories(tagger, s
     assert report.scores["heldout"]["articles"] == {"n": 0, "relevant": 0}
     assert report.claims_check["share"] >= 0.9
     assert report.state["CHN|RUS"]["stories"] == 3
+    # The two relevant seeds' claims, none of them read here (no readings given).
+    assert report.claims_read["dev"]["claims"] >= 2 and report.claims_read["dev"]["read"] == 0
     text = format_report(report)
     assert "relevant" in text and "baseline" in text and "P/R by threshold" in text
+    assert "claims of relevant dev articles" in text
 
 
 def test_an_article_that_fails_is_counted_listed_and_the_run_goes_on(tagger, settings, tmp_path):
