@@ -7,8 +7,12 @@ Read from the predicate and the clauses above it in the dependency parse, strong
 * **conditional**: "if"/"unless", an inverted condition ("Were Beijing to ship…"), a question;
 * **hedged**: "may", "reportedly", "possible", and a forecast that an act will not happen
   ("hopeful that Xi will not assist");
-* **attributed**: under someone else's "said", "accused", "according to";
+* **attributed**: under someone else's "said", "accused", "according to", or under the
+  speaker's own "says" when the act is what it says;
 * else **asserted**.
+
+An act in a relative clause or a passive participle describing a noun is background: nothing
+above the noun applies to it ("has not joined the sanctions imposed on Moscow").
 """
 
 from __future__ import annotations
