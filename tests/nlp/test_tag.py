@@ -184,3 +184,7 @@ def test_goods_with_civilian_uses_are_military_aid_only_beside_the_war(tagger):
     assert "military_aid" not in {t for e in civilian.evidence for t in e.topics}
     military = tag_one(tagger, "China sells chips to Russia for its missiles.")
     assert "military_aid" in {t for e in military.evidence for t in e.topics}
+    # Parts are the news in this beat ("parts were shipped from China", above), unless they are
+    # a car's or an airliner's.
+    spare = tag_one(tagger, "China stopped selling aircraft parts and car parts to Russia.")
+    assert "military_aid" not in {t for e in spare.evidence for t in e.topics}
