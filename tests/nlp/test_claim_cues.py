@@ -4,12 +4,7 @@ verbs that need something asked for. Invented sentences, the real model."""
 
 import pytest
 
-from monitor.models import Article
-
-
-def claims_of(tagger, text: str) -> list[tuple[str, str, str, str]]:
-    tagged = tagger.tag([Article(id="c", text=text)])[0]
-    return [(c.subject, c.action, c.object, c.modality) for c in tagged.claims]
+from tests.support.claims import claims_of
 
 
 @pytest.mark.parametrize(

@@ -3,12 +3,7 @@ circumstance, a forecast or a report beside the act. Invented sentences, the rea
 
 import pytest
 
-from monitor.models import Article
-
-
-def claims_of(tagger, text: str) -> list[tuple[str, str, str, str]]:
-    tagged = tagger.tag([Article(id="r", text=text)])[0]
-    return [(c.subject, c.action, c.object, c.modality) for c in tagged.claims]
+from tests.support.claims import claims_of
 
 
 def test_the_source_of_a_report_is_not_the_object_of_the_act_it_reports(tagger):
