@@ -190,7 +190,7 @@ class ClaimExtractor:
                 return None
             if token.lemma_.lower() in action.needs_trigger:
                 # "hit Russia with sanctions", not "hit back at the decision to impose them".
-                own = token.i in triggers or any(t.i in triggers for t in grammar.own_phrase(token))
+                own = any(t.i in triggers for t in grammar.own_phrase(token))
                 return allowed[0] if own else None
             if token.i in triggers or any(t.i in triggers for t in grammar.act_subtree(token)) or len(allowed) == 1:
                 return allowed[0]

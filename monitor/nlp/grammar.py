@@ -3,7 +3,7 @@ spaCy's dependency parse (``monitor.nlp.claims`` asks them who did what to whom)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from spacy.tokens import Span, Token
 
@@ -81,18 +81,26 @@ def np_actors(token: Token, actors: dict[int, str], depth: int = 3) -> list[str]
 SIDE_MARKS = frozenset({"while", "whereas", "although", "though", "as", "when", "after", "before", "since", "meanwhile"})
 
 
+def pruned(token: Token, skip: Callable[[Token], bool]) -> Iterable[Token]:
+    """``token`` and its subtree, without the subtrees of the descendants ``skip`` is true of."""
+    yield token
+    for child in token.children:
+        if not skip(child):
+            yield from pruned(child, skip)
+
+
 def own_clause(token: Token) -> Iterable[Token]:
     """``token``'s subtree without side clauses: a coordinated clause with its own subject
     ("…, and China criticised it") or a contrasting or temporal one ("while China bought…").
     Reasons, conditions, content and relative clauses stay: they say what the act is about."""
-    yield token
-    for child in token.children:
-        own_subject = any(c.dep_ in ("nsubj", "nsubjpass") for c in child.children)
-        if own_subject and child.dep_ in ("conj", "parataxis"):
-            continue
-        if own_subject and child.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in SIDE_MARKS for c in child.children):
-            continue
-        yield from own_clause(child)
+    return pruned(token, _own_side_clause)
+
+
+def _own_side_clause(child: Token) -> bool:
+    own_subject = any(c.dep_ in ("nsubj", "nsubjpass") for c in child.children)
+    if own_subject and child.dep_ in ("conj", "parataxis"):
+        return True
+    return own_subject and child.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in SIDE_MARKS for c in child.children)
 
 
 def helper_of(token: Token) -> Token | None:
@@ -227,11 +235,7 @@ def act_subtree(token: Token) -> Iterable[Token]:
     """``token``'s subtree without the adverbial clauses beside it: in "sending aid to Ukraine
     while continuing to oppose sanctions" the sanctions are not what was sent. Coordinated and
     relative clauses stay ("support Russia in areas that are not subject to sanctions")."""
-    yield token
-    for child in token.children:
-        if child.dep_ == "advcl" and side_clause(child):
-            continue
-        yield from act_subtree(child)
+    return pruned(token, lambda child: child.dep_ == "advcl" and side_clause(child))
 
 
 #: Adjectives of readiness: "willing to send" says the act is intended, not done.
@@ -244,14 +248,10 @@ def willing_to(token: Token) -> bool:
 
 
 def own_phrase(token: Token) -> Iterable[Token]:
-    """``token``'s subtree without any other verb's clause: what it itself takes as object or
-    phrase ("hit Russia with sanctions"), not what a nested act does ("hit back at the decision
-    to slap sanctions")."""
-    for child in token.children:
-        if child.pos_ in ("VERB", "AUX"):
-            continue
-        yield child
-        yield from own_phrase(child)
+    """``token`` and its subtree without any other verb's clause: what it itself takes as object
+    or phrase ("hit Russia with sanctions"), not what a nested act does ("hit back at the
+    decision to slap sanctions")."""
+    return pruned(token, lambda child: child.pos_ in ("VERB", "AUX"))
 
 
 def outside_targets(noun: Token) -> Iterable[Token]:

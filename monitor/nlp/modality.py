@@ -155,11 +155,11 @@ class ModalityReader:
         """A hope or expectation above the act ("hopeful that Xi will not assist", "don't believe
         China would provide"), about the future or itself negated: "officials believe China did
         not send arms" stays a denial."""
+        future = any(c.dep_ == "aux" and c.lower_ in ("will", "would", "'ll") for c in token.children)
         for node in chain[1:]:
             words = [node, *(c for c in node.children if c.dep_ == "acomp")]
             if not any(w.lemma_.lower() in self._forecasts and w.pos_ in ("VERB", "ADJ") for w in words):
                 continue
-            future = any(c.dep_ == "aux" and c.lower_ in ("will", "would", "'ll") for c in token.children)
             if future or any(c.dep_ == "neg" for c in node.children):
                 return True
         return False
