@@ -29,7 +29,13 @@ class Response:
 
 
 class Pacer:
-    """At most ``rate_per_s`` requests per second, spaced evenly (Slack: 1 per webhook)."""
+    """At most ``rate_per_s`` requests per second, spaced evenly (Slack: 1 per webhook).
+
+    The receiver measures the gap between the requests it *receives*, so a slot is
+    counted from when the previous answer came back as well as from when it was sent:
+    a request delayed on the way (a busy host, a slow scheduler) then cannot arrive
+    closer than one interval behind the next one, which Slack would answer with a 429.
+    """
 
     def __init__(self, rate_per_s: float | None, clock: Callable[[], float] = time.monotonic):
         self.interval = 1.0 / rate_per_s if rate_per_s else 0.0
@@ -43,6 +49,10 @@ class Pacer:
             if delay > 0:
                 await asyncio.sleep(delay)
             self.next_at = max(self.clock(), self.next_at) + self.interval
+
+    def answered(self) -> None:
+        """The previous request has been answered: the next goes one interval after this."""
+        self.next_at = max(self.next_at, self.clock() + self.interval)
 
     def hold(self, seconds: float) -> None:
         """Push the next slot out (a 429's Retry-After)."""
@@ -142,3 +152,5 @@ class Endpoint:
             ) from None
         except aiohttp.ClientError as exc:
             raise DeliveryError(f"HTTP error talking to {self.host}: {type(exc).__name__}") from None
+        finally:
+            self.pacer.answered()  # a failed request may have reached the receiver too

@@ -76,6 +76,17 @@ def test_a_burst_of_200_alerts_reaches_slack_at_one_per_second_with_none_lost():
     assert observed <= 1.0
 
 
+def test_a_request_that_reaches_slack_late_does_not_crowd_the_next_one():
+    """Slack counts the gap between requests it receives: the first is held up 0.6 s on
+    the way, so the next must wait a whole second after its answer, not after its send."""
+    alerts = make_alerts(3)
+    with SlackReceiver(min_interval_s=1.0) as slack:
+        slack.stalls = [0.6]
+        errors = asyncio.run(send_all(slack_sink(slack.url + SECRET_PATH, rate_per_s=1.0), alerts))
+    assert not errors
+    assert_paced(slack, alerts, rate=1.0)
+
+
 def test_the_limiter_holds_a_faster_configured_rate():
     """Same limiter at 20/s (a test knob): 100 alerts, none lost, none early."""
     slack, errors, alerts = burst(100, rate=20.0)

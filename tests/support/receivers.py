@@ -40,10 +40,15 @@ class _Server:
         outer = self
         self.requests: list[Request] = []
         self.lock = threading.Lock()
+        #: Seconds each of the next requests is held before it counts as arrived.
+        self.stalls: list[float] = []
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
+                with outer.lock:
+                    stall = outer.stalls.pop(0) if outer.stalls else 0.0
+                time.sleep(stall)  # held up on the way: the request reaches the receiver late
                 request = Request(
                     time.monotonic(), self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length)
                 )
