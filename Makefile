@@ -97,9 +97,9 @@ bench-state: install-bench
 bench-poller: install-bench
 	$(BIN)/python -m bench.poller
 
-## bench-quality: the cost of claims and stories over tagging alone (bench/quality.py).
+## bench-quality: the tag stage (windows, claims) over raw spaCy on the same texts, and decide (bench/quality.py).
 bench-quality: install-bench
-	$(BIN)/python -m bench.quality --articles 400
+	$(BIN)/python -m bench.quality --articles 150
 
 # deploy/k8s/config.yaml carries a copy of config/ (kustomize reads nothing outside deploy/k8s).
 k8s-config: $(BIN)/python

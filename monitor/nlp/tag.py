@@ -101,16 +101,16 @@ class Tagger:
         # Tokenized once: nlp.pipe takes a Doc as it is and runs only the components on it.
         tokens = [self.nlp.make_doc(compose_text(article, self.max_chars, self.passages)) for article in articles]
         if self.first_pass is None:
-            return [self.tag_doc(article, doc) for article, doc in zip(articles, self._parse(tokens))]
+            return [self.tag_doc(article, doc) for article, doc in zip(articles, self.parse(tokens))]
         read = [self.first_pass.read_doc(doc) for doc in tokens]
         full = [i for i, (passes, _actors) in enumerate(read) if passes]
-        parsed = dict(zip(full, self._parse([tokens[i] for i in full])))
+        parsed = dict(zip(full, self.parse([tokens[i] for i in full])))
         return [
             self.tag_doc(article, parsed[i]) if i in parsed else self.stopped(article, read[i][1])
             for i, article in enumerate(articles)
         ]
 
-    def _parse(self, docs: list[Doc]) -> Iterable[Doc]:
+    def parse(self, docs: list[Doc]) -> Iterable[Doc]:
         """The statistical pipeline over tokenized docs, in order, ``batch_tokens`` at a time (a
         doc longer than that alone): spaCy's output for a doc does not depend on its batch."""
         group: list[Doc] = []
