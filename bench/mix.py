@@ -141,6 +141,8 @@ def _report(name: str, result: RunResult, raw_rate: float, raw_cpu: float) -> No
         f"  CPU per article: {result.cpu_per_article * 1000:.1f} ms all worker processes, "
         f"{result.main_cpu_per_article * 1000:.1f} ms the worker's main process (raw spaCy {raw_cpu * 1000:.0f} ms)"
     )
+    if len(result.worker_cpu) > 1:
+        print("  CPU by worker: " + ", ".join(f"{role} {cpu:.1f} s" for role, cpu in sorted(result.worker_cpu.items())))
     print(f"  latency produce->tagged p50/p95/p99, paced at half capacity: {_p(result.paced_tagged)}")
     print(f"  latency produce->alert  p50/p95/p99, paced at half capacity: {_p(result.paced_alert)}")
     print(f"  latency produce->alert  p50/p95/p99, bulk:                   {_p(result.alert_latency)}")

@@ -164,6 +164,8 @@ class RunResult:
     #: Peak RSS of each process alone (a worker's main process without its spaCy process).
     peak_own_rss: dict[str, int] = field(default_factory=dict)
     main_cpu_per_article: float = 0.0  # the worker's own process: Faust, JSON, Kafka, no spaCy
+    #: CPU seconds of each worker (with its spaCy process): how evenly the partitions shared the work.
+    worker_cpu: dict[str, float] = field(default_factory=dict)
 
 
 def _produce(producer: KafkaProducer, topic: str, articles: list[Article], rate: float | None = None) -> dict[str, float]:
@@ -259,6 +261,7 @@ def run_pipeline(
             peak_own_rss={role: s.peak_own_rss for role, s in stats.items()},
             decisions=len(decisions),
             main_cpu_per_article=main_cpu / len(articles),
+            worker_cpu={role: s.cpu_seconds for role, s in stats.items() if role.startswith("worker")},
         )
 
 
