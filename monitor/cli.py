@@ -198,7 +198,7 @@ def check_config() -> None:
     if settings.first_pass:
         from monitor.nlp.cascade import explain
 
-        for line in explain(load_watchlist(settings.config_file("watchlist.yaml"))):
+        for line in explain(load_watchlist(settings.config_file("watchlist.yaml")), focus=settings.focus_lines):
             click.echo(line)
 
 

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     #: Run the cheap first pass (tokenizer and the watchlist's names) and the statistical
     #: pipeline only on articles naming both sides of a watched link; off: every article is parsed.
     first_pass: bool = True
+    #: With the first pass on, parse only the lines of an article that can hold evidence (its
+    #: opening, and lines naming a side of a watched link with the other beside it or in the
+    #: opening, each with a neighbouring line either side); off: the whole text. Decisions are
+    #: the same (tests/nlp/test_focus.py); candidates cost about half the spaCy time.
+    focus_lines: bool = True
     #: Characters of article text analysed; longer texts are cut (the lede carries the news).
     max_text_chars: int = Field(default=20_000, ge=1_000)
 

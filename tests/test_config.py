@@ -86,6 +86,9 @@ def test_check_config_command_accepts_the_shipped_config(monkeypatch):
     result = CliRunner().invoke(cli, ["check-config"])
     assert result.exit_code == 0, result.output
     assert "config OK" in result.output
+    # It says what the first pass lets through and what the focus parses of it.
+    assert "first pass: an article goes through spaCy" in result.output
+    assert "focus: of an article that goes through" in result.output
 
 
 def test_the_shipped_watchlist_has_actions_with_cameo_codes_and_rules(watchlist):

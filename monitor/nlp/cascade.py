@@ -9,15 +9,27 @@ every article in which the full pipeline could find both sides is passed on (low
 spans and possessives all still match a name here), so switching it off changes no decision.
 Articles it stops get their decision straight away: not relevant, score 0, no story, the actors
 the matcher saw.
+
+Of an article it lets through, ``FirstPass.focus`` keeps for the statistical pipeline only the
+lines that can hold evidence (about half the tokens of the candidates in the corpus), by the
+same matcher and with the same one-way error: a line it leaves out names no side of a watched
+link, or one side with the other side neither in that line nor in the opening.
 """
 
 from __future__ import annotations
+
+import bisect
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
+from monitor.nlp.pipeline import LEDE_CHARS
 from monitor.watchlist import Watchlist
+
+#: Characters of an article's opening that ``FirstPass.focus`` always keeps: the title and the
+#: lede, whose actors every evidence window may draw on (the same cut as ``Passages``).
+OPENING_CHARS = LEDE_CHARS
 
 #: The matcher's label for names that contain an actor's name but are not the actor.
 NOT_AN_ACTOR = "not-an-actor"
@@ -35,6 +47,7 @@ class FirstPass:
         if watchlist.not_actors:
             self.matcher.add(NOT_AN_ACTOR, [nlp.make_doc(phrase) for phrase in watchlist.not_actors])
         self.pairs = [frozenset(pair) for pair in watchlist.watch_pairs]
+        self.lede_sentences = watchlist.windows.lede_sentences
 
     def read(self, text: str) -> tuple[bool, set[str]]:
         """(must the full pipeline see it, the actors it names).
@@ -47,16 +60,86 @@ class FirstPass:
     def read_doc(self, doc: Doc) -> tuple[bool, set[str]]:
         """``read`` of a text the caller tokenized: the tagger hands the same Doc on to
         ``nlp.pipe``, so an article that passes is tokenized once, not twice."""
+        named, actors = self._names(doc)
+        return any(pair <= {label for label, _i in named} for pair in self.pairs), {label for label, _i in actors}
+
+    def _names(self, doc: Doc) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+        """(every name, the names that are actors), as (actor, first token); the second leaves
+        out names inside a name that is not an actor ("Washington Post")."""
         matches = [(self.vocab.strings[m], start, end) for m, start, end in self.matcher(doc)]
-        named = {label for label, _s, _e in matches if label != NOT_AN_ACTOR}
         outlets = [(s, e) for label, s, e in matches if label == NOT_AN_ACTOR]
-        actors = {
-            label for label, s, e in matches if label != NOT_AN_ACTOR and not any(os <= s and e <= oe for os, oe in outlets)
-        }
-        return any(pair <= named for pair in self.pairs), actors
+        named = [(label, s) for label, s, _e in matches if label != NOT_AN_ACTOR]
+        actors = [
+            (label, s) for label, s, e in matches if label != NOT_AN_ACTOR and not any(os <= s and e <= oe for os, oe in outlets)
+        ]
+        return named, actors
+
+    def focus(self, doc: Doc) -> tuple[str, set[str]]:
+        """The text of the lines of ``doc`` that can hold evidence: the opening (``OPENING_CHARS``
+        and the lede's sentences), every line that names a side
+        of a watched link together with the other side or while the opening names the other,
+        and the nearest non-empty line either side of each such line. The whole text when
+        nothing can be left out.
+
+        An evidence window is a sentence that names a side, read with its neighbours in its
+        own line (paragraph) and with the actors of the lede, so a line that names no side,
+        or one side with the other neither beside it nor in the lede, can support no
+        relevance. The neighbouring lines are kept so that each kept line's tokens see the
+        same context as in the whole text (tok2vec looks a few tokens either way).
+
+        Also returns the actors named only in the lines left out (as ``read`` counts them), so
+        the article's actors, and with them its route and story book, stay those of the whole
+        text.
+        """
+        text = doc.text
+        starts = [0]
+        for i, char in enumerate(text):
+            if char == "\n":
+                starts.append(i + 1)
+        if len(starts) < 3:
+            return text, set()
+        lines = [text[a : (starts[k + 1] - 1 if k + 1 < len(starts) else len(text))] for k, a in enumerate(starts)]
+        named: list[set[str]] = [set() for _ in lines]
+        actors: list[set[str]] = [set() for _ in lines]
+        every, real = self._names(doc)
+        for found, names in ((named, every), (actors, real)):
+            for label, start in names:
+                found[bisect.bisect_right(starts, doc[start].idx) - 1].add(label)
+        # The opening runs to OPENING_CHARS and to at least as many non-empty lines as the lede
+        # has sentences (every line starts a sentence), so the lede's sentences are all in it.
+        opening, used, solid_lines = set(), 0, 0
+        for i, line in enumerate(lines):
+            if used >= OPENING_CHARS and solid_lines >= self.lede_sentences:
+                break
+            opening.add(i)
+            used += len(line) + 1
+            solid_lines += bool(line.strip())
+        in_opening = set().union(*(named[i] for i in opening))
+        kept = set(opening)
+        for first, second in self.pairs:
+            for i, here in enumerate(named):
+                if (first in here and (second in here or second in in_opening)) or (second in here and first in in_opening):
+                    kept.add(i)
+        solid = [i for i, line in enumerate(lines) if line.strip()]
+        for i in sorted(kept - opening):
+            k = bisect.bisect_left(solid, i)
+            for j in (k - 1, k + 1):
+                if 0 <= j < len(solid):
+                    kept.add(solid[j])
+        # Empty lines between two kept lines stay, so kept runs keep their own line breaks.
+        for a, b in zip(solid, solid[1:]):
+            if a in kept and b in kept:
+                kept.update(range(a + 1, b))
+        in_kept = set().union(*(named[i] for i in kept))
+        if len(kept) == len(lines) or not any(pair <= in_kept for pair in self.pairs):
+            # No line can hold evidence: the article is not relevant, but its route (and so the
+            # story it joins) comes from the whole text, as without the focus.
+            return text, set()
+        left_out = set().union(*(actors[i] for i in range(len(lines)) if i not in kept))
+        return "\n".join(lines[i] for i in sorted(kept)), left_out
 
 
-def explain(watchlist: Watchlist) -> list[str]:
+def explain(watchlist: Watchlist, focus: bool = True) -> list[str]:
     """What the first pass lets through, for ``newsmon check-config``."""
     lines = []
     for first, second in watchlist.watch_pairs:
@@ -64,5 +147,10 @@ def explain(watchlist: Watchlist) -> list[str]:
         lines.append(
             f"first pass: an article goes through spaCy when it names both {first} ({counts[0]} names) "
             f"and {second} ({counts[1]} names), in any case; every other article is decided at once as not relevant"
+        )
+    if focus:
+        lines.append(
+            f"focus: of an article that goes through, spaCy parses the first {OPENING_CHARS:,} characters and the lines "
+            "naming one side with the other in the same line or in those characters, each with the line before and after"
         )
     return lines

@@ -53,6 +53,7 @@ def make_tagger(settings: Settings, watchlist: Watchlist) -> Tagger:
         batch_size=settings.nlp_batch_size,
         claim_extractor=ClaimExtractor(watchlist),
         first_pass=FirstPass(nlp, watchlist) if settings.first_pass else None,
+        focus=settings.focus_lines,
     )
 
 

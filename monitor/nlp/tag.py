@@ -50,6 +50,7 @@ class Tagger:
         claim_extractor: FindClaims | None = None,
         first_pass: FirstPass | None = None,
         batch_tokens: int = BATCH_TOKENS,
+        focus: bool = True,
     ):
         self.nlp = nlp
         self.watchlist = watchlist
@@ -58,6 +59,7 @@ class Tagger:
         self.claim_extractor = claim_extractor
         self.first_pass = first_pass
         self.batch_tokens = batch_tokens
+        self.focus = focus
         if not Span.has_extension(TRIGGER_EXTENSION):
             Span.set_extension(TRIGGER_EXTENSION, default=None)
         self._aliases = {
@@ -104,11 +106,31 @@ class Tagger:
             return [self.tag_doc(article, doc) for article, doc in zip(articles, self.parse(tokens))]
         read = [self.first_pass.read_doc(doc) for doc in tokens]
         full = [i for i, (passes, _actors) in enumerate(read) if passes]
-        parsed = dict(zip(full, self.parse([tokens[i] for i in full])))
+        focused = [self._focused(tokens[i]) for i in full]
+        parsed = dict(zip(full, self.parse([doc for doc, _left_out in focused])))
+        left_out = dict(zip(full, (names for _doc, names in focused)))
+        # The lines left out can still decide the route (which story book the article goes to):
+        # where the matcher's names there would change it, only the whole text tells.
+        unsure = [i for i in full if left_out[i] and self._route_hangs_on(parsed[i], left_out[i])]
+        for i, doc in zip(unsure, self.parse([tokens[i] for i in unsure])):
+            parsed[i], left_out[i] = doc, set()
         return [
-            self.tag_doc(article, parsed[i]) if i in parsed else self.stopped(article, read[i][1])
+            self.tag_doc(article, parsed[i], left_out[i]) if i in parsed else self.stopped(article, read[i][1])
             for i, article in enumerate(articles)
         ]
+
+    def _route_hangs_on(self, doc: Doc, left_out: set[str]) -> bool:
+        linked = {actor for actor in map(self.link, doc.ents) if actor}
+        return self.watchlist.route_for(linked) != self.watchlist.route_for(linked | left_out)
+
+    def _focused(self, doc: Doc) -> tuple[Doc, set[str]]:
+        """(the doc the statistical pipeline gets for an article the first pass let through,
+        the actors named only in what it leaves out): only the lines that can hold evidence
+        (``FirstPass.focus``), unless focusing is off."""
+        if not self.focus or self.first_pass is None:
+            return doc, set()
+        text, left_out = self.first_pass.focus(doc)
+        return (doc if text == doc.text else self.nlp.make_doc(text)), left_out
 
     def parse(self, docs: list[Doc]) -> Iterable[Doc]:
         """The statistical pipeline over tokenized docs, in order, ``batch_tokens`` at a time (a
@@ -128,7 +150,9 @@ class Tagger:
         """An article the first pass stopped: it names no watched pair, so nothing more is read."""
         return TaggedArticle(article=article, actors=sorted(actors), route="", tagged_at=utcnow())
 
-    def tag_doc(self, article: Article, doc: Doc) -> TaggedArticle:
+    def tag_doc(self, article: Article, doc: Doc, left_out: Iterable[str] = ()) -> TaggedArticle:
+        """The tagged article of a parsed doc; ``left_out``: actors named in lines the doc
+        leaves out (``FirstPass.focus``), which count among the article's actors."""
         sentences = list(doc.sents)
         starts = [sent.start for sent in sentences]
 
@@ -175,6 +199,7 @@ class Tagger:
             for index, found in sentence_triggers.items()
         }
         windows, lede_actors = self._windows.read(sentences, sentence_actors, topics_of, objects, trigger_tokens)
+        actors.update(left_out)
         return TaggedArticle(
             article=article,
             mentions=mentions,
