@@ -87,6 +87,10 @@ class FirstPass:
         relevance. The neighbouring lines are kept so that each kept line's tokens see the
         same context as in the whole text (tok2vec looks a few tokens either way).
 
+        One way the two could still differ: an article with more than ``MAX_WINDOWS`` windows
+        keeps its first ones, and on the whole text windows of lines left out here (naming one
+        side only) count towards that cap. No corpus article differs.
+
         Also returns the actors named only in the lines left out (as ``read`` counts them), so
         the article's actors, and with them its route and story book, stay those of the whole
         text.

@@ -99,7 +99,8 @@ class Tagger:
 
     # --- public -------------------------------------------------------------------------
     def tag(self, articles: Sequence[Article]) -> list[TaggedArticle]:
-        """Tag a micro-batch with one ``nlp.pipe`` call over the articles the first pass lets through."""
+        """Tag a micro-batch with one ``nlp.pipe`` call over the articles the first pass lets
+        through, each focused on the lines that can hold evidence."""
         # Tokenized once: nlp.pipe takes a Doc as it is and runs only the components on it.
         tokens = [self.nlp.make_doc(compose_text(article, self.max_chars, self.passages)) for article in articles]
         if self.first_pass is None:
@@ -120,6 +121,8 @@ class Tagger:
         ]
 
     def _route_hangs_on(self, doc: Doc, left_out: set[str]) -> bool:
+        """Would the matcher's names in the lines left out change the route the parsed lines
+        give? (NER may not take a name the matcher counts: "the 2008 Beijing Games".)"""
         linked = {actor for actor in map(self.link, doc.ents) if actor}
         return self.watchlist.route_for(linked) != self.watchlist.route_for(linked | left_out)
 
