@@ -96,10 +96,7 @@ class FirstPass:
         text.
         """
         text = doc.text
-        starts = [0]
-        for i, char in enumerate(text):
-            if char == "\n":
-                starts.append(i + 1)
+        starts = [0] + [i + 1 for i, char in enumerate(text) if char == "\n"]
         if len(starts) < 3:
             return text, set()
         lines = [text[a : (starts[k + 1] - 1 if k + 1 < len(starts) else len(text))] for k, a in enumerate(starts)]
