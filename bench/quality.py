@@ -71,7 +71,7 @@ def candidates(tagger: Tagger, count: int) -> tuple[list[Article], list[str]]:
             continue
         turn += 1
         text = compose_text(article, tagger.max_chars, tagger.passages)
-        if tagger.first_pass.read(text)[0]:
+        if tagger.first_pass.read(text).passes:
             picked.append(article)
             texts.append(text)
     return picked, texts
@@ -118,7 +118,7 @@ def main() -> None:
     tagged = tagger.tag(batch)
     assert tagger.first_pass is not None
     whole_tokens = sum(len(nlp.make_doc(t)) for t in texts)
-    kept_tokens = sum(len(nlp.make_doc(tagger.first_pass.focus(nlp.make_doc(t))[0])) for t in texts)
+    kept_tokens = sum(len(nlp.make_doc(tagger.first_pass.focus(tagger.first_pass.read(t))[0])) for t in texts)
 
     policy = Rulebook(watchlist)
     books: dict[str, StoryBook] = {}

@@ -19,12 +19,14 @@ link, or one side with the other side neither in that line nor in the opening.
 from __future__ import annotations
 
 import bisect
+import itertools
+from dataclasses import dataclass, field
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-from monitor.nlp.pipeline import LEDE_CHARS
+from monitor.nlp.pipeline import LEDE_CHARS, opening_lines
 from monitor.watchlist import Watchlist
 
 #: Characters of an article's opening that ``FirstPass.focus`` always keeps: the title and the
@@ -33,6 +35,23 @@ OPENING_CHARS = LEDE_CHARS
 
 #: The matcher's label for names that contain an actor's name but are not the actor.
 NOT_AN_ACTOR = "not-an-actor"
+
+
+@dataclass(frozen=True, eq=False)
+class Reading:
+    """What the first pass found in a tokenized text."""
+
+    doc: Doc
+    #: Does the text name both sides of a watched link (must the full pipeline see it)?
+    passes: bool
+    #: Every name, as (actor, character offset), even one inside "China Daily".
+    named: list[tuple[str, int]] = field(repr=False)
+    #: The names that are actors: not inside a name that is not an actor ("Washington Post").
+    actors_at: list[tuple[str, int]] = field(repr=False)
+
+    @property
+    def actors(self) -> set[str]:
+        return {label for label, _at in self.actors_at}
 
 
 class FirstPass:
@@ -49,34 +68,32 @@ class FirstPass:
         self.pairs = [frozenset(pair) for pair in watchlist.watch_pairs]
         self.lede_sentences = watchlist.windows.lede_sentences
 
-    def read(self, text: str) -> tuple[bool, set[str]]:
-        """(must the full pipeline see it, the actors it names).
+    def read(self, text: str) -> Reading:
+        """What the first pass finds in ``text``: whether the full pipeline must see it, and
+        the names it holds.
 
         Whether it passes counts every name, even inside "China Daily", because NER may miss
         the outlet and the full pipeline then finds the state; the actors reported for a
         stopped article leave out names inside a name that is not an actor ("Washington Post")."""
         return self.read_doc(self.tokenizer(text))
 
-    def read_doc(self, doc: Doc) -> tuple[bool, set[str]]:
+    def read_doc(self, doc: Doc) -> Reading:
         """``read`` of a text the caller tokenized: the tagger hands the same Doc on to
-        ``nlp.pipe``, so an article that passes is tokenized once, not twice."""
-        named, actors = self._names(doc)
-        return any(pair <= {label for label, _i in named} for pair in self.pairs), {label for label, _i in actors}
-
-    def _names(self, doc: Doc) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-        """(every name, the names that are actors), as (actor, first token); the second leaves
-        out names inside a name that is not an actor ("Washington Post")."""
+        ``nlp.pipe`` and to ``focus``, so an article that passes is tokenized and matched once."""
         matches = [(self.vocab.strings[m], start, end) for m, start, end in self.matcher(doc)]
         outlets = [(s, e) for label, s, e in matches if label == NOT_AN_ACTOR]
-        named = [(label, s) for label, s, _e in matches if label != NOT_AN_ACTOR]
+        named = [(label, doc[s].idx) for label, s, _e in matches if label != NOT_AN_ACTOR]
         actors = [
-            (label, s) for label, s, e in matches if label != NOT_AN_ACTOR and not any(os <= s and e <= oe for os, oe in outlets)
+            (label, doc[s].idx)
+            for label, s, e in matches
+            if label != NOT_AN_ACTOR and not any(os <= s and e <= oe for os, oe in outlets)
         ]
-        return named, actors
+        labels = {label for label, _at in named}
+        return Reading(doc, any(pair <= labels for pair in self.pairs), named, actors)
 
-    def focus(self, doc: Doc) -> tuple[str, set[str]]:
-        """The text of the lines of ``doc`` that can hold evidence: the opening (``OPENING_CHARS``
-        and the lede's sentences), every line that names a side
+    def focus(self, reading: Reading) -> tuple[str, set[str]]:
+        """The text of the lines of the read doc that can hold evidence: the opening
+        (``OPENING_CHARS`` and the lede's sentences), every line that names a side
         of a watched link together with the other side or while the opening names the other,
         and the nearest non-empty line either side of each such line. The whole text when
         nothing can be left out.
@@ -95,26 +112,19 @@ class FirstPass:
         the article's actors, and with them its route and story book, stay those of the whole
         text.
         """
-        text = doc.text
-        starts = [0] + [i + 1 for i, char in enumerate(text) if char == "\n"]
-        if len(starts) < 3:
+        text = reading.doc.text
+        lines = text.split("\n")
+        if len(lines) < 3:
             return text, set()
-        lines = [text[a : (starts[k + 1] - 1 if k + 1 < len(starts) else len(text))] for k, a in enumerate(starts)]
+        starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
         named: list[set[str]] = [set() for _ in lines]
         actors: list[set[str]] = [set() for _ in lines]
-        every, real = self._names(doc)
-        for found, names in ((named, every), (actors, real)):
-            for label, start in names:
-                found[bisect.bisect_right(starts, doc[start].idx) - 1].add(label)
-        # The opening runs to OPENING_CHARS and to at least as many non-empty lines as the lede
-        # has sentences (every line starts a sentence), so the lede's sentences are all in it.
-        opening, used, solid_lines = set(), 0, 0
-        for i, line in enumerate(lines):
-            if used >= OPENING_CHARS and solid_lines >= self.lede_sentences:
-                break
-            opening.add(i)
-            used += len(line) + 1
-            solid_lines += bool(line.strip())
+        for found, names in ((named, reading.named), (actors, reading.actors_at)):
+            for label, at in names:
+                found[bisect.bisect_right(starts, at) - 1].add(label)
+        # The opening holds at least as many non-empty lines as the lede has sentences (every
+        # line starts a sentence), so the lede's sentences are all in it.
+        opening = set(range(opening_lines(lines, self.lede_sentences)))
         in_opening = set().union(*(named[i] for i in opening))
         kept = set(opening)
         for first, second in self.pairs:

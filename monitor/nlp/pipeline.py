@@ -7,6 +7,7 @@ sentence break at every line break and an entity ruler built from the watchlist'
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, cast
 
 import spacy
@@ -56,6 +57,18 @@ def newline_sentences(doc: Doc) -> Doc:
 LEDE_CHARS = 2_000
 
 
+def opening_lines(lines: Sequence[str], min_filled: int = 0) -> int:
+    """How many of an article's first ``lines`` make its opening: ``LEDE_CHARS`` of them, and at
+    least ``min_filled`` that are not empty."""
+    used = filled = 0
+    for i, line in enumerate(lines):
+        if used >= LEDE_CHARS and filled >= min_filled:
+            return i
+        used += len(line) + 1
+        filled += bool(line.strip())
+    return len(lines)
+
+
 class Passages:
     """Which paragraphs of a long article are analysed.
 
@@ -77,12 +90,8 @@ class Passages:
         if len(body) <= budget:
             return body
         paragraphs = body.split("\n")
-        opening, used = set(), 0
-        for i, paragraph in enumerate(paragraphs):
-            if used >= LEDE_CHARS:
-                break
-            opening.add(i)
-            used += len(paragraph) + 1
+        opening = set(range(opening_lines(paragraphs)))
+        used = sum(len(paragraphs[i]) + 1 for i in opening)
         lede = "\n".join(paragraphs[i] for i in sorted(opening))
         linked, beside = set(), set()
         for first, second in self._pairs:

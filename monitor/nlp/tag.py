@@ -16,7 +16,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from monitor.models import Article, Claim, Evidence, Mention, TaggedArticle, utcnow
-from monitor.nlp.cascade import FirstPass
+from monitor.nlp.cascade import FirstPass, Reading
 from monitor.nlp.pipeline import Passages, compose_text
 from monitor.nlp.windows import WindowReader
 from monitor.text import squash
@@ -106,8 +106,8 @@ class Tagger:
         if self.first_pass is None:
             return [self.tag_doc(article, doc) for article, doc in zip(articles, self.parse(tokens))]
         read = [self.first_pass.read_doc(doc) for doc in tokens]
-        full = [i for i, (passes, _actors) in enumerate(read) if passes]
-        focused = [self._focused(tokens[i]) for i in full]
+        full = [i for i, reading in enumerate(read) if reading.passes]
+        focused = [self._focused(read[i]) for i in full]
         parsed = dict(zip(full, self.parse([doc for doc, _left_out in focused])))
         left_out = dict(zip(full, (names for _doc, names in focused)))
         # The lines left out can still decide the route (which story book the article goes to):
@@ -116,7 +116,7 @@ class Tagger:
         for i, doc in zip(unsure, self.parse([tokens[i] for i in unsure])):
             parsed[i], left_out[i] = doc, set()
         return [
-            self.tag_doc(article, parsed[i], left_out[i]) if i in parsed else self.stopped(article, read[i][1])
+            self.tag_doc(article, parsed[i], left_out[i]) if i in parsed else self.stopped(article, read[i].actors)
             for i, article in enumerate(articles)
         ]
 
@@ -126,14 +126,14 @@ class Tagger:
         linked = {actor for actor in map(self.link, doc.ents) if actor}
         return self.watchlist.route_for(linked) != self.watchlist.route_for(linked | left_out)
 
-    def _focused(self, doc: Doc) -> tuple[Doc, set[str]]:
+    def _focused(self, reading: Reading) -> tuple[Doc, set[str]]:
         """(the doc the statistical pipeline gets for an article the first pass let through,
         the actors named only in what it leaves out): only the lines that can hold evidence
         (``FirstPass.focus``), unless focusing is off."""
         if not self.focus or self.first_pass is None:
-            return doc, set()
-        text, left_out = self.first_pass.focus(doc)
-        return (doc if text == doc.text else self.nlp.make_doc(text)), left_out
+            return reading.doc, set()
+        text, left_out = self.first_pass.focus(reading)
+        return (reading.doc if text == reading.doc.text else self.nlp.make_doc(text)), left_out
 
     def parse(self, docs: list[Doc]) -> Iterable[Doc]:
         """The statistical pipeline over tokenized docs, in order, ``batch_tokens`` at a time (a

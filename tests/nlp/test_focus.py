@@ -30,7 +30,8 @@ FIELDS = ("relevant", "topics", "story", "alert", "evidence", "claims", "score",
 
 
 def focus(tagger, watchlist, text: str) -> tuple[str, set[str]]:
-    return FirstPass(tagger.nlp, watchlist).focus(tagger.nlp.make_doc(text))
+    first = FirstPass(tagger.nlp, watchlist)
+    return first.focus(first.read(text))
 
 
 def lines(*body: str) -> str:
