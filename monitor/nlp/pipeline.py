@@ -58,8 +58,9 @@ LEDE_CHARS = 2_000
 
 
 def opening_lines(lines: Sequence[str], min_filled: int = 0) -> int:
-    """How many of an article's first ``lines`` make its opening: ``LEDE_CHARS`` of them, and at
-    least ``min_filled`` that are not empty."""
+    """How many of an article's first ``lines`` make its opening: as many as it takes to reach
+    ``LEDE_CHARS`` characters, and at least ``min_filled`` non-empty ones (the lede's sentences,
+    when each line starts a sentence)."""
     used = filled = 0
     for i, line in enumerate(lines):
         if used >= LEDE_CHARS and filled >= min_filled:
