@@ -11,7 +11,9 @@ share of feeds and corpus rather than only its oldest articles.
 The same invocation then measures the corpus-only mix (the mix's corpus articles, no feed
 items) with one worker, and with two workers on the partitions (first pass off: the spaCy work
 raw spaCy does) against raw ``nlp.pipe`` in two processes on the same texts, and ends with the
-issue's targets beside the figures.
+issue's targets beside the figures. Every ratio against raw spaCy is the median of ``ROUNDS``
+interleaved rounds, each round's pipeline against the raw figure measured just before it: one
+sample of either side moves by a third between runs on this machine.
 """
 
 from __future__ import annotations
@@ -158,39 +160,87 @@ def _report(name: str, result: RunResult, raw_rate: float, raw_cpu: float) -> No
     )
 
 
-#: Rounds of the two-worker comparison. One round has given 0.87 to 1.08 of raw on this
-#: machine; the median of interleaved rounds (raw, pipeline, raw, pipeline, ...) is the figure.
-SCALE_OUT_ROUNDS = 3
+#: Rounds of every comparison with raw spaCy. One round of the two-worker comparison has given
+#: 0.87 to 1.08 of raw on this machine, and raw spaCy alone swung 36 % between runs a minute
+#: apart; so each ratio is the median of interleaved rounds (raw, pipeline, raw, pipeline, ...),
+#: each round's pipeline against the raw figure measured just before it.
+ROUNDS = 3
+
+
+def median_ratio(rounds: list[tuple[float, RunResult]]) -> tuple[float, list[float]]:
+    """The median of the rounds' pipeline/raw ratios, and the ratios in round order."""
+    ratios = [result.per_second / raw for raw, result in rounds]
+    return statistics.median(ratios), ratios
+
+
+def _ratios(rounds: list[tuple[float, RunResult]]) -> str:
+    median, ratios = median_ratio(rounds)
+    return f"median {median:.2f} x of {len(ratios)} interleaved rounds ({', '.join(f'{r:.2f}' for r in ratios)})"
+
+
+def realistic_rounds(
+    articles: list[Article], paced: list[Article], partitions: int, base: Settings
+) -> tuple[list[tuple[float, RunResult]], list[tuple[float, RunResult]], float]:
+    """``ROUNDS`` interleaved rounds of raw spaCy, the cascade and the full pipeline on the
+    realistic mix; the paced phase (latency) only in the first round. Returns (cascade rounds,
+    full rounds, raw CPU s/article of the first round), each round as (raw /s, result)."""
+    cascades, fulls, first_cpu = [], [], 0.0
+    for round_no in range(1, ROUNDS + 1):
+        raw_rate, raw_cpu = raw_spacy(articles, base)
+        first_cpu = first_cpu or raw_cpu
+        print(
+            f"\nround {round_no}: raw spaCy nlp.pipe, full pipeline (same texts, composed as the tagger composes them, "
+            f"1 process): {raw_rate:.2f} articles/s, {raw_cpu * 1000:.0f} ms CPU/article",
+            flush=True,
+        )
+        paced_now = paced if round_no == 1 else []
+        cascade = run_pipeline(articles, paced_now, 1, partitions, base.with_overrides(first_pass=True))
+        _report(f"round {round_no}: cascade (first pass on)", cascade, raw_rate, raw_cpu)
+        full = run_pipeline(articles, paced_now, 1, partitions, base.with_overrides(first_pass=False))
+        _report(f"round {round_no}: full (MONITOR_FIRST_PASS=false)", full, raw_rate, raw_cpu)
+        print(
+            f"  round {round_no}: cascade {cascade.per_second / raw_rate:.2f} x raw, full {full.per_second / raw_rate:.2f} x raw, "
+            f"cascade = {cascade.per_second / full.per_second:.2f} x full",
+            flush=True,
+        )
+        cascades.append((raw_rate, cascade))
+        fulls.append((raw_rate, full))
+    return cascades, fulls, first_cpu
 
 
 def corpus_and_scale_out(
     mix: list[Article], origins: dict[str, str], limit: int, partitions: int, base: Settings
-) -> tuple[float, RunResult, list[tuple[float, RunResult]]]:
+) -> tuple[list[tuple[float, RunResult]], list[tuple[float, RunResult]]]:
     """The corpus-only mix: the mix's corpus articles without the feed items (``limit`` spread
-    evenly), one worker as shipped (first pass on) against raw spaCy in one process; then, in
-    ``SCALE_OUT_ROUNDS`` interleaved rounds, raw spaCy in two processes at once on the same
-    texts and two workers on the partitions with the first pass off (so they do the spaCy work
-    raw spaCy does). Returns (raw 1 /s, 1 worker, [(raw 2 /s, 2 workers) per round]). No
-    paced phase: latency comes from the realistic mix."""
+    evenly). In each of ``ROUNDS`` interleaved rounds: raw spaCy in one process, one worker as
+    shipped (first pass on); raw spaCy in two processes at once on the same texts, two workers
+    on the partitions with the first pass off (so they do the spaCy work raw spaCy does).
+    Returns ([(raw 1 /s, 1 worker)], [(raw 2 /s, 2 workers)]), one pair per round. No paced
+    phase: latency comes from the realistic mix."""
     articles = spread([a for a in mix if origins[a.id] != "feeds"], limit)[0]
-    raw_rate, raw_cpu = raw_spacy(articles, base)
     print(
         f"\ncorpus-only mix: {len(articles)} corpus articles of the mix, no feed items; "
-        f"{first_pass_share(articles, base, origins)}\n"
-        f"raw spaCy 1 process {raw_rate:.2f}/s ({raw_cpu * 1000:.0f} ms CPU/article)",
+        f"{first_pass_share(articles, base, origins)}",
         flush=True,
     )
-    one = run_pipeline(articles, [], 1, partitions, base.with_overrides(first_pass=True))
-    _report("corpus-only, 1 worker, first pass on", one, raw_rate, raw_cpu)
-    rounds = []
-    for round_no in range(1, SCALE_OUT_ROUNDS + 1):
+    ones, twos = [], []
+    for round_no in range(1, ROUNDS + 1):
+        raw_rate, raw_cpu = raw_spacy(articles, base)
+        print(f"\nround {round_no}: raw spaCy 1 process {raw_rate:.2f}/s ({raw_cpu * 1000:.0f} ms CPU/article)", flush=True)
+        one = run_pipeline(articles, [], 1, partitions, base.with_overrides(first_pass=True))
+        _report(f"round {round_no}: corpus-only, 1 worker, first pass on", one, raw_rate, raw_cpu)
         raw_two = raw_spacy_parallel(articles, base, 2)
         print(f"\nround {round_no}: raw spaCy in 2 processes at once {raw_two:.2f}/s = {raw_two / raw_rate:.2f} x 1", flush=True)
         two = run_pipeline(articles, [], 2, partitions, base.with_overrides(first_pass=False))
         _report(f"round {round_no}: corpus-only, 2 workers on {partitions} partitions, first pass off", two, raw_rate, raw_cpu)
-        print(f"  round {round_no}: 2 workers = {two.per_second / raw_two:.2f} x raw in 2 processes", flush=True)
-        rounds.append((raw_two, two))
-    return raw_rate, one, rounds
+        print(
+            f"  round {round_no}: 1 worker = {one.per_second / raw_rate:.2f} x raw, "
+            f"2 workers = {two.per_second / raw_two:.2f} x raw in 2 processes",
+            flush=True,
+        )
+        ones.append((raw_rate, one))
+        twos.append((raw_two, two))
+    return ones, twos
 
 
 def _worker_rss(result: RunResult) -> int:
@@ -213,41 +263,28 @@ def main(limit: int, paced_count: int, partitions: int, profile: bool) -> int:
         flush=True,
     )
     print(first_pass_share(articles, base, origins), flush=True)
-    raw_rate, raw_cpu = raw_spacy(articles, base)
-    print(
-        f"raw spaCy nlp.pipe, full pipeline (same texts, composed as the tagger composes them, 1 process): "
-        f"{raw_rate:.2f} articles/s, {raw_cpu * 1000:.0f} ms CPU/article",
-        flush=True,
-    )
-    cascade = run_pipeline(articles, paced, 1, partitions, base.with_overrides(first_pass=True))
-    _report("cascade (first pass on)", cascade, raw_rate, raw_cpu)
-    full = run_pipeline(articles, paced, 1, partitions, base.with_overrides(first_pass=False))
-    _report("full (MONITOR_FIRST_PASS=false)", full, raw_rate, raw_cpu)
-    print(
-        f"\nratios against raw spaCy: cascade {cascade.per_second / raw_rate:.2f} x, full {full.per_second / raw_rate:.2f} x; "
-        f"cascade = {cascade.per_second / full.per_second:.2f} x full",
-        flush=True,
-    )
-    raw1, one, rounds = corpus_and_scale_out(mix, origins, limit, partitions, base)
-    ratios = sorted(two.per_second / raw2 for raw2, two in rounds)
+    cascades, fulls, raw_cpu = realistic_rounds(articles, paced, partitions, base)
+    cascade = cascades[0][1]
+    ones, twos = corpus_and_scale_out(mix, origins, limit, partitions, base)
     paced_p99 = percentile(cascade.paced_alert, 99)
-    print(f"\nissue 13 targets ({os.cpu_count()} cores; each ratio against raw spaCy measured in this run):")
-    print(
-        f"  realistic mix, 1 worker >= 10 x raw:        cascade {cascade.per_second / raw_rate:.2f} x, full {full.per_second / raw_rate:.2f} x"
-    )
-    print(f"  corpus-only mix, 1 worker >= 1.0 x raw:     {one.per_second / raw1:.2f} x")
+    print(f"\nissue 13 targets ({os.cpu_count()} cores; each ratio against raw spaCy measured just before it, in this run):")
+    print(f"  realistic mix, 1 worker >= 10 x raw:        cascade {_ratios(cascades)}; full {_ratios(fulls)}")
+    print(f"  corpus-only mix, 1 worker >= 1.0 x raw:     {_ratios(ones)}")
     print(
         f"  2 workers on {partitions} partitions >= 0.95 x raw in 2 processes (first pass off, the same spaCy work): "
-        f"median {statistics.median(ratios):.2f} x of {len(ratios)} interleaved rounds ({', '.join(f'{r:.2f}' for r in ratios)})"
+        f"{_ratios(twos)}"
     )
-    print(f"  paced produce->alert p99 <= 2 s (cascade):  {paced_p99:.2f} s; p50/p95/p99 {_p(cascade.paced_alert)}")
+    print(f"  paced produce->alert p99 <= 2 s (cascade, round 1):  {paced_p99:.2f} s; p50/p95/p99 {_p(cascade.paced_alert)}")
+    cpu = statistics.median(result.cpu_per_article for _raw, result in cascades)
+    main_cpu = statistics.median(result.main_cpu_per_article for _raw, result in cascades)
     print(
-        f"  CPU per article (cascade, all worker processes / main process): {cascade.cpu_per_article * 1000:.1f} / "
-        f"{cascade.main_cpu_per_article * 1000:.1f} ms"
+        f"  CPU per article (cascade, median of rounds; all worker processes / main process): {cpu * 1000:.1f} / "
+        f"{main_cpu * 1000:.1f} ms (raw spaCy {raw_cpu * 1000:.0f} ms in round 1)"
     )
     print(
-        f"  worker peak RSS <= 600 MiB (main + spaCy process): cascade {mib(_worker_rss(cascade))}, full {mib(_worker_rss(full))}, "
-        f"corpus {mib(_worker_rss(one))}, 2 workers {mib(max(_worker_rss(two) for _raw, two in rounds))}",
+        f"  worker peak RSS <= 600 MiB (main + spaCy process, largest of the rounds): "
+        f"cascade {mib(max(_worker_rss(r) for _raw, r in cascades))}, full {mib(max(_worker_rss(r) for _raw, r in fulls))}, "
+        f"corpus {mib(max(_worker_rss(r) for _raw, r in ones))}, 2 workers {mib(max(_worker_rss(r) for _raw, r in twos))}",
         flush=True,
     )
     if profile:
