@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     focus_lines: bool = True
     #: Characters of article text analysed; longer texts are cut (the lede carries the news).
     max_text_chars: int = Field(default=20_000, ge=1_000)
+    #: Characters of an article's text (and of its summary) the poller publishes; the rest is
+    #: cut, so the record fits a broker's message limit (Apache Kafka's default is 1 MB) and
+    #: one huge item cannot fail its feed's batch on every poll. No corpus article is longer.
+    max_article_chars: int = Field(default=100_000, ge=10_000)
 
     # --- relevance ----------------------------------------------------------------------
     #: An article is relevant when its relevance score (0–1) reaches this; the default is the

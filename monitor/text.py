@@ -22,8 +22,15 @@ _TAG_NAMES = (
     "font|footer|h[1-6]|header|hr|i|iframe|img|ins|li|link|main|mark|meta|nav|ol|p|picture|pre|q|s|section|"
     "small|source|span|strike|strong|sub|sup|table|tbody|td|tfoot|th|thead|time|tr|u|ul|video"
 )
-#: Script and style bodies are code, not text: dropped with their tags.
-CODE_BLOCK = re.compile(r"<(script|style|noscript)\b[^<>\n]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+#: Script and style bodies are code, not text: dropped with their tags (``_drop_code``).
+CODE_OPEN = re.compile(r"<(script|style|noscript)\b[^<>\n]*>", re.IGNORECASE)
+CODE_CLOSE = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in ("script", "style", "noscript")}
+#: Escaped ampersands however deep ("&amp;amp;amp;#8217;") are one ampersand: the fixed point
+#: of decoding one level per pass, reached in one substitution instead of one pass per level.
+NESTED_AMP = re.compile(r"&(?:amp;)+", re.IGNORECASE)
+#: Passes of ``_strip_markup`` at most. Feeds escape twice or three times; the bound keeps
+#: hostile input ("&lt;" nested a thousand deep) linear, at the price of idempotence there.
+MAX_MARKUP_PASSES = 16
 #: Tags that end a paragraph become a line break; the rest vanish. Never across a line (so
 #: dropping lines later cannot assemble a new tag, which keeps ``normalise`` idempotent).
 BLOCK_TAG = re.compile(
@@ -43,8 +50,13 @@ GLUED = re.compile(r"(?<=[A-Za-z0-9%\"”’)\]])[.!?](?=[A-Z](?:[a-z]|$))")
 
 _TZ = r"(?:\s*(?:ET|EDT|EST|CT|CDT|CST|MT|MDT|MST|PT|PDT|PST|GMT|UTC|BST|CET|CEST|MSK|IST|HKT|JST|AEST|AEDT))?"
 _CLOCK = r"\d{1,2}(?::\d{2})?\s*[ap]\.?\s?m\.?|\d{1,2}:\d{2}(?::\d{2})?"
-_DAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?"
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+# Whole names or their abbreviations only: "Marseille 3", "Augsburg 2" and "12 Marines" are
+# results lines and prose, not stamps.
+_DAY = r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)\b\.?"
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?"
+)
 _DATE = rf"(?:{_DAY},?\s*)?(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}\s+{_MONTH})(?:,?\s*\d{{4}})?"
 #: A live-blog stamp on a line of its own: "1:45 p.m. ET", "14:05 GMT", "12 min ago",
 #: "Updated 3:12 PM EDT, Mon July 22, 2024".
@@ -93,15 +105,39 @@ def normalise(text: str, *, title: str = "") -> str:
 def _strip_markup(text: str) -> str:
     # To a fixed point: feeds double-escape ("&amp;#8217;", "&lt;p&gt;"), and one more
     # pass must find nothing (each pass that changes the text shortens it, so this ends).
-    while True:
+    for _ in range(MAX_MARKUP_PASSES):
         stripped = INVISIBLE.sub("", text)
-        stripped = CODE_BLOCK.sub("\n", stripped)
+        stripped = _drop_code(stripped)
         stripped = BLOCK_TAG.sub("\n", stripped)
         stripped = INLINE_TAG.sub("", stripped)
+        stripped = NESTED_AMP.sub("&", stripped)
         stripped = ENTITY.sub(lambda match: html.unescape(match.group()), stripped)
         if stripped == text:
-            return text
+            break
         text = stripped
+    return text
+
+
+def _drop_code(text: str) -> str:
+    """Script, style and noscript blocks removed, in one scan.
+
+    A regex with a lazy body would search to the end of the text for each opening tag that is
+    never closed: quadratic on a description that opens ``<script>`` thousands of times. Here
+    a name with no closing tag after an opening is never looked for again.
+    """
+    out, at, unclosed = [], 0, set()
+    for opening in CODE_OPEN.finditer(text):
+        name = opening.group(1).lower()
+        if opening.start() < at or name in unclosed:
+            continue
+        closing = CODE_CLOSE[name].search(text, opening.end())
+        if closing is None:
+            unclosed.add(name)
+            continue
+        out += [text[at : opening.start()], "\n"]
+        at = closing.end()
+    out.append(text[at:])
+    return "".join(out)
 
 
 def _part_glued(line: str) -> str:
@@ -113,7 +149,10 @@ def _part_token(token: str) -> str:
         return token
     out, last = [], 0
     for match in GLUED.finditer(token):
-        word = LAST_WORD.search(re.split(r"[.!?]", token[: match.start()])[-1].rstrip('"”’)]'))
+        # The piece since the previous mark, found backwards: splitting the whole prefix at
+        # every match would be quadratic on one long "Ab.Ab.Ab." token.
+        piece_start = max(token.rfind(mark, 0, match.start()) for mark in ".!?") + 1
+        word = LAST_WORD.search(token[piece_start : match.start()].rstrip('"”’)]'))
         # "e.g.Smith", "U.S.Army", "J.R.R.Tolkien", "(R-W.Va.)": a one-letter piece before the
         # dot is an initial or an abbreviation, not a sentence end; nor are "Ph.D" and "Mail.Ru".
         if word is None or len(word.group()) == 1 or word.group() in NOT_SENTENCE_ENDS:

@@ -124,6 +124,27 @@ def test_live_blog_timestamps_on_their_own_line_are_dropped(stamp):
     assert normalise(text) == "Rescuers reached the village.\nThe road reopened at noon."
 
 
+@pytest.mark.parametrize("line", ["Marseille 3", "Augsburg 2", "12 Marines", "Junta 4", "Decatur 12", "Sunderland 1"])
+def test_a_results_line_whose_first_word_begins_like_a_month_or_day_stays(line):
+    text = f"Saturday's scores.\n{line}\nMore on Sunday."
+    assert normalise(text) == text
+
+
+@pytest.mark.parametrize("stamp", ["Sept. 5", "Thurs, March 3", "Sunday, 12 August 2024", "Jun 3, 2024 9:30 a.m."])
+def test_dates_with_whole_or_abbreviated_names_are_stamps(stamp):
+    assert normalise(f"Rescuers reached the village.\n{stamp}") == "Rescuers reached the village."
+
+
+def test_escaped_ampersands_of_any_depth_decode_to_one_character():
+    assert normalise("Rock &" + "amp;" * 500 + " roll") == "Rock & roll"  # "&amp;amp;amp;…"
+    assert normalise("It&" + "amp;" * 40 + "#8217;s") == "It’s"
+
+
+def test_script_blocks_go_and_an_unclosed_script_tag_leaves_the_text_after_it():
+    text = "Lead.<script>var a = '<p>';</script> Body.<style>p {}</style> End. <script>never closed"
+    assert normalise(text) == "Lead.\nBody.\nEnd. <script>never closed"
+
+
 def test_a_timestamp_inside_a_sentence_stays():
     text = "The vote was called at 1:45 p.m. ET on Monday."
     assert normalise(text) == text

@@ -20,23 +20,37 @@ LABELLED = {"relevant": "1", "not_relevant": "0", "wrong_story": "1"}
 
 
 def label_rows(model: ReadModel) -> list[dict[str, str]]:
-    """The latest judgement of each alert, as label rows."""
-    latest: dict[str, dict] = {}
+    """The latest judgement of each alert, as label rows.
+
+    Whether the alert was right comes from its latest *relevant* / *not relevant*, as on the
+    precision page; a *wrong story* says only where it belongs (its story column), so "not
+    relevant" then "wrong story" stays not relevant. An alert judged only "wrong story" is a
+    relevant article in another story. A judgement naming no article or alert (a story
+    without alerts) cannot join the labels and is left out.
+    """
+    relevance: dict[str, dict] = {}  # the latest relevant / not relevant of each alert
+    moved: dict[str, dict] = {}  # the latest wrong story of each alert
     for row in queries.feedback_rows(model):
-        if row["verdict"] in LABELLED:
-            latest[row["alert_id"] or row["article_id"] or row["story_id"]] = row
+        if row["verdict"] not in LABELLED or not (row["article_id"] or row["alert_article"] or row["alert_id"]):
+            continue
+        key = row["alert_id"] or row["article_id"]
+        (moved if row["verdict"] == "wrong_story" else relevance)[key] = row
     out = []
-    for row in latest.values():
+    for key in dict.fromkeys([*relevance, *moved]):
+        judged, story_row = relevance.get(key), moved.get(key)
+        row = judged or moved[key]  # every key came from one of the two
+        relevant = LABELLED[row["verdict"]]
         topics = json.loads(row["alert_topics"]) if row["alert_topics"] else []
+        notes = "; ".join(f"{r['verdict']} on {r['created_at']}" for r in (judged, story_row) if r is not None)
         out.append(
             {
                 "file": "feedback",
-                "id": row["article_id"] or row["alert_article"] or row["alert_id"] or "",
-                "relevant": LABELLED[row["verdict"]],
-                "topics": ";".join(topics) if row["verdict"] != "not_relevant" else "",
-                "story": row["note"] if row["verdict"] == "wrong_story" else row["story_id"] or "",
+                "id": row["article_id"] or row["alert_article"] or row["alert_id"],
+                "relevant": relevant,
+                "topics": ";".join(topics) if relevant == "1" else "",
+                "story": story_row["note"] if story_row is not None else row["story_id"] or "",
                 "split": "feedback",
-                "note": f"{row['verdict']} on {row['created_at']}: {row['headline'] or ''}".strip(),
+                "note": f"{notes}: {row['headline'] or ''}".strip(),
                 "drawn": "feedback",
             }
         )

@@ -40,7 +40,7 @@ def measure(model: ReadModel, days: int = 30, now: datetime | None = None) -> Pr
     since = iso((now or datetime.now(UTC)) - timedelta(days=days))
     rows = model.query(
         "SELECT f.alert_id, f.verdict, a.topics, a.rule FROM feedback f JOIN alerts a ON a.id = f.alert_id"
-        " WHERE f.verdict IN ('relevant', 'not_relevant') AND f.created_at >= ? ORDER BY f.created_at, f.id",
+        " WHERE f.verdict IN ('relevant', 'not_relevant') AND f.created_at >= ? ORDER BY f.created_at, f.rowid",
         [since],
     )
     latest = {row["alert_id"]: row for row in rows}

@@ -39,6 +39,10 @@ class AlertFilter:
 
 
 def _is_day(value: str) -> bool:
+    # Only YYYY-MM-DD: fromisoformat also takes "20240101" and "2024-W01-1", which would then
+    # be compared as text against the stored days and match nothing.
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return False
     try:
         date.fromisoformat(value)
     except ValueError:
@@ -59,8 +63,14 @@ def _alert(row) -> dict[str, Any]:
     }
 
 
-def alerts(model: ReadModel, where: AlertFilter = AlertFilter(), *, after: int = 0, limit: int = PAGE_SIZE) -> list[dict]:
-    """Alerts newest first (by arrival), filtered; ``after`` keeps those that came later than it."""
+def alerts(
+    model: ReadModel, where: AlertFilter = AlertFilter(), *, after: int = 0, limit: int = PAGE_SIZE, oldest_first: bool = False
+) -> list[dict]:
+    """Alerts newest first (by arrival), filtered; ``after`` keeps those that came later than it.
+
+    ``oldest_first`` gives the ``limit`` alerts right after ``after`` instead of the newest: a
+    reader that follows the stream page by page then skips none of a burst.
+    """
     clauses: list[str] = ["seq > ?"]
     params: list[object] = [after]
     if where.topic:
@@ -87,7 +97,8 @@ def alerts(model: ReadModel, where: AlertFilter = AlertFilter(), *, after: int =
             params += [f"%{where.text}%"] * 2
     sql = (
         "SELECT *, (SELECT MAX(json_extract(d.record, '$.corroboration')) FROM decisions d WHERE d.story = alerts.story_id)"
-        f" AS story_corroboration FROM alerts WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT ?"
+        f" AS story_corroboration FROM alerts WHERE {' AND '.join(clauses)}"
+        f" ORDER BY seq {'ASC' if oldest_first else 'DESC'} LIMIT ?"
     )
     return [_alert(row) for row in model.query(sql, [*params, limit])]
 
@@ -117,7 +128,9 @@ def story(model: ReadModel, story_id: str) -> dict | None:
     ]
     if not alert_rows and not articles:
         return None
-    feedback = [dict(row) for row in model.query("SELECT * FROM feedback WHERE story_id = ? ORDER BY created_at", [story_id])]
+    feedback = [
+        dict(row) for row in model.query("SELECT * FROM feedback WHERE story_id = ? ORDER BY created_at, rowid", [story_id])
+    ]
     timeline = sorted(
         [("alert", a.get("created_at") or "", a) for a in alert_rows] + [("article", a["seen_at"], a) for a in articles],
         key=lambda item: item[1],
@@ -194,6 +207,6 @@ def feedback_rows(model: ReadModel) -> list[dict]:
     rows = model.query(
         "SELECT f.*, a.headline, a.topics AS alert_topics, a.article_id AS alert_article"
         " FROM feedback f LEFT JOIN (SELECT id, headline, topics, json_extract(record, '$.article_id') AS article_id FROM alerts) a"
-        " ON a.id = f.alert_id ORDER BY f.created_at, f.id"
+        " ON a.id = f.alert_id ORDER BY f.created_at, f.rowid"
     )
     return [dict(row) for row in rows]

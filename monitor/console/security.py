@@ -56,6 +56,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def loopback_host_header(value: str) -> bool:
+    """Whether a Host header names this machine: localhost, a name under .localhost, or a
+    loopback address, with or without a port ("127.0.0.1:8090", "[::1]:8090")."""
+    host = value.strip().lower()
+    if host.startswith("["):
+        host = host[1 : host.find("]")] if "]" in host else ""
+    elif host.count(":") == 1:
+        host = host.partition(":")[0]
+    return host.endswith(".localhost") or is_loopback(host.rstrip("."))
+
+
 def session_value(token: str) -> str:
     """What the session cookie holds for ``token``: it proves the token without carrying it."""
     return hmac.new(token.encode(), b"newsmon-console-session", hashlib.sha256).hexdigest()
@@ -93,8 +104,17 @@ class TokenGate:
         self.refuse_all = not is_loopback(host) and not token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.open:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if self.open:
+            # Open on loopback, so a page elsewhere must not reach it through a name of its own
+            # that resolves to 127.0.0.1 (DNS rebinding): it would read every page and post
+            # feedback with the form's own CSRF token. Only loopback Host names are served.
+            if loopback_host_header(Request(scope).headers.get("host", "")):
+                await self.app(scope, receive, send)
+            else:
+                await PlainTextResponse("the console answers to a loopback host name only", 403)(scope, receive, send)
             return
         if self.refuse_all:
             await PlainTextResponse("the console is bound beyond loopback without a token", 403)(scope, receive, send)

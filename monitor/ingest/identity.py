@@ -80,14 +80,20 @@ def canonical_url(url: str) -> str:
     url = url.strip()
     if not url:
         return ""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        given_port = parts.port if scheme in ("http", "https") else None
+    except ValueError:
+        # "http://example.com:99999/a", "http://[::1/a": not a URL we can normalise. Kept as
+        # it is, so one such link is still one id and its item is not lost with its feed.
+        return url
     if scheme not in ("http", "https"):
         return url
     host = (parts.hostname or "").lower().rstrip(".")
     if host.startswith("www."):
         host = host[4:]
-    port = parts.port if parts.port and parts.port != DEFAULT_PORTS.get(scheme) else None
+    port = given_port if given_port and given_port != DEFAULT_PORTS.get(scheme) else None
     netloc = f"{host}:{port}" if port else host
     query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k))
     path = SESSION_IN_PATH.sub("", parts.path) or "/"
@@ -105,7 +111,8 @@ def short_hash(*parts: str, length: int = 16) -> str:
 def article_id(url: str = "", guid: str = "", fallback: str = "") -> str:
     """Id of an article: hash of its canonical URL, else of its guid, else of ``fallback``."""
     canonical = canonical_url(url)
-    if canonical.startswith("https://"):
+    # "http://" only for a link canonical_url could not parse: still the article's address.
+    if canonical.startswith(("https://", "http://")):
         return short_hash("url", canonical)
     if guid.strip():
         return short_hash("guid", guid.strip())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import io
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ import feedparser.api
 
 from monitor.ingest.doctype import counting_refusals, harden_feedparser
 from monitor.ingest.htmltext import html_to_text
-from monitor.ingest.identity import article_id, content_hash
+from monitor.ingest.identity import article_id, content_hash, short_hash
 from monitor.models import Article, utcnow
 from monitor.text import normalise
 
@@ -41,6 +42,8 @@ class ParsedFeed:
     raw: Any = None
     #: Entity declarations removed from the DOCTYPE before parsing (hostile or unbounded).
     refused_entities: int = 0
+    #: Items that could not be read, each as its cause; their siblings are kept.
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def unusable(self) -> bool:
@@ -109,6 +112,7 @@ def parse_feed(
         # URL, or against a Content-Location the server named (relative to that URL).
         location = urljoin(url, response_headers.get("content-location", "").strip())
         response_headers["content-location"] = location if urlsplit(location).scheme in ("http", "https") else url
+    body = _without_bad_references(body)
     with counting_refusals() as refused:
         try:
             result = feedparser.parse(io.BytesIO(body), response_headers=response_headers)
@@ -125,13 +129,54 @@ def parse_feed(
         raw=result,
         refused_entities=sum(refused),
     )
+    read: list[tuple[Article, str]] = []
+    for number, entry in enumerate(result.get("entries", []), start=1):
+        try:
+            article = entry_to_article(entry, feed_name=feed_name, source=source, fetched_at=fetched_at)
+        except Exception as exc:  # one poison item must not cost its feed's other items
+            parsed.skipped.append(
+                f"item {number} ({(entry.get('link') or entry.get('id') or '')[:200]!r}): {type(exc).__name__}: {exc}"
+            )
+            continue
+        if article is not None:
+            read.append((article, (entry.get("id") or "").strip()))
     seen: set[str] = set()
-    for entry in result.get("entries", []):
-        article = entry_to_article(entry, feed_name=feed_name, source=source, fetched_at=fetched_at)
-        if article is not None and article.id not in seen:
+    for article in _apart_by_guid(read):
+        if article.id not in seen:  # the same item twice in one document
             seen.add(article.id)
             parsed.articles.append(article)
     return parsed
+
+
+def _apart_by_guid(read: list[tuple[Article, str]]) -> list[Article]:
+    """Items that share a link but not a guid are different items: a live blog's posts link
+    to one page ("live#p1", "live#p2"; the fragment is not part of the canonical URL). They
+    get an id of link and guid, so none is taken for a copy of another and dropped."""
+    guids: dict[str, set[str]] = {}
+    for article, guid in read:
+        guids.setdefault(article.id, set()).add(guid)
+    return [
+        article.derive(id=short_hash("url+guid", article.id, guid)) if guid and len(guids[article.id]) > 1 else article
+        for article, guid in read
+    ]
+
+
+#: A numeric character reference, in the document's bytes.
+NUMERIC_REFERENCE = re.compile(rb"&#(?:([0-9]{1,9})|[xX]([0-9a-fA-F]{1,8}));")
+
+
+def _without_bad_references(body: bytes) -> bytes:
+    """References to code points no text may hold (a surrogate such as "&#55296;", NUL, or
+    beyond U+10FFFF) become U+FFFD, as an HTML parser reads them. feedparser's loose parser
+    raises on a surrogate, which would lose every item of the feed for one bad title."""
+    if b"&#" not in body:
+        return body
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        point = int(match.group(1)) if match.group(1) else int(match.group(2), 16)
+        return b"&#65533;" if point == 0 or 0xD800 <= point <= 0xDFFF or point > 0x10FFFF else match.group()
+
+    return NUMERIC_REFERENCE.sub(replace, body)
 
 
 def _ttl(value: Any) -> int | None:

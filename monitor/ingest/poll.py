@@ -39,7 +39,7 @@ from monitor.ingest.schedule import (
     ScheduleLimits,
     Signals,
     cache_lifetime_s,
-    jittered,
+    next_delay,
     plan_next,
     weekly_items,
 )
@@ -112,6 +112,14 @@ def item_time(article: Article, now: float) -> float:
     return now
 
 
+def fit_for_broker(article: Article, max_chars: int) -> Article:
+    """``article`` with its text and summary cut to ``max_chars`` (the same object when both
+    fit). Its ``content_hash`` stays what the feed said, so the next poll compares alike."""
+    if len(article.text) <= max_chars and len(article.summary) <= max_chars:
+        return article
+    return article.derive(text=article.text[:max_chars], summary=article.summary[:max_chars])
+
+
 class Poller:
     """Polls this replica's share of the configured feeds and publishes what is new."""
 
@@ -138,6 +146,8 @@ class Poller:
         self.resolver = resolver
         self.rng = rng or random.Random()
         self._session: aiohttp.ClientSession | None = None
+        #: The longest sleep between rounds, and the wait after a round that failed.
+        self.idle_s = 30.0
         for name in store.sync((feed.name, feed.url) for feed in self.feeds):
             log.info("feed %s: configured URL changed; its state starts afresh", name)
         self.metrics.feed_freshness.known([feed.name for feed in self.feeds])
@@ -197,11 +207,17 @@ class Poller:
         """Poll due feeds until ``stop`` is set; sleep until the next one is due."""
         async with self:
             while not stop.is_set():
-                await self.run_once(only_due=True)
-                upcoming = self.store.next_due()
-                delay = 30.0 if upcoming is None else upcoming - self.clock()
                 try:
-                    await asyncio.wait_for(stop.wait(), timeout=min(max(delay, 0.2), 30.0))
+                    await self.run_once(only_due=True)
+                    upcoming = self.store.next_due()
+                except Exception:
+                    # The poll state could not be read or saved (disk full, an I/O error): the
+                    # round is logged and tried again, the daemon does not exit over it.
+                    log.exception("poll round failed; trying again in %.0f s", self.idle_s)
+                    upcoming = None
+                delay = self.idle_s if upcoming is None else upcoming - self.clock()
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=min(max(delay, 0.2), self.idle_s))
                 except TimeoutError:
                     pass
 
@@ -229,7 +245,7 @@ class Poller:
         plan = self._plan(feed, state, report.outcome, hints, now)
         self._note_status(feed, state, plan, report)
         state.status = plan.status
-        state.next_due = now + jittered(plan.delay_s, self.policy.jitter, self.rng)
+        state.next_due = now + next_delay(plan, self.policy.jitter, self.rng)
         report.delay_s, report.reason, report.status = plan.delay_s, plan.reason, plan.status
         report.consecutive_errors, report.last_success = state.consecutive_errors, state.last_success
         self.store.save(state)
@@ -299,6 +315,7 @@ class Poller:
         outgoing = fresh + [a.derive(updated=True) for a in changed]
         if outgoing and feed.full_text:
             outgoing = await enrich(session, outgoing, self.settings, self.metrics)
+        outgoing = [self._fit(feed, article) for article in outgoing]
         if outgoing:
             try:
                 await self.publisher.publish(outgoing)
@@ -315,8 +332,21 @@ class Poller:
         state.item_digests = None if digests is None else frozenset(digests)
         return PollReport(feed.name, "ok", new=len(fresh), updated=len(changed))
 
+    def _fit(self, feed: FeedConfig, article: Article) -> Article:
+        fitted = fit_for_broker(article, self.settings.max_article_chars)
+        if fitted is not article:
+            self.metrics.articles.labels("cut").inc()
+            log.warning(
+                "feed %s: article %s cut to %d characters to fit the broker (text was %d, summary %d)",
+                feed.name, article.id, self.settings.max_article_chars, len(article.text), len(article.summary),
+            )  # fmt: skip
+        return fitted
+
     def _parse(self, feed: FeedConfig, result: FetchResult, body: bytes):
         parsed = parse_feed(body, feed_name=feed.name, source=feed.source, headers=result.headers, url=result.url)
+        for cause in parsed.skipped:
+            self.metrics.articles.labels("unreadable").inc()
+            log.warning("feed %s: an item could not be read and was left out: %s", feed.name, cause)
         if parsed.refused_entities:
             self.metrics.entities_refused.inc(parsed.refused_entities)
             log.warning(

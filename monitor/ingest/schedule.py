@@ -70,6 +70,9 @@ class Plan:
     delay_s: float
     status: str
     reason: str
+    #: The publisher's own "not before" (Retry-After, ``<ttl>``, cache lifetime), clamped: the
+    #: jitter may spread a poll later than this, never sooner.
+    not_before_s: float = 0.0
 
 
 def cache_lifetime_s(headers: Mapping[str, str], now: float) -> float | None:
@@ -82,8 +85,9 @@ def cache_lifetime_s(headers: Mapping[str, str], now: float) -> float | None:
     if "no-store" in directives or "no-cache" in directives:
         return None
     for name in ("s-maxage", "max-age"):
-        if directives.get(name, "").isdigit():
-            return float(directives[name])
+        value = directives.get(name, "")
+        if value.isascii() and value.isdigit():  # "max-age=²" is a digit to isdigit, not to float
+            return float(value)
     expires = headers.get("expires")
     if expires:
         when = http_date(expires)
@@ -115,19 +119,27 @@ def plan_next(signals: Signals, policy: ScheduleLimits) -> Plan:
             if quiet > delay:
                 delay, reason = quiet, f"{signals.items_per_week} items a week"
     # The publisher's own hints: never sooner than it asks.
+    not_before = 0.0
     for hint, label in (
         (signals.retry_after_s, "Retry-After"),
         (signals.ttl_s, "<ttl>"),
         (signals.cache_lifetime_s, "cache lifetime"),
     ):
-        if hint is not None and hint > delay:
-            delay, reason = hint, label
+        if hint is not None:
+            not_before = max(not_before, hint)
+            if hint > delay:
+                delay, reason = hint, label
     clamped = min(max(delay, policy.min_interval_s), policy.max_interval_s)
     if clamped != delay:
         reason += " (clamped)"
-    return Plan(clamped, ACTIVE, reason)
+    return Plan(clamped, ACTIVE, reason, not_before_s=min(not_before, policy.max_interval_s))
 
 
 def jittered(delay_s: float, jitter: float, rng: random.Random | None = None) -> float:
     """``delay_s`` spread by ±``jitter`` so feeds sharing an interval do not fire together."""
     return max(1.0, delay_s * (1 + (rng or random).uniform(-jitter, jitter)))
+
+
+def next_delay(plan: Plan, jitter: float, rng: random.Random | None = None) -> float:
+    """The delay actually slept: the plan's, jittered, but never before the publisher's hint."""
+    return max(jittered(plan.delay_s, jitter, rng), plan.not_before_s)

@@ -37,7 +37,7 @@ POLL_OUTCOMES = (
     "rate_limited",
 )
 FEED_STATUSES = ("active", "broken", "gone")
-ARTICLE_OUTCOMES = ("polled", "tagged", "decided", "relevant", "failed")
+ARTICLE_OUTCOMES = ("polled", "unreadable", "cut", "tagged", "decided", "relevant", "failed")
 LATENCY_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
 #: Every (stage, reason) the worker dead-letters with, and every delivery outcome: their
 #: series start at 0, so increase() and rate() also count the first occurrence.

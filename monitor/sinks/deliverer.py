@@ -131,6 +131,13 @@ class Deliverer:
             log.debug("%s is in the ledger for %s: not sent again", alert.id, sink.name)
             self.metrics.deliveries.labels(sink.type_name, "duplicate_skipped").inc()
             return
+        if key in self.pending:
+            # Read again (a restart, a rebalance) while its retry waits in the table: the retry
+            # sends it, after its back-off; sending now too would ignore a Retry-After and
+            # could race the tick into a duplicate that Slack cannot dedupe.
+            log.debug("%s already waits for a retry to %s: not sent from the lane", alert.id, sink.name)
+            self.metrics.deliveries.labels(sink.type_name, "duplicate_skipped").inc()
+            return
         if not sink.config.accepts(alert):
             self._below_min_severity(sink, key)
             return
@@ -220,7 +227,15 @@ class Deliverer:
     # --- one attempt and its consequences ----------------------------------------------
     async def _attempt(self, sink: Sink, alerts: list[Alert], *, batch: bool = False, thread: str | None = None) -> AttemptResult:
         kind = sink.type_name
-        await self._ensure_started(sink)
+        try:
+            await self._ensure_started(sink)
+        except Exception as exc:
+            # A sink that cannot start (its directory unwritable, a bad client setting) is an
+            # attempt that failed: retried, then dead-lettered, never an escaping exception
+            # that stops the agent with the event acked and the alert lost for this sink.
+            log.warning("sink %s could not start: %s: %s", sink.name, type(exc).__name__, exc)
+            self.metrics.delivery_attempts.labels(kind, "retryable").inc()
+            return AttemptResult(error=DeliveryError(f"sink {sink.name} could not start: {type(exc).__name__}: {exc}"))
         began = time.perf_counter()
         try:
             if batch:
@@ -252,6 +267,19 @@ class Deliverer:
                 self.ledger[key] = {"state": DELIVERED, "at": now, "ref": outcome.ref}
             # Durable before the next send: a crash after this re-sends nothing delivered.
             await self._persist()
+        # One decision for the whole attempt: the entries of a failed digest are retried
+        # together, so the window stays one message under one id, not one per alert.
+        decision = None
+        if outcome.error is not None and not isinstance(outcome.error, EndpointThrottled):
+            decision = after_failure(
+                max(task.attempt for _key, task in entries) + 1,
+                now,
+                retryable=outcome.error.retryable,
+                retry_after_s=outcome.error.retry_after_s,
+                delays=sink.config.retry_delays_s,
+                jitter=sink.config.retry_jitter,
+                rand=self.rand,
+            )
         for key, task in entries:
             if outcome.ok:
                 log.info("delivered %s to %s", alert_of(task).id, sink.name)
@@ -270,15 +298,7 @@ class Deliverer:
             if isinstance(error, EndpointThrottled):
                 attempt, not_before = task.attempt, now + (error.retry_after_s or 1.0)
             else:
-                decision = after_failure(
-                    task.attempt + 1,
-                    now,
-                    retryable=error.retryable,
-                    retry_after_s=error.retry_after_s,
-                    delays=sink.config.retry_delays_s,
-                    jitter=sink.config.retry_jitter,
-                    rand=self.rand,
-                )
+                assert decision is not None  # drawn above for every failure that is not a throttle
                 if isinstance(decision, GiveUp):
                     await self._give_up(sink.name, sink.type_name, key, task, decision.reason, error.reason, decision.attempt)
                     continue

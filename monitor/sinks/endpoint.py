@@ -16,16 +16,32 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import aiohttp
+from multidict import CIMultiDict
 
 from monitor.net.guard import NOTHING_ALLOWED, Allowlist, guarded_connector, refusal_in, url_refusal
+from monitor.net.retry_after import retry_after_s
 from monitor.sinks.base import DeliveryError, EndpointThrottled
+
+#: The most of an answer's body read. Slack's chat.postMessage echoes the whole message back
+#: (blocks, URLs escaped), well past a few kilobytes; the JSON must be read whole to see "ok".
+MAX_ANSWER_BYTES = 1024 * 1024
+#: The longest a receiver's Retry-After is honoured. Past it the alert is tried again and the
+#: try counts, so an endpoint asking for a year is dead-lettered in time instead of parking
+#: its sink until a restart.
+MAX_RETRY_AFTER_S = 3600.0
 
 
 @dataclass(frozen=True)
 class Response:
     status: int
+    #: Case-insensitive, as HTTP header names are: "retry-after" is "Retry-After".
     headers: Mapping[str, str]
     text: str
+
+    def retry_after_s(self) -> float | None:
+        """The wait its ``Retry-After`` asks for, at most ``MAX_RETRY_AFTER_S``, or None."""
+        wait = retry_after_s(self.headers.get("Retry-After"))
+        return None if wait is None else min(wait, MAX_RETRY_AFTER_S)
 
 
 class Pacer:
@@ -102,7 +118,8 @@ class Endpoint:
             self.session = None
 
     def throttle(self, seconds: float) -> None:
-        """Send nothing to this endpoint for ``seconds``."""
+        """Send nothing to this endpoint for ``seconds`` (at most ``MAX_RETRY_AFTER_S``)."""
+        seconds = min(seconds, MAX_RETRY_AFTER_S)
         self.blocked_until = max(self.blocked_until, self.clock() + seconds)
         self.pacer.hold(seconds)
 
@@ -137,8 +154,9 @@ class Endpoint:
         sent_headers = {"Content-Type": "application/json", **(headers() if callable(headers) else headers)}
         try:
             async with self.session.post(self.url, data=body, headers=sent_headers, allow_redirects=False) as resp:
-                text = await resp.text(errors="replace")
-                return Response(resp.status, dict(resp.headers), text[:2000])
+                raw = await resp.content.read(MAX_ANSWER_BYTES)
+                text = raw.decode(resp.charset or "utf-8", errors="replace")
+                return Response(resp.status, CIMultiDict(resp.headers), text)
         except TimeoutError:  # an OSError too: it must come first
             raise DeliveryError(f"{self.host} did not answer within {self.timeout_s:g} s") from None
         except (OSError, aiohttp.ClientConnectorError) as exc:

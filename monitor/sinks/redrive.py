@@ -135,11 +135,16 @@ def resend_message(
     return record.topic, record.key.encode() if record.key else None, record.payload.encode(), None
 
 
+#: How long ``resend`` waits for the broker to confirm each letter after the flush.
+SEND_TIMEOUT_S = 30.0
+
+
 def resend(settings: Settings, letters: list[Letter], digest_sinks: set[str]) -> list[tuple[Letter, str | None]]:
     """Resend ``letters``; returns each with None (sent) or why it was not."""
     names = KafkaTopicNames.for_settings(settings)
     producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=False)
     results: list[tuple[Letter, str | None]] = []
+    sent = []
     try:
         for letter in letters:
             try:
@@ -147,9 +152,16 @@ def resend(settings: Settings, letters: list[Letter], digest_sinks: set[str]) ->
             except (ValueError, json.JSONDecodeError) as exc:
                 results.append((letter, str(exc)))
                 continue
-            producer.send(topic, key=key, value=value, partition=partition)
-            results.append((letter, None))
+            sent.append((letter, producer.send(topic, key=key, value=value, partition=partition)))
         producer.flush()
+        # flush() does not raise for a record the broker refused: each send's own future says.
+        for letter, future in sent:
+            try:
+                future.get(timeout=SEND_TIMEOUT_S)
+            except Exception as exc:
+                results.append((letter, f"the broker did not take it: {type(exc).__name__}: {exc}"))
+            else:
+                results.append((letter, None))
     finally:
         producer.close()
     return results

@@ -21,7 +21,6 @@ from pydantic import Field, SecretStr, model_validator
 
 from monitor.models import Alert
 from monitor.net.guard import allowlist
-from monitor.net.retry_after import retry_after_s
 from monitor.sinks.base import DeliveryError, Sink, SinkConfig, console_link, register
 from monitor.sinks.endpoint import Endpoint, Response
 from monitor.sinks.slack_message import alert_message, digest_messages
@@ -140,7 +139,7 @@ class SlackSink(Sink):
             resp = await self.endpoint.post(body, headers)
             if resp.status != 429:
                 return self._result(resp)
-            wait = retry_after_s(resp.headers.get("Retry-After")) or 1.0
+            wait = resp.retry_after_s() or 1.0
             self.endpoint.throttle(wait)
             if wait > self.config.max_wait_s:
                 break
@@ -160,7 +159,7 @@ class SlackSink(Sink):
         if code is None:
             return str(json.loads(resp.text).get("ts") or "") or None
         if code == "ratelimited":
-            wait = retry_after_s(resp.headers.get("Retry-After")) or 1.0
+            wait = resp.retry_after_s() or 1.0
             self.endpoint.throttle(wait)
             raise DeliveryError("Slack rate-limited us (ratelimited)", retry_after_s=wait)
         raise DeliveryError(f"chat.postMessage failed: {code}", retryable=code in RETRYABLE_API_ERRORS)

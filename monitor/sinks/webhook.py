@@ -24,7 +24,6 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from monitor.models import Alert, plain
 from monitor.net.guard import allowlist
-from monitor.net.retry_after import retry_after_s
 from monitor.sinks.base import DeliveryError, Sink, SinkConfig, console_link, register
 from monitor.sinks.endpoint import Endpoint, Response
 
@@ -173,7 +172,7 @@ class WebhookSink(Sink):
             self.endpoint.disable("it answered 410 Gone")
             raise DeliveryError(f"{self.endpoint.host} answered 410 Gone; endpoint disabled", retryable=False)
         if status in THROTTLE_STATUSES:
-            wait = retry_after_s(resp.headers.get("Retry-After"))
+            wait = resp.retry_after_s()
             self.endpoint.throttle(wait if wait is not None else DEFAULT_THROTTLE_S)
             raise DeliveryError(f"{self.endpoint.host} answered {status}: {text}", retry_after_s=wait)
         if 300 <= status < 400:

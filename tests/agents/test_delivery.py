@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 
 import pytest
@@ -19,6 +20,7 @@ from monitor.sinks.backoff import (
     digest_due,
     partition_for_sink,
 )
+from monitor.sinks.base import DeliveryError
 from monitor.sinks.deliverer import Deliverer, decode_task
 from monitor.sinks.memory import MemorySink
 from monitor.sinks.webhook import WebhookConfig, WebhookSink
@@ -37,7 +39,7 @@ class Clock:
         return self.now
 
 
-def deliverer_for(sinks, *, clock=None, partitions=4):
+def deliverer_for(sinks, *, clock=None, partitions=4, rand=lambda: 0.5):
     """A Deliverer whose retry topic loops straight back into it; dead letters are kept."""
     letters: list = []
     holder = {}
@@ -57,7 +59,7 @@ def deliverer_for(sinks, *, clock=None, partitions=4):
         schedule=schedule,
         dead_letter=dead_letter,
         clock=clock or time.time,
-        rand=lambda: 0.5,
+        rand=rand,
     )
     return holder["d"], letters
 
@@ -212,3 +214,77 @@ def test_replaying_a_dead_letter_delivers_it_once():
 
     asyncio.run(go())
     assert [a.id for a in memory.alerts] == [alert.id]
+
+
+def test_a_failed_digest_is_retried_as_one_message_under_one_id():
+    """Each entry of a failed window used to draw its own jitter, so the retry went out as
+    several smaller digests, each under a new id a receiver could not dedupe."""
+
+    class FlakyDigest(MemorySink):
+        failures = 1
+
+        async def send_batch(self, alerts):
+            if self.failures:
+                self.failures -= 1
+                raise DeliveryError("503 busy")
+            await super().send_batch(alerts)
+
+    clock = Clock(1_000_020.0)
+    digest = FlakyDigest(SinkConfig(type="memory", name="digest", digest_minutes=1))
+    deliverer, letters = deliverer_for([digest], clock=clock, rand=random.Random(5).random)
+    partition = partition_for_sink("digest", 4)
+
+    async def go():
+        for n, alert in enumerate(make_alerts(5)):
+            await deliverer.on_alert(alert, digest, n % 4)
+        clock.now = digest_due(1_000_020.0, 1)
+        await deliverer.on_tick(partition)  # fails: all five go back to the table
+        retries = {decode_task(v).not_before for v in deliverer.pending.values()}
+        assert len(deliverer.pending) == 5 and len(retries) == 1, "one retry time for the whole window"
+        for _ in range(20):  # ticks every 30 s through the back-off
+            clock.now += 30
+            await deliverer.on_tick(partition)
+
+    asyncio.run(go())
+    assert [len(batch) for batch in digest.batches] == [5] and not letters
+
+
+def test_a_sink_that_cannot_start_is_retried_not_raised():
+    class Unstartable(MemorySink):
+        starts = 0
+
+        async def start(self):
+            self.starts += 1
+            if self.starts == 1:
+                raise PermissionError("the sink's directory is read-only")
+
+    clock = Clock()
+    sink = Unstartable(SinkConfig(type="memory", name="unstartable"))
+    deliverer, letters = deliverer_for([sink], clock=clock)
+    alert = make_alerts(1)[0]
+    asyncio.run(deliverer.on_alert(alert, sink, 2))  # must not raise out of the agent
+    (task,) = [decode_task(v) for v in deliverer.pending.values()]
+    assert task.attempt == 1 and "could not start" in task.error and "read-only" in task.error
+    clock.now = task.not_before
+    asyncio.run(deliverer.on_tick(2))
+    assert [a.id for a in sink.alerts] == [alert.id] and not letters and not deliverer.pending
+
+
+def test_an_alert_read_again_while_its_retry_waits_is_left_to_the_retry():
+    clock = Clock()
+    with WebhookReceiver(SECRET, fail=lambda r: (503, "busy", {})) as hook:
+        sink = WebhookSink(
+            WebhookConfig(type="webhook", name="hook", url=f"{hook.url}/x", secret=SECRET, allow_networks=("127.0.0.0/8",))
+        )
+        deliverer, _letters = deliverer_for([sink], clock=clock)
+        alert = make_alerts(1)[0]
+
+        async def go():
+            await deliverer.on_alert(alert, sink, 1)  # fails: a retry waits in the table
+            await deliverer.on_alert(alert, sink, 1)  # the lane reads it again after a restart
+            await sink.close()
+
+        asyncio.run(go())
+        assert len(hook.requests) == 1, "the re-read did not send it again before its back-off"
+    (task,) = [decode_task(v) for v in deliverer.pending.values()]
+    assert task.attempt == 1 and task.not_before - clock.now == 5.0

@@ -68,7 +68,7 @@ def test_hostile_feed_text_renders_as_text(settings, model, hostile):
     alerts = [alert.derive(url=JAVASCRIPT_URL, evidence=[], first_source=hostile) for alert in alerts]
     decisions = [(d.derive(title=hostile, url=JAVASCRIPT_URL, source=hostile), when) for d, when in decisions]
     model.store(alerts, decisions)
-    with TestClient(create_app(settings, model)) as client:
+    with TestClient(create_app(settings, model), base_url="http://127.0.0.1:8090") as client:
         for path in ("/", "/story/story-h", "/health", "/?q=drones"):
             page = client.get(path).text
             assert "<script>window" not in page and "<img src=x" not in page
@@ -91,3 +91,20 @@ def test_feedback_the_broker_does_not_take_is_refused_and_not_stored(settings, f
         response = client.post("/feedback", data={"csrf": token, "verdict": "relevant", "story_id": "story-a"})
     assert response.status_code == 503 and "not stored" in response.text
     assert filled.query("SELECT COUNT(*) FROM feedback")[0][0] == 0, "the topic is the record of truth: nothing without it"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8090", "localhost:8090", "[::1]:8090", "127.0.0.2", "console.localhost:8090"])
+def test_on_loopback_without_a_token_a_loopback_host_name_is_served(settings, filled, host):
+    with TestClient(create_app(settings, filled), base_url=f"http://{host}") as client:
+        assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("host", ["evil.example:8090", "evil.example", "127.0.0.1.evil.example", "[::1", "10.0.0.5:8090"])
+def test_on_loopback_without_a_token_another_host_name_is_refused_as_dns_rebinding(settings, filled, host):
+    """A page on evil.example whose name re-points to 127.0.0.1 is same-origin with the
+    console; refusing its Host keeps it from reading pages and posting feedback."""
+    with TestClient(create_app(settings, filled), base_url="http://127.0.0.1:8090") as client:
+        csrf = csrf_of(client)
+        assert client.get("/", headers={"host": host}).status_code == 403
+        form = {"verdict": "mute", "story_id": "story-a", "csrf": csrf}
+        assert client.post("/feedback", data=form, headers={"host": host}).status_code == 403

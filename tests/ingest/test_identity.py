@@ -49,3 +49,10 @@ def test_an_edited_title_keeps_the_id_but_changes_the_content_hash():
     url = "https://example.org/world/story-1"
     assert article_id(url=url) == article_id(url=url.replace("https:", "http:") + "?utm_source=rss")
     assert content_hash("Talks in Beijing", "text") != content_hash("Talks in Beijing end", "text")
+
+
+def test_a_link_with_an_impossible_port_or_host_keeps_one_stable_id():
+    for url in ("http://example.org:99999/a", "http://[::1/a"):
+        assert canonical_url(url) == url
+        assert article_id(url=url, guid="g") == article_id(url=url, guid="g")
+    assert article_id(url="http://example.org:99999/a") != article_id(url="http://example.org:99998/a")

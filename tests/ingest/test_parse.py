@@ -179,3 +179,44 @@ def test_the_poller_logs_the_expat_version_at_start_up(caplog):
     with caplog.at_level(logging.INFO, logger="monitor.ingest.poll"):
         log_parser_safety()
     assert pyexpat.EXPAT_VERSION in caplog.text and "amplification limits present" in caplog.text
+
+
+GOOD_ITEM = "<item><title>Port talks resume</title><link>https://example.org/good</link><description>Fine.</description></item>"
+
+
+@pytest.mark.parametrize(
+    "bad_item",
+    [
+        "<item><title>Fees &#55296; rise</title><link>https://example.org/surrogate</link></item>",
+        "<item><title>Fees &#0; rise</title><link>https://example.org/nul</link></item>",
+        "<item><title>Port out of range</title><link>http://example.org:99999/a</link></item>",
+        "<item><title>Broken IPv6 host</title><link>http://[::1/a</link></item>",
+    ],
+)
+def test_one_unreadable_item_never_costs_its_feed_the_other_items(bad_item):
+    body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{GOOD_ITEM}{bad_item}</channel></rss>'
+    parsed = parse_feed(body.encode(), feed_name="ports")
+    assert [a.title for a in parsed.articles][0] == "Port talks resume"
+    assert len(parsed.articles) == 2, "the odd item is read too, as well as it can be"
+    assert len({a.id for a in parsed.articles}) == 2
+
+
+def test_a_reference_to_a_surrogate_reads_as_the_replacement_character():
+    body = b'<rss version="2.0"><channel><title>T</title><item><title>A &#xD800; B &#8217;</title></item></channel></rss>'
+    assert [a.title for a in parse_feed(body, feed_name="t").articles] == ["A \ufffd B \u2019"]
+
+
+def test_live_blog_posts_that_share_a_page_link_but_not_a_guid_are_all_kept():
+    posts = "".join(
+        f"<item><title>Post {n}</title><link>https://example.org/live#p{n}</link><guid>post-{n}</guid></item>" for n in (1, 2, 3)
+    )
+    twice = "<item><title>Post 1</title><link>https://example.org/live#p1</link><guid>post-1</guid></item>"
+    other = "<item><title>Other</title><link>https://example.org/other</link><guid>o-1</guid></item>"
+    body = f'<rss version="2.0"><channel><title>T</title>{posts}{twice}{other}</channel></rss>'.encode()
+    articles = parse_feed(body, feed_name="live").articles
+    assert [a.title for a in articles] == ["Post 1", "Post 2", "Post 3", "Other"], "the repeated post once, no post lost"
+    assert len({a.id for a in articles}) == 4
+    again = parse_feed(body, feed_name="live").articles
+    assert [a.id for a in again] == [a.id for a in articles], "the same ids on the next poll"
+    alone = parse_feed(f'<rss version="2.0"><channel><title>T</title>{other}</channel></rss>'.encode(), feed_name="live")
+    assert alone.articles[0].id == articles[3].id, "an item that shares its link with no other keeps its link's id"

@@ -157,7 +157,10 @@ def test_429_and_503_wait_for_retry_after(broker_settings, httpserver):
     assert (reports["busy"].outcome, reports["busy"].delay_s, reports["busy"].reason) == ("rate_limited", 5400, "Retry-After")
     assert (reports["down"].outcome, reports["down"].delay_s, reports["down"].reason) == ("http_error", 4000, "Retry-After")
     state = store.load("busy", "")
-    assert state.next_due - state.last_attempt >= 5400 * (1 - broker_settings.poll_jitter) - 1
+    # The jitter spreads polls later, never before the server's Retry-After.
+    assert state.next_due - state.last_attempt >= 5400 - 1
+    down = store.load("down", "")
+    assert down.next_due - down.last_attempt >= 4000 - 1
     assert poll_once(poller, only_due=True) == {}, "not polled again before Retry-After"
 
 
@@ -284,3 +287,57 @@ def test_a_hostile_doctype_is_defused_counted_and_logged_and_its_items_still_sen
     assert "feed bomb: 9 entity declarations removed" in caplog.text
     (sent,) = articles_on_topic(broker_settings, 1)
     assert "lollol" not in sent.summary
+
+
+def test_a_round_that_cannot_save_its_state_is_logged_and_the_poller_goes_on(broker_settings, httpserver, caplog):
+    httpserver.expect_request("/steady").respond_with_data(rss(ITEM.format(title="Steady", n=901, body="b")))
+    poller, store = make_poller(broker_settings, [FeedConfig(name="steady", url=httpserver.url_for("/steady"))])
+    poller.idle_s = 0.2
+    real_save, failures = store.save, []
+
+    def save(state):
+        if not failures:
+            failures.append(state.name)
+            raise OSError("disk full")
+        real_save(state)
+
+    store.save = save
+
+    async def run():
+        stop = asyncio.Event()
+        task = asyncio.create_task(poller.run_forever(stop))
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            if store.load("steady", "").last_success is not None:
+                break
+        stop.set()
+        await task
+
+    asyncio.run(run())
+    assert failures == ["steady"], "the first round failed"
+    assert store.load("steady", "").last_success is not None, "a later round polled and saved the feed"
+    assert "poll round failed" in caplog.text and "disk full" in caplog.text
+
+
+def test_an_article_too_long_for_a_broker_message_is_cut_and_counted_not_left_failing_its_feed():
+    from monitor.ingest.poll import fit_for_broker
+    from monitor.models import Article
+
+    article = Article(id="a1", title="Port fees", summary="s" * 150_000, text="t" * 300_000, content_hash="h")
+    fitted = fit_for_broker(article, 100_000)
+    assert (len(fitted.text), len(fitted.summary), fitted.content_hash, fitted.id) == (100_000, 100_000, "h", "a1")
+    short = Article(id="a2", title="Port fees", summary="s", text="t" * 100_000)
+    assert fit_for_broker(short, 100_000) is short
+
+
+def test_a_feed_with_a_huge_item_publishes_it_cut_beside_its_siblings(broker_settings, httpserver):
+    httpserver.expect_request("/huge").respond_with_data(
+        rss(ITEM.format(title="Huge", n=950, body="w " * 80_000), ITEM.format(title="Small", n=951, body="fine"))
+    )
+    registry = CollectorRegistry()
+    settings = broker_settings.with_overrides(max_article_chars=10_000)
+    poller, _store = make_poller(settings, [FeedConfig(name="huge", url=httpserver.url_for("/huge"))], registry)
+    assert poll_once(poller)["huge"].outcome == "ok"
+    published = {a.title: a for a in articles_on_topic(settings, 2)}
+    assert len(published["Huge"].summary) == 10_000 and published["Small"].summary == "fine"
+    assert registry.get_sample_value("newsmon_articles_total", {"outcome": "cut"}) == 1

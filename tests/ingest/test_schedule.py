@@ -14,6 +14,7 @@ from monitor.ingest.schedule import (
     Signals,
     cache_lifetime_s,
     jittered,
+    next_delay,
     plan_next,
     weekly_items,
 )
@@ -116,3 +117,20 @@ def test_jitter_spreads_within_bounds_and_is_reproducible():
     values = [jittered(600, 0.1, rng) for _ in range(1000)]
     assert 540 <= min(values) < 560 and 640 < max(values) <= 660
     assert jittered(600, 0.1, random.Random(1)) == jittered(600, 0.1, random.Random(1))
+
+
+def test_the_jitter_never_brings_a_poll_before_the_publishers_hint():
+    # One error at 600 s backs off to 1,200 s; the server asked for an hour.
+    hinted = plan(outcome="rate_limited", consecutive_errors=1, retry_after_s=3600)
+    assert (hinted.delay_s, hinted.not_before_s) == (3600, 3600)
+    rng = random.Random(7)
+    delays = [next_delay(hinted, 0.1, rng) for _ in range(500)]
+    assert min(delays) >= 3600, "never sooner than Retry-After"
+    assert max(delays) > 3600, "still spread later, so feeds sharing a hint do not fire together"
+
+
+def test_without_a_hint_the_jitter_spreads_both_ways():
+    steady = plan()
+    assert steady.not_before_s == 0
+    delays = [next_delay(steady, 0.1, random.Random(seed)) for seed in range(200)]
+    assert min(delays) < 600 < max(delays)

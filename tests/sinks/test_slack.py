@@ -113,6 +113,21 @@ def test_a_long_retry_after_goes_back_to_the_scheduler_and_nothing_is_sent_meanw
     assert errors[0].retry_after_s == 60 and 55 < errors[1].retry_after_s <= 60
 
 
+def test_a_lower_case_retry_after_header_is_honoured_too():
+    """HTTP header names are case-insensitive; h11, uvicorn and Envoy send "retry-after"."""
+    alerts = make_alerts(2)
+    with SlackReceiver(min_interval_s=0.05, script=[(429, "rate_limited", {"retry-after": "2"})]) as slack:
+        errors = asyncio.run(send_all(slack_sink(slack.url + SECRET_PATH, rate_per_s=20), alerts))
+    assert not errors and slack.early == 0
+    assert slack.requests[1].at - slack.requests[0].at >= 1.98
+
+
+def test_a_retry_after_of_years_is_honoured_for_an_hour_at_most():
+    with SlackReceiver(script=[(429, "rate_limited", {"Retry-After": "999999999"})]) as slack:
+        errors = asyncio.run(send_all(slack_sink(slack.url + SECRET_PATH), make_alerts(1)))
+    assert [e.retry_after_s for e in errors] == [3600.0], "then the alert is tried again and the try counts"
+
+
 @pytest.mark.parametrize(
     ("status", "text"),
     [
@@ -330,3 +345,38 @@ def test_a_digest_splits_into_messages_within_the_limits_and_keeps_every_alert(a
         assert_safe(message)
     named = [t.split("`")[1] for m in messages for t in texts(m) if t.startswith("alert `")]
     assert named == [a.id for a in alerts]
+
+
+def test_bot_mode_reads_a_long_chat_post_message_answer_whole(httpserver):
+    """chat.postMessage echoes the whole message back, often past 2,000 characters; cut short,
+    the JSON would not parse and a posted message would be dead-lettered as unreadable."""
+
+    def handler(request):
+        from werkzeug import Response
+
+        echo = {
+            "ok": True,
+            "ts": "1700000000.000900",
+            "message": {"blocks": json.loads(request.data)["blocks"], "pad": "x" * 20_000},
+        }
+        return Response(json.dumps(echo), content_type="application/json")
+
+    httpserver.expect_request("/api/chat.postMessage").respond_with_handler(handler)
+    sink = SlackSink(
+        SlackConfig(
+            type="slack",
+            bot_token="xoxb-test",
+            channel="C123",
+            rate_per_s=50,
+            api_url=httpserver.url_for("/api/chat.postMessage"),
+            allow_networks=LOOPBACK,
+        )
+    )
+
+    async def go():
+        try:
+            return await sink.deliver(sample_alert())
+        finally:
+            await sink.close()
+
+    assert asyncio.run(go()) == "1700000000.000900"

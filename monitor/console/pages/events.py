@@ -24,7 +24,7 @@ KEEPALIVE_S = 15.0
 
 def _after(request: Request) -> int:
     for value in (request.headers.get("last-event-id", ""), request.query_params.get("after", "")):
-        if value.isdigit():
+        if value.isascii() and value.isdigit():  # "²" is a digit to isdigit, not to int
             return int(value)
     return 0
 
@@ -45,8 +45,10 @@ async def _events(console: Console, request: Request, where: queries.AlertFilter
     quiet_since = time.monotonic()
     yield "retry: 2000\n\n"
     while time.monotonic() < closes:
-        fresh = await run_in_threadpool(queries.alerts, console.model, where, after=after)
-        for alert in reversed(fresh):  # oldest first, so the page stacks them newest on top
+        # Oldest first, a page at a time: after a burst (a restart, a rebuild, a browser back
+        # from sleep) every alert is sent, and the page stacks them newest on top.
+        fresh = await run_in_threadpool(queries.alerts, console.model, where, after=after, oldest_first=True)
+        for alert in fresh:
             after = max(after, alert["seq"])
             html = row_template.render(alert=alert, csrf=request.state.csrf, next="/")
             data = "".join(f"data: {line}\n" for line in html.splitlines())
