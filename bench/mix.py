@@ -145,7 +145,20 @@ def _report(name: str, result: RunResult, raw_rate: float, raw_cpu: float) -> No
         f"{result.main_cpu_per_article * 1000:.1f} ms the worker's main process (raw spaCy {raw_cpu * 1000:.0f} ms)"
     )
     if len(result.worker_cpu) > 1:
-        print("  CPU by worker: " + ", ".join(f"{role} {cpu:.1f} s" for role, cpu in sorted(result.worker_cpu.items())))
+        print(
+            "  CPU by worker (main process alone): "
+            + ", ".join(
+                f"{role} {cpu:.1f} s ({result.main_cpu_by_worker.get(role, 0.0):.1f} s)"
+                for role, cpu in sorted(result.worker_cpu.items())
+            )
+        )
+        busiest, mean = max(result.worker_cpu.values()), statistics.mean(result.worker_cpu.values())
+        print(
+            f"  the busiest worker did {busiest / mean - 1:.1%} more than the mean (keys hashed to partitions: a finite "
+            f"batch never splits evenly); in {result.elapsed_s:.1f} s the workers used "
+            f"{sum(result.worker_cpu.values()) / (result.elapsed_s * (os.cpu_count() or 1)):.0%} of the cores, "
+            f"the broker {result.broker_cpu:.1f} s and the bench's producer and reader {result.bench_cpu:.1f} s"
+        )
     print(f"  latency produce->tagged p50/p95/p99, paced at half capacity: {_p(result.paced_tagged)}")
     print(f"  latency produce->alert  p50/p95/p99, paced at half capacity: {_p(result.paced_alert)}")
     print(f"  latency produce->alert  p50/p95/p99, bulk:                   {_p(result.alert_latency)}")

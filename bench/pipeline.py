@@ -166,6 +166,13 @@ class RunResult:
     main_cpu_per_article: float = 0.0  # the worker's own process: Faust, JSON, Kafka, no spaCy
     #: CPU seconds of each worker (with its spaCy process): how evenly the partitions shared the work.
     worker_cpu: dict[str, float] = field(default_factory=dict)
+    #: CPU seconds of each worker's main process alone: Faust, tag hand-off, detect, delivery.
+    main_cpu_by_worker: dict[str, float] = field(default_factory=dict)
+    #: The bulk phase's wall seconds, and the CPU seconds the broker and this process (the
+    #: producer, the decisions reader) took in it: on two cores they compete with the workers.
+    elapsed_s: float = 0.0
+    broker_cpu: float = 0.0
+    bench_cpu: float = 0.0
 
 
 def _produce(producer: KafkaProducer, topic: str, articles: list[Article], rate: float | None = None) -> dict[str, float]:
@@ -226,14 +233,17 @@ def run_pipeline(
         producer = KafkaProducer(bootstrap_servers=broker.url, linger_ms=5, max_request_size=16 * 2**20)
         mains = [psutil.Process(proc.process.pid) for proc in procs]
         sampler.start()
-        main_cpu = sum(_cpu(p) for p in mains)
+        main_before = [_cpu(p) for p in mains]
+        bench_before = time.process_time()
         began = time.time()
         sent = _produce(producer, names.articles, articles)
         decisions = read_topic(broker.url, names.decisions, until=lambda r: len(r) >= len(articles), timeout_s=3600)
         last = max(r.timestamp for r in decisions) / 1000 if decisions else time.time()
         elapsed = last - began
+        bench_cpu = time.process_time() - bench_before
         stats = sampler.stop()
-        main_cpu = sum(_cpu(p) for p in mains) - main_cpu
+        main_by_worker = {f"worker-{n}": _cpu(p) - before for n, (p, before) in enumerate(zip(mains, main_before, strict=True))}
+        main_cpu = sum(main_by_worker.values())
         tagged = _latencies(broker.url, names.tagged, sent, lambda v: v["article"]["id"], expected=len(articles))
         alerts = _latencies(broker.url, names.alerts, sent, lambda v: v["article_id"])
         paced_tagged: list[float] = []
@@ -262,6 +272,10 @@ def run_pipeline(
             decisions=len(decisions),
             main_cpu_per_article=main_cpu / len(articles),
             worker_cpu={role: s.cpu_seconds for role, s in stats.items() if role.startswith("worker")},
+            main_cpu_by_worker=main_by_worker,
+            elapsed_s=elapsed,
+            broker_cpu=stats["broker"].cpu_seconds if "broker" in stats else 0.0,
+            bench_cpu=bench_cpu,
         )
 
 
