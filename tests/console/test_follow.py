@@ -124,3 +124,30 @@ def test_feedback_goes_to_the_topic_and_the_read_model_and_exports_as_labels(bro
     (row,) = csv.DictReader(io.StringIO(out.getvalue()))
     assert row["id"] == "story-f-art1" and row["relevant"] == "0" and row["split"] == "feedback"
     model.close()
+
+
+def test_each_alert_of_a_story_can_be_judged_on_its_own_escalations_too(broker_settings, watchlist):
+    """The story's one form judges its first alert; each alert's "why" section has its own, so an
+    escalation's rule is measured too."""
+    import re
+
+    from monitor.console.precision import measure
+
+    ensure_topics(broker_settings)
+    model = ReadModel(broker_settings.data_dir / "console.sqlite3")
+    alerts, decisions = story_records("story-j")
+    model.store(alerts, decisions)
+    app = create_app(broker_settings, model, route_for=watchlist.route_for)
+    with TestClient(app, base_url="http://127.0.0.1:8090", follow_redirects=False) as client:
+        page = client.get("/story/story-j").text
+        judged = re.findall(r'<form class="feedback alert-judgement".*?name="alert_id" value="([^"]+)"', page, re.S)
+        assert judged == ["story-j-new", "story-j-esc"]
+        form = {"csrf": csrf_of(client), "story_id": "story-j", "alert_id": "story-j-esc", "article_id": "story-j-art2"}
+        answer = client.post("/feedback", data={**form, "verdict": "not_relevant", "next": "/story/story-j#why-story-j-esc"})
+        assert answer.status_code == 303 and answer.headers["location"] == "/story/story-j#why-story-j-esc"
+    result = measure(model, 30)
+    assert (result.overall.right, result.overall.wrong) == (0, 1)
+    assert result.by_rule["pair-sentence-trigger"].judged == 1
+    stored = model.query("SELECT alert_id, article_id, verdict FROM feedback")
+    assert [tuple(row) for row in stored] == [("story-j-esc", "story-j-art2", "not_relevant")]
+    model.close()
