@@ -93,8 +93,17 @@ def alerts(
             clauses.append("id IN (SELECT alert_id FROM alert_text WHERE alert_text MATCH ?)")
             params.append(fts_phrase(where.text))
         else:
-            clauses.append("(headline LIKE ? OR record LIKE ?)")
-            params += [f"%{where.text}%"] * 2
+            # The same words as FTS, each in the headline or an evidence sentence, never in the
+            # record's JSON keys; "%" and "_" typed by an analyst are characters, not wildcards.
+            words = search_words(where.text)
+            if not words:
+                clauses.append("0")  # as FTS: no word, no match
+            for word in words:
+                clauses.append(
+                    "(headline LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM json_each(alerts.record, '$.evidence') e"
+                    " WHERE json_extract(e.value, '$.sentence') LIKE ? ESCAPE '\\'))"
+                )
+                params += [f"%{like_escaped(word)}%"] * 2
     sql = (
         "SELECT *, (SELECT MAX(json_extract(d.record, '$.corroboration')) FROM decisions d WHERE d.story = alerts.story_id)"
         f" AS story_corroboration FROM alerts WHERE {' AND '.join(clauses)}"
@@ -103,11 +112,20 @@ def alerts(
     return [_alert(row) for row in model.query(sql, [*params, limit])]
 
 
+def search_words(text: str) -> list[str]:
+    """The words of the search box: query syntax (quotes, operators, wildcards) is dropped."""
+    return re.findall(r"\w+", text)
+
+
 def fts_phrase(text: str) -> str:
     """The analyst's words as FTS5 terms that must all appear (no query syntax: a quote or
     an operator in the search box is a word, never an error)."""
-    words = re.findall(r"\w+", text)
-    return " ".join('"' + word + '"' for word in words) or '""'
+    return " ".join('"' + word + '"' for word in search_words(text)) or '""'
+
+
+def like_escaped(word: str) -> str:
+    r"""``word`` matched literally by ``LIKE ... ESCAPE '\'``."""
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def choices(model: ReadModel) -> dict[str, list[str]]:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from monitor.console import queries
 from monitor.console.security import CSP
+from monitor.console.store import ReadModel
+from tests.support.console import near_miss, story_records
 
 
 def test_alerts_page_lists_alerts_newest_first_with_their_fields(client):
@@ -26,6 +31,21 @@ def test_alerts_filters_and_full_text_search(client):
     assert client.get("/?q=submarines").text.count('class="alert ') == 0
     # Search syntax typed by an analyst is words, never an SQL or FTS error.
     assert client.get('/?q="(NEAR OR*').status_code == 200
+
+
+@pytest.mark.parametrize("fts", [True, False], ids=["fts5", "like-fallback"])
+def test_search_means_the_same_words_with_or_without_fts5(settings, fts):
+    """A SQLite without FTS5 falls back to LIKE: it must find the same alerts, treat "_" and
+    "%" as characters, and never match the record's JSON keys."""
+    model = ReadModel(settings.data_dir / f"search-{fts}.sqlite3")
+    model.fts = model.fts and fts
+    alerts, decisions = story_records()
+    model.store(alerts, [*decisions, near_miss()])
+    try:
+        found = {q: len(queries.alerts(model, queries.AlertFilter(text=q))) for q in ("drones russia", "submarines", "dro_es", "sentence", "((")}
+    finally:
+        model.close()
+    assert found == {"drones russia": 2, "submarines": 0, "dro_es": 0, "sentence": 0, "((": 0}
 
 
 def test_story_page_shows_timeline_outlets_claims_chart_and_why(client):
