@@ -167,6 +167,10 @@ class Settings(BaseSettings):
     console_port: int = Field(default=8090, ge=0, le=65535)
     #: Token (or password) a person gives once to get a session cookie; empty: loopback only.
     console_token: SecretStr = SecretStr("")
+    #: Proxies whose X-Forwarded-Proto and -For the console believes (comma-separated
+    #: addresses or networks, "*" for any). Behind a TLS ingress on another address, name it
+    #: here: the console then sees https and marks its session cookie Secure.
+    console_forwarded_allow_ips: str = "127.0.0.1"
 
     @field_validator("broker_url")
     @classmethod

@@ -62,6 +62,8 @@ class ConsoleServer:
             access_log=False,
             timeout_graceful_shutdown=2,
             lifespan="on",
+            proxy_headers=True,
+            forwarded_allow_ips=settings.console_forwarded_allow_ips,
         )
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self.server.run, daemon=True, name="console-http")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from monitor.console.app import create_app
 from monitor.console.security import SESSION_COOKIE, session_value
-from monitor.console.serve import ConsoleRefused, check_bind
+from monitor.console.serve import ConsoleRefused, ConsoleServer, check_bind
 from tests.console.conftest import csrf_of
 from tests.support.console import ENTITIES, IMG, JAVASCRIPT_URL, LONG, SCRIPT, story_records
 
@@ -108,3 +109,24 @@ def test_on_loopback_without_a_token_another_host_name_is_refused_as_dns_rebindi
         assert client.get("/", headers={"host": host}).status_code == 403
         form = {"verdict": "mute", "story_id": "story-a", "csrf": csrf}
         assert client.post("/feedback", data=form, headers={"host": host}).status_code == 403
+
+
+@pytest.mark.parametrize(("trusted", "secure"), [("127.0.0.1", True), ("10.0.0.0/8", False)])
+def test_the_cookie_is_secure_only_behind_a_trusted_tls_proxy(settings, trusted, secure):
+    """Behind a TLS ingress the console sees plain http from the proxy: only a proxy named in
+    MONITOR_CONSOLE_FORWARDED_ALLOW_IPS may say the browser used https (and so get a
+    Secure cookie); anyone else sending X-Forwarded-Proto is not believed."""
+    token = "s3cret-token-for-tests"
+    proxied = settings.with_overrides(console_token=SecretStr(token), console_forwarded_allow_ips=trusted)
+    server = ConsoleServer(proxied, host="127.0.0.1", port=0).start()
+    try:
+        # Cookies by hand: a Secure one is not sent back over this test's plain http.
+        proxy = {"x-forwarded-proto": "https"}
+        csrf = httpx.get(server.url + "login", headers=proxy).cookies["newsmon_csrf"]
+        login = httpx.post(
+            server.url + "login", data={"csrf": csrf, "token": token}, headers={**proxy, "cookie": f"newsmon_csrf={csrf}"}
+        )
+    finally:
+        server.stop()
+    assert login.status_code == 303
+    assert ("; Secure" in login.headers["set-cookie"]) is secure
