@@ -42,7 +42,10 @@ def test_search_means_the_same_words_with_or_without_fts5(settings, fts):
     alerts, decisions = story_records()
     model.store(alerts, [*decisions, near_miss()])
     try:
-        found = {q: len(queries.alerts(model, queries.AlertFilter(text=q))) for q in ("drones russia", "submarines", "dro_es", "sentence", "((")}
+        found = {
+            q: len(queries.alerts(model, queries.AlertFilter(text=q)))
+            for q in ("drones russia", "submarines", "dro_es", "sentence", "((")
+        }
     finally:
         model.close()
     assert found == {"drones russia": 2, "submarines": 0, "dro_es": 0, "sentence": 0, "((": 0}
