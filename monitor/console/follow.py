@@ -2,7 +2,8 @@
 
 A kafka-python consumer in a thread, in its own group (``<app_id>-console``). It assigns
 itself every partition and resumes from the positions stored in the read model with the
-rows (so deleting ``console.sqlite3`` rebuilds it from the topics' beginning), and commits
+rows (so deleting ``console.sqlite3`` rebuilds it from the topics' beginning), assigns
+again when a topic appears or grows partitions (the console may start first), and commits
 them to its group too, so operators see its lag like any consumer's. It also measures, on
 a timer, what the health page shows: its own lag, the worker's (from the worker group's
 committed offsets) and the dead letters held.
@@ -49,8 +50,11 @@ class Vitals:
 class Follower:
     """Reads the topics into ``model`` until stopped."""
 
-    def __init__(self, settings: Settings, model: ReadModel):
+    def __init__(self, settings: Settings, model: ReadModel, *, topic_wait_s: float = TOPIC_WAIT_S):
         self.settings = settings
+        self.topic_wait_s = topic_wait_s
+        #: Read topics that did not exist at the last assignment (followed once they appear).
+        self.missing: list[str] = []
         self.model = model
         self.names = KafkaTopicNames.for_settings(settings)
         self.topics = self.names.read_by_console()
@@ -100,6 +104,11 @@ class Follower:
                 if time.monotonic() - measured > VITALS_EVERY_S:
                     measured = time.monotonic()
                     self._measure(consumer, partitions)
+                    if self._layout_changed(consumer, partitions):
+                        # A topic created (the worker started after the console) or partitions
+                        # added: assign again, from the positions the read model holds.
+                        log.info("console: the topics' partitions changed; following them again")
+                        return
         finally:
             consumer.close()
             self._close_admin()
@@ -108,15 +117,16 @@ class Follower:
         partitions: list[TopicPartition] = []
         for topic in self.topics:
             found = None
-            deadline = time.monotonic() + TOPIC_WAIT_S
+            deadline = time.monotonic() + self.topic_wait_s
             while not found and not self._stopping.is_set() and time.monotonic() < deadline:
                 found = consumer.partitions_for_topic(topic)
                 if not found:
                     self._stopping.wait(0.5)  # the worker or `newsmon topics` has not created it yet
             if not found:
-                log.warning("topic %s does not exist: the console follows the others (run `newsmon topics`)", topic)
-                self.vitals.error = f"topic {topic} missing"
+                log.warning("topic %s does not exist yet: the console follows the others until it does", topic)
             partitions += [TopicPartition(topic, p) for p in sorted(found or ())]
+        self.missing = [topic for topic in self.topics if not any(tp.topic == topic for tp in partitions)]
+        self.vitals.error = self._missing_error()
         consumer.assign(partitions)
         if self.model.follow_broker(self.settings.broker_incarnation):
             # A fresh embedded broker (a restart, or a rotation): its topics start again at
@@ -179,7 +189,22 @@ class Follower:
         self.vitals.worker_lag = self._worker_lag(consumer)
         self.vitals.dead_letters = sum(dead_ends[tp] - dead_starts.get(tp, 0) for tp in dead_ends) if dead else None
         self.vitals.measured_at = time.time()
-        self.vitals.error = ""
+        self.vitals.error = self._missing_error()
+
+    def _missing_error(self) -> str:
+        return f"topic {', '.join(self.missing)} missing (run `newsmon topics`)" if self.missing else ""
+
+    def _layout_changed(self, consumer: KafkaConsumer, partitions: list[TopicPartition]) -> bool:
+        """Whether a read topic now has partitions the assignment lacks (kafka-python asks the
+        broker again for a topic it has no metadata of, so a new topic is seen on this tick)."""
+        assigned = set(partitions)
+        try:
+            return any(
+                TopicPartition(topic, p) not in assigned for topic in self.topics for p in consumer.partitions_for_topic(topic)
+            )
+        except (KafkaError, AssertionError) as exc:
+            log.debug("topic layout not checked: %s", exc)
+            return False
 
     def _worker_lag(self, consumer: KafkaConsumer) -> dict[str, int] | None:
         """The worker group's lag per input topic, from its committed offsets; None if unknown."""

@@ -151,3 +151,22 @@ def test_each_alert_of_a_story_can_be_judged_on_its_own_escalations_too(broker_s
     stored = model.query("SELECT alert_id, article_id, verdict FROM feedback")
     assert [tuple(row) for row in stored] == [("story-j-esc", "story-j-art2", "not_relevant")]
     model.close()
+
+
+def test_topics_created_after_the_console_started_are_followed(broker_settings):
+    """The console may start before the worker or `newsmon topics` made its topics: it says
+    they are missing on the health page and follows them once they exist."""
+    model = ReadModel(broker_settings.data_dir / "console.sqlite3")
+    follower = Follower(broker_settings, model, topic_wait_s=0.5).start()
+    try:
+        wait_for(lambda: follower.ready.is_set(), 30, "the follower assigned what exists")
+        assert (
+            "missing" in follower.vitals.error and KafkaTopicNames.for_settings(broker_settings).alerts in follower.vitals.error
+        )
+        ensure_topics(broker_settings)
+        produce_story(broker_settings)
+        wait_for(lambda: counts(model) == (2, 3), 60, lambda: f"read model at {counts(model)}, expected (2, 3)")
+        wait_for(lambda: follower.vitals.error == "", 30, lambda: f"health still says {follower.vitals.error!r}")
+    finally:
+        follower.stop()
+        model.close()
