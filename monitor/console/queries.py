@@ -15,6 +15,9 @@ from typing import Any
 from monitor.console.store import ReadModel
 
 PAGE_SIZE = 100
+#: A story page lists this many of its latest articles: a story re-reported for weeks can
+#: hold thousands. Its count and its chart cover them all.
+STORY_ARTICLES = 300
 SEVERITIES = ("high", "medium", "low")
 
 
@@ -142,7 +145,10 @@ def story(model: ReadModel, story_id: str) -> dict | None:
     ]
     articles = [
         {**json.loads(row["record"]), "seen_at": row["seen_at"], "day": row["day"]}
-        for row in model.query("SELECT * FROM decisions WHERE story = ? ORDER BY seen_at, id", [story_id])
+        for row in model.query(
+            "SELECT * FROM (SELECT * FROM decisions WHERE story = ? ORDER BY seen_at DESC, id DESC LIMIT ?) ORDER BY seen_at, id",
+            [story_id, STORY_ARTICLES],
+        )
     ]
     if not alert_rows and not articles:
         return None
@@ -153,15 +159,16 @@ def story(model: ReadModel, story_id: str) -> dict | None:
         [("alert", a.get("created_at") or "", a) for a in alert_rows] + [("article", a["seen_at"], a) for a in articles],
         key=lambda item: item[1],
     )
-    per_day: dict[str, int] = {}
-    for article in articles:
-        per_day[article["day"]] = per_day.get(article["day"], 0) + 1
+    per_day = {
+        row[0]: row[1] for row in model.query("SELECT day, COUNT(*) FROM decisions WHERE story = ? GROUP BY day", [story_id])
+    }
     headline = alert_rows[0]["headline"] if alert_rows else articles[0]["title"]
     return {
         "id": story_id,
         "headline": headline,
         "alerts": alert_rows,
         "articles": articles,
+        "articles_total": sum(per_day.values()),
         "timeline": timeline,
         "per_day": sorted(per_day.items()),
         "feedback": feedback,

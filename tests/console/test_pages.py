@@ -125,3 +125,13 @@ def test_precision_counts_the_latest_judgement_of_each_alert_per_topic_and_rule(
     page = client.get("/precision?days=30").text
     assert '<th>all alerts</th><td class="num">0.50</td>' in page
     assert client.get("/precision?days=<script>").status_code == 200
+
+
+def test_a_long_story_lists_its_latest_articles_but_counts_and_charts_them_all(client, monkeypatch):
+    monkeypatch.setattr(queries, "STORY_ARTICLES", 1)
+    page = client.get("/story/story-a").text
+    assert "2 articles" in page and "the latest 1 of 2" in page
+    outlets = page[page.index('<ul class="outlets">') :]
+    outlets = outlets[: outlets.index("</ul>")]
+    assert outlets.count("<li>") == 1 and "Paper Two" in outlets, "the latest article is the one listed"
+    assert page.count('<rect class="articles"') == 2, "the chart still has both days"
