@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from monitor.ingest.fetch import PAGE_ACCEPT, fetch
 from monitor.models import Article
@@ -22,6 +23,19 @@ from monitor.settings import Settings
 from monitor.text import normalise
 
 log = logging.getLogger(__name__)
+
+#: Extraction threads, by pool size. A thread cannot be stopped: an extraction the budget
+#: abandoned (a pathological page) runs on, but it holds one of these ``fulltext_concurrency``
+#: threads only, never the loop's default executor that the poller's other blocking calls
+#: share, and the extractions queued behind it are cancelled before they start.
+_EXTRACTORS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _extractor(size: int) -> ThreadPoolExecutor:
+    pool = _EXTRACTORS.get(size)
+    if pool is None:
+        pool = _EXTRACTORS[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="newsmon-fulltext")
+    return pool
 
 
 def needs_full_text(article: Article) -> bool:
@@ -57,7 +71,8 @@ async def _enrich_one(session, article: Article, settings: Settings, metrics: Me
         log.info("full text of %s: %s: %s", article.url, result.outcome, result.error)
         return article
     # CPU-bound (lxml and heuristics): off the event loop so other feeds keep moving.
-    text = await asyncio.to_thread(extract_text, result.body, result.url, article.title)
+    pool = _extractor(settings.fulltext_concurrency)
+    text = await asyncio.get_running_loop().run_in_executor(pool, extract_text, result.body, result.url, article.title)
     metrics.fulltext.labels("ok" if text else "empty").inc()
     return article.derive(text=text) if text else article
 

@@ -6,6 +6,7 @@ navigation, scripts and footers a real page has, and served on loopback next to 
 
 import asyncio
 import html
+import threading
 
 import pytest
 from aiohttp import web
@@ -92,3 +93,48 @@ def test_full_text_is_not_fetched_for_feeds_without_the_option_or_items_with_tex
     assert needs_full_text(Article(id="a", summary="s", url="https://e.org/a"))
     assert not needs_full_text(Article(id="b", summary="s", text="full body", url="https://e.org/b"))
     assert not needs_full_text(Article(id="c", summary="s", url="mailto:x@e.org"))
+
+
+def test_extractions_the_budget_abandons_hold_only_the_full_text_threads(settings, monkeypatch):
+    """An extraction cannot be stopped once running: polls that keep meeting pathological
+    pages must not pile up threads or take the default executor the poller shares."""
+    from monitor.ingest import fulltext
+    from monitor.ingest.fetch import make_session
+    from monitor.runtime.metrics import Metrics
+
+    release, started = threading.Event(), []
+
+    def stuck(page, url="", title=""):
+        started.append(url)
+        release.wait(30)
+        return ""
+
+    monkeypatch.setattr(fulltext, "extract_text", stuck)
+
+    async def handler(request):
+        return web.Response(body=b"<html><body><p>page</p></body></html>", content_type="text/html")
+
+    async def polls(base: str, settings) -> list[list[Article]]:
+        session = make_session(settings)
+        try:
+            out = []
+            for poll in range(3):
+                articles = [Article(id=f"{poll}-{i}", summary="s", url=f"{base}/page/{poll}/{i}") for i in range(4)]
+                out.append(await fulltext.enrich(session, articles, settings, Metrics(CollectorRegistry())))
+            # The loop's default executor is still free for the poller's other blocking work.
+            assert await asyncio.wait_for(asyncio.to_thread(lambda: "free"), 5) == "free"
+            return out
+        finally:
+            await session.close()
+
+    try:
+        with LoopbackServer(handler) as server:
+            limited = settings.with_overrides(
+                fetch_allowlist=f"127.0.0.1:{server.port}", fulltext_budget_s=0.3, fulltext_concurrency=2
+            )
+            results = asyncio.run(polls(server.url("").rstrip("/"), limited))
+        assert all(a.text == "" and a.summary == "s" for batch in results for a in batch), "kept with their summary"
+        assert len(started) == 2, f"only the pool's two threads ever ran an extraction, not {len(started)}"
+        assert sum(t.name.startswith("newsmon-fulltext") for t in threading.enumerate()) <= 2
+    finally:
+        release.set()
