@@ -117,11 +117,13 @@ class Follower:
         partitions: list[TopicPartition] = []
         for topic in self.topics:
             found = None
-            deadline = time.monotonic() + self.topic_wait_s
+            # Waited for at the first start only: an assignment again (a topic appeared) takes
+            # what exists now rather than stall the others for every topic still missing.
+            deadline = time.monotonic() + (0.0 if self.ready.is_set() else self.topic_wait_s)
+            found = consumer.partitions_for_topic(topic)
             while not found and not self._stopping.is_set() and time.monotonic() < deadline:
+                self._stopping.wait(0.5)  # the worker or `newsmon topics` has not created it yet
                 found = consumer.partitions_for_topic(topic)
-                if not found:
-                    self._stopping.wait(0.5)  # the worker or `newsmon topics` has not created it yet
             if not found:
                 log.warning("topic %s does not exist yet: the console follows the others until it does", topic)
             partitions += [TopicPartition(topic, p) for p in sorted(found or ())]

@@ -7,6 +7,7 @@ import csv
 import io
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.admin import NewTopic
 from starlette.testclient import TestClient
 
 from monitor.console.app import create_app
@@ -14,7 +15,7 @@ from monitor.console.export import write_labels
 from monitor.console.follow import Follower
 from monitor.console.store import ReadModel
 from monitor.models import Feedback
-from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics, make_producer
+from monitor.runtime.kafka_topics import KafkaTopicNames, admin_client, ensure_topics, make_producer
 from tests.console.conftest import csrf_of
 from tests.support.console import near_miss, story_records
 from tests.support.kafka import read_topic
@@ -163,9 +164,18 @@ def test_topics_created_after_the_console_started_are_followed(broker_settings):
         assert (
             "missing" in follower.vitals.error and KafkaTopicNames.for_settings(broker_settings).alerts in follower.vitals.error
         )
-        ensure_topics(broker_settings)
+        # Long enough that a topic still missing would stall the next assignment if waited for.
+        follower.topic_wait_s = 120.0
+        names = KafkaTopicNames.for_settings(broker_settings)
+        admin = admin_client(broker_settings)
+        try:
+            admin.create_topics([NewTopic(t, broker_settings.partitions, 1) for t in (names.decisions, names.alerts)])
+        finally:
+            admin.close()
         produce_story(broker_settings)
         wait_for(lambda: counts(model) == (2, 3), 60, lambda: f"read model at {counts(model)}, expected (2, 3)")
+        assert names.feedback in follower.vitals.error, "the topics still missing are still named"
+        ensure_topics(broker_settings)
         wait_for(lambda: follower.vitals.error == "", 30, lambda: f"health still says {follower.vitals.error!r}")
     finally:
         follower.stop()
