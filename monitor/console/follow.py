@@ -53,8 +53,6 @@ class Follower:
     def __init__(self, settings: Settings, model: ReadModel, *, topic_wait_s: float = TOPIC_WAIT_S):
         self.settings = settings
         self.topic_wait_s = topic_wait_s
-        #: Read topics that did not exist at the last assignment (followed once they appear).
-        self.missing: list[str] = []
         self.model = model
         self.names = KafkaTopicNames.for_settings(settings)
         self.topics = self.names.read_by_console()
@@ -127,8 +125,7 @@ class Follower:
             if not found:
                 log.warning("topic %s does not exist yet: the console follows the others until it does", topic)
             partitions += [TopicPartition(topic, p) for p in sorted(found or ())]
-        self.missing = [topic for topic in self.topics if not any(tp.topic == topic for tp in partitions)]
-        self.vitals.error = self._missing_error()
+        self.vitals.error = self._missing_error(partitions)
         consumer.assign(partitions)
         if self.model.follow_broker(self.settings.broker_incarnation):
             # A fresh embedded broker (a restart, or a rotation): its topics start again at
@@ -191,10 +188,13 @@ class Follower:
         self.vitals.worker_lag = self._worker_lag(consumer)
         self.vitals.dead_letters = sum(dead_ends[tp] - dead_starts.get(tp, 0) for tp in dead_ends) if dead else None
         self.vitals.measured_at = time.time()
-        self.vitals.error = self._missing_error()
+        self.vitals.error = self._missing_error(partitions)
 
-    def _missing_error(self) -> str:
-        return f"topic {', '.join(self.missing)} missing (run `newsmon topics`)" if self.missing else ""
+    def _missing_error(self, partitions: list[TopicPartition]) -> str:
+        """The read topics the assignment lacks (followed once they appear), for the health page."""
+        assigned = {tp.topic for tp in partitions}
+        missing = [topic for topic in self.topics if topic not in assigned]
+        return f"topic {', '.join(missing)} missing (run `newsmon topics`)" if missing else ""
 
     def _layout_changed(self, consumer: KafkaConsumer, partitions: list[TopicPartition]) -> bool:
         """Whether a read topic now has partitions the assignment lacks (kafka-python asks the

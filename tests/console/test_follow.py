@@ -97,12 +97,17 @@ def test_read_model_is_fed_from_the_topics_and_survives_restarts_and_rebuilds(br
     rebuilt.close()
 
 
-def test_feedback_goes_to_the_topic_and_the_read_model_and_exports_as_labels(broker_settings, watchlist):
-    ensure_topics(broker_settings)
-    model = ReadModel(broker_settings.data_dir / "console.sqlite3")
-    alerts, decisions = story_records("story-f")
+def console_with_story(settings, watchlist, story_id: str):
+    """The topics made, one story's alerts and decisions in a fresh read model, the app on it."""
+    ensure_topics(settings)
+    model = ReadModel(settings.data_dir / "console.sqlite3")
+    alerts, decisions = story_records(story_id)
     model.store(alerts, decisions)
-    app = create_app(broker_settings, model, route_for=watchlist.route_for)
+    return model, create_app(settings, model, route_for=watchlist.route_for)
+
+
+def test_feedback_goes_to_the_topic_and_the_read_model_and_exports_as_labels(broker_settings, watchlist):
+    model, app = console_with_story(broker_settings, watchlist, "story-f")
     with TestClient(app, base_url="http://127.0.0.1:8090", follow_redirects=False) as client:
         token = csrf_of(client)
         base = {"csrf": token, "story_id": "story-f", "alert_id": "story-f-new", "article_id": "story-f-art1"}
@@ -134,11 +139,7 @@ def test_each_alert_of_a_story_can_be_judged_on_its_own_escalations_too(broker_s
 
     from monitor.console.precision import measure
 
-    ensure_topics(broker_settings)
-    model = ReadModel(broker_settings.data_dir / "console.sqlite3")
-    alerts, decisions = story_records("story-j")
-    model.store(alerts, decisions)
-    app = create_app(broker_settings, model, route_for=watchlist.route_for)
+    model, app = console_with_story(broker_settings, watchlist, "story-j")
     with TestClient(app, base_url="http://127.0.0.1:8090", follow_redirects=False) as client:
         page = client.get("/story/story-j").text
         judged = re.findall(r'<form class="feedback alert-judgement".*?name="alert_id" value="([^"]+)"', page, re.S)
@@ -158,15 +159,13 @@ def test_topics_created_after_the_console_started_are_followed(broker_settings):
     """The console may start before the worker or `newsmon topics` made its topics: it says
     they are missing on the health page and follows them once they exist."""
     model = ReadModel(broker_settings.data_dir / "console.sqlite3")
+    names = KafkaTopicNames.for_settings(broker_settings)
     follower = Follower(broker_settings, model, topic_wait_s=0.5).start()
     try:
         wait_for(lambda: follower.ready.is_set(), 30, "the follower assigned what exists")
-        assert (
-            "missing" in follower.vitals.error and KafkaTopicNames.for_settings(broker_settings).alerts in follower.vitals.error
-        )
+        assert "missing" in follower.vitals.error and names.alerts in follower.vitals.error
         # Long enough that a topic still missing would stall the next assignment if waited for.
         follower.topic_wait_s = 120.0
-        names = KafkaTopicNames.for_settings(broker_settings)
         admin = admin_client(broker_settings)
         try:
             admin.create_topics([NewTopic(t, broker_settings.partitions, 1) for t in (names.decisions, names.alerts)])
