@@ -6,7 +6,8 @@
 * ``deliver-retries`` reads the delivery-retries topic (co-partitioned with alerts):
   retry and digest entries go into the ``delivery-pending`` table, and *ticks* make it
   deliver the entries that are due.
-* A timer sends a tick to each partition this worker owns whose entries are due.
+* A timer sends a tick to each partition this worker owns whose entries are due, and
+  another, every ``ledger_prune_interval_s``, a prune task to each partition it owns.
 
 The logic is ``monitor.sinks.deliverer.Deliverer``; this module only wires it to Faust.
 """
@@ -25,7 +26,7 @@ from agents.state import state_table
 from monitor.models import Alert, DeliveryTask
 from monitor.sinks import Sink
 from monitor.sinks.deadletters import dead_letter
-from monitor.sinks.deliverer import Deliverer, alert_of
+from monitor.sinks.deliverer import PRUNE, Deliverer, alert_of
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
         dead_letter=give_up,
         tick_budget_s=settings.delivery_tick_budget_s,
         persist=lambda: app.producer.flush(),
+        ledger_retention_s=settings.ledger_retention_s,
     )
     for index, sink in enumerate(ctx.sinks):
         _register_lane(app, topics, ctx, deliverer, sink, reports_poison=index == 0)
@@ -95,6 +97,16 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
                 )
         for kind, count in deliverer.pending_by_type().items():
             ctx.metrics.deliveries_pending.labels(kind).set(count)
+
+    @app.timer(interval=settings.ledger_prune_interval_s)
+    async def prune_ledger() -> None:
+        # Each partition prunes its own entries while handling its own task: only there do
+        # Faust's reads and deletions reach that partition's store and changelog.
+        owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == ctx.names.delivery_retries}
+        for partition in sorted(owned):
+            await topics.delivery_retries.send(
+                key=b"prune", value=DeliveryTask(op=PRUNE).dumps(serializer="json"), partition=partition
+            )
 
 
 def _register_lane(app: faust.App, topics, ctx: WorkerContext, deliverer: Deliverer, sink: Sink, *, reports_poison: bool) -> None:

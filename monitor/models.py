@@ -320,8 +320,9 @@ class DeliveryTask(Record, namespace="newsmon.deliverytask", validation=True, se
     """A message on the delivery-retries topic, and a pending delivery in its table.
 
     ``op``: ``schedule`` (deliver ``alert`` to ``sink`` at ``not_before``: a retry or a
-    digest), ``resend`` (an operator resends a dead letter; ``replay`` is accepted from older tasks) or ``tick`` (deliver what is
-    due on this partition now).
+    digest), ``resend`` (an operator resends a dead letter; ``replay`` is accepted from older
+    tasks), ``tick`` (deliver what is due on this partition now) or ``prune`` (delete this
+    partition's ledger entries past their retention).
     """
 
     op: str

@@ -144,6 +144,12 @@ class Settings(BaseSettings):
     delivery_tick_s: float = Field(default=1.0, gt=0)
     #: Longest time one sink spends on due retries per tick (the rest wait for the next).
     delivery_tick_budget_s: float = Field(default=10.0, gt=0)
+    #: How long the delivery ledger remembers an alert it delivered (or dead-lettered) to a
+    #: sink. Longer than the alerts topic keeps its records (Apache Kafka here: 14 days), so
+    #: no alert the worker can still read again is forgotten; older entries are deleted.
+    ledger_retention_s: float = Field(default=30 * 24 * 3600, gt=0)
+    #: How often each partition's old ledger entries are looked for.
+    ledger_prune_interval_s: float = Field(default=3600.0, gt=0)
 
     # --- the terminal of ``newsmon run`` -------------------------------------------------
     #: Seconds between two status lines (feeds, articles, alerts, lag).

@@ -291,6 +291,12 @@ class Metrics:
             ["sink"],
             registry=r,
         )
+        self.ledger_pruned = Counter(
+            "newsmon_ledger_pruned", "Delivery-ledger entries deleted after ledger_retention_s.", registry=r
+        )
+        self.ledger_entries = Gauge(
+            "newsmon_ledger_entries", "Delivery-ledger entries of this worker's partitions, counted at each prune.", registry=r
+        )
         self.up_since = Gauge(
             "newsmon_process_start_time_seconds", "When this newsmon process started (unix time).", ["role"], registry=r
         )

@@ -2,12 +2,12 @@
 
 The state is two tables the worker keeps in Kafka changelogs (plain dicts in tests):
 
-* ``ledger`` — ``"{alert id}|{sink}"`` → ``{"state": "delivered"|"dead"|"below_min_severity",
-  "at", "ref"}``.
+* ``ledger`` — ``"{alert id}|{sink}"`` → what came of it (``monitor.sinks.ledger``).
   Consulted before every send, written right after one and made durable (``persist``)
   before the next, so a restart or a rebalance that replays the alerts topic sends
   nothing twice except the one send in flight when a worker died. ``ref`` keeps what a
-  sink returned (a Slack message ts) for threading.
+  sink returned (a Slack message ts) for threading. A *prune* task deletes a partition's
+  entries older than ``ledger_retention_s``.
 * ``pending`` — same key → a ``DeliveryTask`` waiting for its ``not_before``: a retry or
   a digest entry. Nothing sleeps: a timer sends a *tick* to the partitions that have
   due entries and the tick's handler delivers them. So a webhook backing off for two
@@ -30,37 +30,22 @@ from monitor.models import Alert, DeliveryTask
 from monitor.runtime.metrics import Metrics
 from monitor.sinks.backoff import GiveUp, after_failure, digest_due, partition_for_sink
 from monitor.sinks.base import DeliveryError, EndpointThrottled, Sink
+from monitor.sinks.ledger import BELOW_MIN_SEVERITY, DEAD, DELIVERED, entry, ledger_key, ledger_state, prune
 
 log = logging.getLogger(__name__)
 
-DELIVERED = "delivered"
 #: An operator resends a dead letter (``newsmon dlq resend``); "replay" was its old name,
 #: still accepted from tasks already on the topic.
 RESEND = "resend"
 LEGACY_RESEND = "replay"
-DEAD = "dead"
-#: The alert's severity is below the sink's ``min_severity``: never sent, never dead-lettered.
-BELOW_MIN_SEVERITY = "below_min_severity"
+#: Delete this partition's ledger entries older than the retention (see ``ledger``).
+PRUNE = "prune"
 
 Schedule = Callable[[DeliveryTask], Awaitable[None]]
 #: Waits until the table writes made so far are in the broker (the worker flushes its producer).
 Persist = Callable[[], Awaitable[None]]
 #: (reason, error, alert, sink name, attempts, partition)
 DeadLetterFn = Callable[[str, str, Alert, str, int, int], Awaitable[None]]
-
-
-def ledger_key(alert_id: str, sink_name: str) -> str:
-    return f"{alert_id}|{sink_name}"
-
-
-def ledger_state(value) -> str | None:
-    """``delivered``, ``dead``, ``below_min_severity`` or None; a bare timestamp (the spine's
-    format) is delivered."""
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        return value.get("state", DELIVERED)
-    return DELIVERED
 
 
 def encode_task(task: DeliveryTask) -> str:
@@ -106,6 +91,7 @@ class Deliverer:
         dead_letter: DeadLetterFn,
         tick_budget_s: float = 10.0,
         persist: Persist | None = None,
+        ledger_retention_s: float = 30 * 86400,
         clock: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
     ):
@@ -118,6 +104,7 @@ class Deliverer:
         self.dead_letter = dead_letter
         self.tick_budget_s = tick_budget_s
         self.persist = persist
+        self.ledger_retention_s = ledger_retention_s
         self.clock = clock
         self.rand = rand
         self._started: set[str] = set()
@@ -155,6 +142,8 @@ class Deliverer:
     async def on_task(self, task: DeliveryTask, partition: int) -> None:
         if task.op == "tick":
             await self.on_tick(partition)
+        elif task.op == PRUNE:
+            self.prune(partition)
         elif task.op in ("schedule", RESEND, LEGACY_RESEND):
             self._enqueue(task, partition)
         else:
@@ -165,7 +154,12 @@ class Deliverer:
             log.error("ignoring %s task without an alert for sink %s", task.op, task.sink)
             return
         key = ledger_key(task.alert.id, task.sink)
-        if ledger_state(self.ledger.get(key)) == DELIVERED:
+        state = ledger_state(self.ledger.get(key))
+        if state == DELIVERED or (state is not None and task.op == "schedule"):
+            # A schedule for an alert the ledger has settled is a re-read of the alerts
+            # topic. The lane checks the ledger too, but a digest entry's ledger lives in the
+            # digest's partition, which the lane (on the alert's partition) cannot read; an
+            # operator's resend of a dead letter is the one way past a settled entry.
             self.metrics.deliveries.labels(self._type(task.sink), "duplicate_skipped").inc()
             return
         if task.op == "schedule" and key in self.pending:
@@ -264,7 +258,7 @@ class Deliverer:
         now = self.clock()
         if outcome.ok:
             for key, _task in entries:
-                self.ledger[key] = {"state": DELIVERED, "at": now, "ref": outcome.ref}
+                self.ledger[key] = entry(DELIVERED, now, outcome.ref)
             # Durable before the next send: a crash after this re-sends nothing delivered.
             await self._persist()
         # One decision for the whole attempt: the entries of a failed digest are retried
@@ -331,7 +325,7 @@ class Deliverer:
         self, sink_name: str, kind: str, key: str, task: DeliveryTask, reason: str, error: str, attempts: int
     ) -> None:
         await self.dead_letter(reason, error, alert_of(task), sink_name, attempts, task.partition)
-        self.ledger[key] = {"state": DEAD, "at": self.clock(), "ref": None}
+        self.ledger[key] = entry(DEAD, self.clock())
         await self._persist()
         self._drop(key)
         self.metrics.deliveries.labels(kind, "dead_lettered").inc()
@@ -340,9 +334,19 @@ class Deliverer:
         # Recorded so a re-read of the alerts topic finds it in the ledger instead of judging
         # again; not persisted at once: losing it only repeats this same cheap decision.
         log.debug("%s is below %s's min_severity %s: not sent", key, sink.name, sink.config.min_severity)
-        self.ledger[key] = {"state": BELOW_MIN_SEVERITY, "at": self.clock(), "ref": None}
+        self.ledger[key] = entry(BELOW_MIN_SEVERITY, self.clock())
         self._drop(key)
         self.metrics.deliveries.labels(sink.type_name, BELOW_MIN_SEVERITY).inc()
+
+    def prune(self, partition: int) -> int:
+        """Delete ``partition``'s ledger entries older than the retention (called while an
+        event of that partition is handled); returns how many."""
+        deleted, listed = prune(self.ledger, self.clock() - self.ledger_retention_s)
+        if deleted:
+            log.info("ledger partition %d: %d entries older than %.0f s deleted", partition, deleted, self.ledger_retention_s)
+        self.metrics.ledger_pruned.inc(deleted)
+        self.metrics.ledger_entries.set(listed - deleted)
+        return deleted
 
     # --- small things ------------------------------------------------------------------
     async def _persist(self) -> None:

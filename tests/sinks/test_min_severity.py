@@ -13,7 +13,8 @@ from monitor.models import Alert, DeliveryTask
 from monitor.runtime.metrics import Metrics
 from monitor.sinks import load_sinks
 from monitor.sinks.base import SinkConfig
-from monitor.sinks.deliverer import Deliverer, ledger_key
+from monitor.sinks.deliverer import Deliverer
+from monitor.sinks.ledger import ledger_key
 from monitor.sinks.memory import MemorySink
 from tests.support.alerts import make_alerts
 
