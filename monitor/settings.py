@@ -177,6 +177,10 @@ class Settings(BaseSettings):
     #: addresses or networks, "*" for any). Behind a TLS ingress on another address, name it
     #: here: the console then sees https and marks its session cookie Secure.
     console_forwarded_allow_ips: str = "127.0.0.1"
+    #: Days the console keeps an article's decision when nothing came of it (not relevant, no
+    #: alert, not in a story that alerted); 0 keeps every one. Above the activity page's 90
+    #: days, whose near misses are such decisions. Relevant and alerted ones are always kept.
+    console_decision_retention_days: int = Field(default=120, ge=0)
 
     @field_validator("broker_url")
     @classmethod

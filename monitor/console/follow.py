@@ -6,16 +6,18 @@ rows (so deleting ``console.sqlite3`` rebuilds it from the topics' beginning), a
 again when a topic appears or grows partitions (the console may start first), and commits
 them to its group too, so operators see its lag like any consumer's. It also measures, on
 a timer, what the health page shows: its own lag, the worker's (from the worker group's
-committed offsets) and the dead letters held.
+committed offsets) and the dead letters held. Once an hour it deletes the decisions that
+nothing came of once they are older than ``console_decision_retention_days``.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
@@ -29,6 +31,8 @@ from monitor.settings import Settings
 log = logging.getLogger(__name__)
 
 VITALS_EVERY_S = 10.0
+#: How often decisions past their retention are looked for.
+PRUNE_EVERY_S = 3600.0
 #: How long to wait for a topic to exist before following the others without it.
 TOPIC_WAIT_S = 60.0
 
@@ -44,6 +48,8 @@ class Vitals:
     worker_lag: dict[str, int] | None = None
     dead_letters: int | None = None
     undecodable: int = 0
+    #: Decisions deleted after the retention (see ``Follower.prune``).
+    pruned: int = 0
     error: str = ""
 
 
@@ -93,12 +99,15 @@ class Follower:
         try:
             partitions = self._assign(consumer)
             self.ready.set()
-            measured = 0.0
+            measured = pruned = 0.0
             while not self._stopping.is_set():
                 batches = consumer.poll(timeout_ms=500, max_records=500)
                 if batches:
                     self._store(batches)
                     self._commit(consumer)
+                if time.monotonic() - pruned > PRUNE_EVERY_S:
+                    pruned = time.monotonic()
+                    self.prune()
                 if time.monotonic() - measured > VITALS_EVERY_S:
                     measured = time.monotonic()
                     self._measure(consumer, partitions)
@@ -162,6 +171,22 @@ class Follower:
                     )
         # Live pages poll the read model for alerts newer than theirs; nothing to notify.
         self.model.store(alerts, decisions, feedback, positions, feeds=feeds)
+
+    def prune(self, today: date | None = None) -> int:
+        """Drop the decisions past ``console_decision_retention_days`` that nothing came of."""
+        days = self.settings.console_decision_retention_days
+        if not days:
+            return 0
+        today = today or datetime.now(UTC).date()
+        try:
+            deleted = self.model.prune_decisions(today - timedelta(days=days))
+        except sqlite3.Error as exc:  # a busy or full disk: reading the topics goes on
+            log.warning("console: could not delete old decisions: %s", exc)
+            return 0
+        if deleted:
+            log.info("console: %d decisions older than %d days with no alert deleted", deleted, days)
+        self.vitals.pruned += deleted
+        return deleted
 
     def _commit(self, consumer: KafkaConsumer) -> None:
         offsets = {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in self.model.positions().items()}

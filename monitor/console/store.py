@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +182,22 @@ class ReadModel:
                 status.new, status.updated, iso(status.checked_at), iso(status.last_success),
             ),
         )  # fmt: skip
+
+    def prune_decisions(self, before: date) -> int:
+        """Delete the decisions of days before ``before`` that nothing came of: not relevant,
+        no alert, and not in a story that raised one (its page lists all its articles).
+
+        Every article's decision lands here, relevant or not, so without this the file grows
+        by every article polled for as long as the console runs; what an analyst comes back
+        to (alerts, their stories, relevant articles, feedback) is kept. Returns how many.
+        """
+        with self._lock:
+            cursor = self._db.execute(
+                "DELETE FROM decisions WHERE day < ? AND relevant = 0 AND alert = 0"
+                " AND (story IS NULL OR story NOT IN (SELECT story_id FROM alerts))",
+                (before.isoformat(),),
+            )
+            return cursor.rowcount
 
     def follow_broker(self, incarnation: str) -> bool:
         """Keep the positions only if they were read from broker ``incarnation`` (see
