@@ -7,7 +7,8 @@
   retry and digest entries go into the ``delivery-pending`` table, and *ticks* make it
   deliver the entries that are due.
 * A timer sends a tick to each partition this worker owns whose entries are due, and
-  another, every ``ledger_prune_interval_s``, a prune task to each partition it owns.
+  another a prune task to each partition it owns: once the worker owns partitions, then
+  every ``ledger_prune_interval_s``.
 
 The logic is ``monitor.sinks.deliverer.Deliverer``; this module only wires it to Faust.
 """
@@ -98,11 +99,21 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
         for kind, count in deliverer.pending_by_type().items():
             ctx.metrics.deliveries_pending.labels(kind).set(count)
 
-    @app.timer(interval=settings.ledger_prune_interval_s)
+    # Faust's timers sleep a whole interval before their first run, and the worker restarts at
+    # every rotation of the embedded broker (hours apart under load): an hourly timer might
+    # never fire. So the check runs at the tick's pace, and the first round goes out as soon
+    # as the worker owns partitions, then one every ``ledger_prune_interval_s``.
+    last_prune: list[float] = []
+
+    @app.timer(interval=settings.delivery_tick_s)
     async def prune_ledger() -> None:
+        owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == ctx.names.delivery_retries}
+        now = time.monotonic()
+        if not owned or (last_prune and now - last_prune[0] < settings.ledger_prune_interval_s):
+            return
+        last_prune[:] = [now]
         # Each partition prunes its own entries while handling its own task: only there do
         # Faust's reads and deletions reach that partition's store and changelog.
-        owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == ctx.names.delivery_retries}
         for partition in sorted(owned):
             await topics.delivery_retries.send(
                 key=b"prune", value=DeliveryTask(op=PRUNE).dumps(serializer="json"), partition=partition

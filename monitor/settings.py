@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 MIB = 1024 * 1024
 #: The smallest embedded-broker budget (an idle one holds about 15 MiB).
 MIN_BROKER_BUDGET = 32 * MIB
+#: Days of decisions the console's activity page charts (its near misses are decisions that
+#: nothing came of, which ``console_decision_retention_days`` deletes).
+CONSOLE_ACTIVITY_DAYS = 90
 
 
 class Settings(BaseSettings):
@@ -146,7 +149,8 @@ class Settings(BaseSettings):
     delivery_tick_budget_s: float = Field(default=10.0, gt=0)
     #: How long the delivery ledger remembers an alert it delivered (or dead-lettered) to a
     #: sink. Longer than the alerts topic keeps its records (Apache Kafka here: 14 days), so
-    #: no alert the worker can still read again is forgotten; older entries are deleted.
+    #: no alert the worker can still read again is forgotten; older entries are deleted. At
+    #: least ``story_window_s``.
     ledger_retention_s: float = Field(default=30 * 24 * 3600, gt=0)
     #: How often each partition's old ledger entries are looked for.
     ledger_prune_interval_s: float = Field(default=3600.0, gt=0)
@@ -178,8 +182,8 @@ class Settings(BaseSettings):
     #: here: the console then sees https and marks its session cookie Secure.
     console_forwarded_allow_ips: str = "127.0.0.1"
     #: Days the console keeps an article's decision when nothing came of it (not relevant, no
-    #: alert, not in a story that alerted); 0 keeps every one. Above the activity page's 90
-    #: days, whose near misses are such decisions. Relevant and alerted ones are always kept.
+    #: alert, not in a story that alerted); 0 keeps every one, else at least the activity
+    #: page's ``CONSOLE_ACTIVITY_DAYS``. Relevant and alerted ones are always kept.
     console_decision_retention_days: int = Field(default=120, ge=0)
 
     @field_validator("broker_url")
@@ -201,6 +205,17 @@ class Settings(BaseSettings):
             # An idle broker with newsmon's topics holds about 15 MiB: a smaller budget would
             # rotate without end.
             raise ValueError(f"embedded_broker_budget_bytes must be 0 (never rotate) or at least {MIN_BROKER_BUDGET // MIB} MiB")
+        if self.ledger_retention_s < self.story_window_s:
+            # An open story's escalations thread under its first alert by the reference the
+            # ledger keeps, and a restart re-reads its alerts: both need its entries.
+            raise ValueError(
+                f"ledger_retention_s ({self.ledger_retention_s:g}) must be at least story_window_s ({self.story_window_s:g})"
+            )
+        if 0 < self.console_decision_retention_days < CONSOLE_ACTIVITY_DAYS:
+            raise ValueError(
+                f"console_decision_retention_days must be 0 (keep all) or at least {CONSOLE_ACTIVITY_DAYS},"
+                " the days the activity page shows"
+            )
         return self
 
     # --- derived ------------------------------------------------------------------------

@@ -185,7 +185,8 @@ class ReadModel:
 
     def prune_decisions(self, before: date) -> int:
         """Delete the decisions of days before ``before`` that nothing came of: not relevant,
-        no alert, and not in a story that raised one (its page lists all its articles).
+        no alert, not in a story that raised one (its page lists all its articles), and not
+        judged by an analyst (the article or its story).
 
         Every article's decision lands here, relevant or not, so without this the file grows
         by every article polled for as long as the console runs; what an analyst comes back
@@ -194,7 +195,11 @@ class ReadModel:
         with self._lock:
             cursor = self._db.execute(
                 "DELETE FROM decisions WHERE day < ? AND relevant = 0 AND alert = 0"
-                " AND (story IS NULL OR story NOT IN (SELECT story_id FROM alerts))",
+                " AND (story IS NULL OR story NOT IN (SELECT story_id FROM alerts))"
+                # What an analyst judged stays readable beside the judgement: the article, or
+                # every article of the story. NOT EXISTS: feedback's ids may be NULL.
+                " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.article_id = decisions.id"
+                " OR (decisions.story IS NOT NULL AND f.story_id = decisions.story))",
                 (before.isoformat(),),
             )
             return cursor.rowcount

@@ -241,7 +241,7 @@ class Poller:
             state.parse_errors = 0
         if success:
             state.last_success = now
-            self.metrics.feed_freshness.succeeded(feed.name, now)
+        self.metrics.feed_freshness.polled(feed.name, success, now)
         plan = self._plan(feed, state, report.outcome, hints, now)
         self._note_status(feed, state, plan, report)
         state.status = plan.status

@@ -68,16 +68,31 @@ FAUST_PREFIX = "newsmon_faust"
 
 
 class FeedFreshness(Collector):
-    """Seconds since each feed last polled successfully, computed at scrape time."""
+    """Per feed, seconds since it last polled successfully (computed at scrape time) and how
+    many polls in a row have failed since.
+
+    Both, because staleness alone says "ok" for the first two poll intervals of a feed that
+    has failed every poll since start-up (no DNS, a wrong URL): the failures in a row say it
+    at the first poll.
+    """
 
     def __init__(self, clock: Callable[[], float] = time.time):
         self._clock = clock
         self._last_success: dict[str, float] = {}
+        self._errors: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def succeeded(self, feed: str, when: float | None = None) -> None:
+        self.polled(feed, True, when)
+
+    def polled(self, feed: str, success: bool, when: float | None = None) -> None:
         with self._lock:
-            self._last_success[feed] = self._clock() if when is None else when
+            if success:
+                self._last_success[feed] = self._clock() if when is None else when
+                self._errors[feed] = 0
+            else:
+                self._last_success.setdefault(feed, self._clock() if when is None else when)
+                self._errors[feed] = self._errors.get(feed, 0) + 1
 
     def known(self, feeds: Iterable[str], since: float | None = None) -> None:
         """Register feeds that have not succeeded yet, counting from ``since`` (start-up)."""
@@ -85,6 +100,7 @@ class FeedFreshness(Collector):
         with self._lock:
             for feed in feeds:
                 self._last_success.setdefault(feed, start)
+                self._errors.setdefault(feed, 0)
 
     def collect(self):
         family = GaugeMetricFamily(
@@ -92,11 +108,16 @@ class FeedFreshness(Collector):
             "Seconds since the feed was last fetched and parsed successfully (304 counts).",
             labels=["feed"],
         )
+        errors = GaugeMetricFamily(
+            "newsmon_feed_consecutive_errors", "Polls of the feed that failed in a row (0: the last one worked).", labels=["feed"]
+        )
         now = self._clock()
         with self._lock:
             for feed, when in sorted(self._last_success.items()):
                 family.add_metric([feed], max(0.0, now - when))
+                errors.add_metric([feed], self._errors.get(feed, 0))
         yield family
+        yield errors
 
 
 class ConsumerLag(Collector):

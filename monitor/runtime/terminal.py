@@ -136,6 +136,7 @@ def read_status(settings: Settings, pages: Iterable[str | None]) -> Status:
     """Sum the status figures over metrics pages (``None``: a page that did not answer)."""
     status = Status()
     stale_after = 2 * settings.poll_interval_s + settings.http_timeout_s
+    feeds: dict[str, list[float]] = {}  # feed -> [seconds since success, failures in a row]
     for page in pages:
         if page is None:
             status.unread += 1
@@ -156,10 +157,12 @@ def read_status(settings: Settings, pages: Iterable[str | None]) -> Status:
                 elif name == "newsmon_consumer_lag":
                     status.lag += value
                 elif name == "newsmon_feed_seconds_since_success":
-                    if value > stale_after:
-                        status.feeds_failing += 1
-                    else:
-                        status.feeds_ok += 1
+                    feeds.setdefault(labels.get("feed", ""), [0.0, 0.0])[0] = value
+                elif name == "newsmon_feed_consecutive_errors":
+                    feeds.setdefault(labels.get("feed", ""), [0.0, 0.0])[1] = value
+    # A feed fails when its last poll failed or it has not worked for two intervals.
+    status.feeds_failing = sum(since > stale_after or errors > 0 for since, errors in feeds.values())
+    status.feeds_ok = len(feeds) - status.feeds_failing
     return status
 
 

@@ -11,7 +11,9 @@ being handled, and a deletion goes to that partition's changelog. So each partit
 pruned while its own event is handled (a *prune* task on the co-partitioned
 delivery-retries topic), and only the entries that partition itself holds are deleted: a
 deletion made from another partition would leave the entry in its changelog, to come back
-at the next recovery.
+at the next recovery. (Faust's memory store is one dict, so there a read sees every
+partition and one partition's prune deletes every expired entry; an entry the next
+recovery brings back is expired, and goes again at the next round.)
 """
 
 from __future__ import annotations

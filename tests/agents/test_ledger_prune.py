@@ -22,7 +22,7 @@ pytestmark = pytest.mark.timeout(240)
 
 
 def test_entries_past_the_retention_are_deleted_from_the_partition_that_holds_them(broker_settings, start_worker):
-    settings = broker_settings.with_overrides(ledger_retention_s=3.0, ledger_prune_interval_s=1.0)
+    settings = broker_settings.with_overrides(ledger_retention_s=3.0, story_window_s=3.0, ledger_prune_interval_s=1.0)
     alerts = make_alerts(8, prefix="prune")
     with WebhookReceiver(SECRET) as hook:
         loopback = ["127.0.0.0/8"]
@@ -78,3 +78,39 @@ def test_entries_past_the_retention_are_deleted_from_the_partition_that_holds_th
     assert len(set().union(*(puts[f"{a.id}|digest"] for a in alerts))) == 1
     assert len(set().union(*(puts[f"{a.id}|hook"] for a in alerts))) > 1
     assert sent == sorted(a.id for a in alerts) and in_digests == 8, "pruning sends nothing again"
+
+
+def test_a_restarted_worker_prunes_at_once_not_an_interval_later(broker_settings, start_worker):
+    """Faust's timers sleep a whole interval before their first run, and the worker restarts at
+    every rotation of the embedded broker: with an hourly interval, a worker restarted more
+    often than hourly would never prune. The entries a stopped worker left, past their
+    retention, are deleted by the next worker within seconds of its start."""
+    settings = broker_settings.with_overrides(ledger_retention_s=3.0, story_window_s=3.0, ledger_prune_interval_s=3600.0)
+    alerts = make_alerts(4, prefix="restart-prune")
+    with WebhookReceiver(SECRET) as hook:
+        sink = {"type": "webhook", "name": "hook", "url": f"{hook.url}/hook", "secret": SECRET, "allow_networks": ["127.0.0.0/8"]}
+        (settings.config_dir / "sinks.yaml").write_text(yaml.safe_dump({"sinks": [sink]}))
+        ensure_topics(settings)
+        first = start_worker(settings)
+        producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers)
+        for alert in alerts:
+            producer.send(
+                KafkaTopicNames.for_settings(settings).alerts, key=alert.story_id.encode(), value=alert.dumps(serializer="json")
+            )
+        producer.flush()
+        producer.close()
+        wait_for(lambda: len({r.headers["webhook-id"] for r in hook.delivered()}) == 4, 60, "4 alerts")
+        first.stop()
+        # The first worker pruned once, at its start, before any entry existed.
+        assert "entries older than" not in first.output()
+        keys = {f"{a.id}|hook" for a in alerts}
+        second = start_worker(settings)
+        changelog = read_topic(
+            settings.bootstrap_servers[0],
+            f"{settings.app_id}-deliveries-changelog",
+            until=lambda records: keys <= {json.loads(r.key) for r in records if r.value is None},
+            timeout_s=60,
+        )
+        assert "ledger partition" in second.output() and "entries older than 3 s deleted" in second.output()
+        assert keys <= {json.loads(r.key) for r in changelog if r.value is None}
+        assert sorted(r.headers["webhook-id"] for r in hook.delivered()) == sorted(a.id for a in alerts), "nothing sent again"

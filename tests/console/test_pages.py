@@ -73,6 +73,7 @@ def test_health_page_shows_counts_and_last_alert(client):
     page = client.get("/health").text
     assert '<td id="count-alerts">2</td>' in page
     assert "SQLite FTS5" in page
+    assert re.search(r'<td id="decisions-pruned">0 since the console started \(those older than 120 days', page)
     assert client.get("/healthz").text == "ok"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from monitor.console.follow import Follower
-from monitor.models import Decision
+from monitor.models import Decision, Feedback
 from tests.support.console import near_miss, story_records
 
 OLD = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
@@ -40,10 +40,32 @@ def test_old_decisions_that_nothing_came_of_are_deleted_and_the_rest_kept(model)
     assert model.prune_decisions(TODAY - timedelta(days=120)) == 0, "nothing more to delete"
 
 
+def test_what_an_analyst_judged_is_kept_beside_the_judgement(model):
+    """Feedback names an article (a missed near miss) or a story (a wrong one): those decisions
+    stay however old, and feedback without a story (NULL or empty) keeps nothing else."""
+    judged = [
+        Feedback(id="f1", verdict="missed", article_id="judged-near", route="CHN|RUS"),
+        Feedback(id="f2", verdict="wrong_story", story_id="story-judged", route="CHN|RUS"),
+    ]
+    model.store(
+        [],
+        [
+            near_miss("judged-near", when=OLD),
+            near_miss("unjudged-near", when=OLD),
+            quiet_in_story("in-judged-story", "story-judged"),
+            quiet_in_story("in-quiet-story", "story-quiet"),
+        ],
+        judged,
+    )
+    model._db.execute("INSERT INTO feedback (id, verdict) VALUES ('f3', 'useful')")  # ids NULL
+    assert model.prune_decisions(TODAY - timedelta(days=120)) == 2
+    assert ids(model) == {"judged-near", "in-judged-story"}
+
+
 def test_the_follower_prunes_by_the_retention_setting_and_0_keeps_everything(settings, model):
     model.store([], [near_miss("old-near", when=OLD), near_miss("recent-near", when=datetime(2026, 11, 25, tzinfo=UTC))])
     keep_all = Follower(settings.with_overrides(console_decision_retention_days=0), model)
     assert keep_all.prune(TODAY) == 0 and ids(model) == {"old-near", "recent-near"}
-    follower = Follower(settings.with_overrides(console_decision_retention_days=30), model)
+    follower = Follower(settings.with_overrides(console_decision_retention_days=90), model)
     assert follower.prune(TODAY) == 1 and ids(model) == {"recent-near"}
     assert follower.vitals.pruned == 1

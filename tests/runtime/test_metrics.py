@@ -30,6 +30,26 @@ def test_freshness_is_seconds_since_last_success_at_scrape_time():
     assert registry.get_sample_value("newsmon_feed_seconds_since_success", {"feed": "b"}) == 75
 
 
+def test_failures_in_a_row_count_from_the_first_poll_and_a_success_clears_them():
+    """A feed that failed every poll since start-up is not stale yet, but already failing."""
+    now = [1000.0]
+    freshness = FeedFreshness(clock=lambda: now[0])
+    registry = CollectorRegistry()
+    registry.register(freshness)
+    freshness.known(["a"])
+    assert registry.get_sample_value("newsmon_feed_consecutive_errors", {"feed": "a"}) == 0
+    freshness.polled("a", False)
+    freshness.polled("a", False)
+    freshness.polled("new", False)  # a feed added while running
+    assert registry.get_sample_value("newsmon_feed_consecutive_errors", {"feed": "a"}) == 2
+    assert registry.get_sample_value("newsmon_feed_consecutive_errors", {"feed": "new"}) == 1
+    assert registry.get_sample_value("newsmon_feed_seconds_since_success", {"feed": "new"}) == 0
+    now[0] = 1030.0
+    freshness.polled("a", True)
+    assert registry.get_sample_value("newsmon_feed_consecutive_errors", {"feed": "a"}) == 0
+    assert registry.get_sample_value("newsmon_feed_seconds_since_success", {"feed": "a"}) == 0
+
+
 def test_consumer_lag_is_a_snapshot_and_partitions_no_longer_owned_disappear():
     registry = CollectorRegistry()
     metrics = Metrics(registry)

@@ -137,6 +137,19 @@ def test_the_status_line_sums_the_poller_and_worker_pages():
     )
 
 
+def test_a_feed_whose_last_poll_failed_is_failing_before_it_is_stale():
+    """Under ``newsmon run`` without a network every poll fails at once; the first status line
+    must say so, not report the feeds ok until two poll intervals have passed."""
+    poller = Metrics()
+    poller.feed_freshness.known(["down", "up", "recovered"])
+    poller.feed_freshness.polled("down", False)
+    poller.feed_freshness.polled("up", True)
+    poller.feed_freshness.polled("recovered", False)
+    poller.feed_freshness.polled("recovered", True)
+    status = read_status(Settings(poll_interval_s=600), [generate_latest(poller.registry).decode()])
+    assert (status.feeds_ok, status.feeds_failing) == (2, 1)
+
+
 def test_the_status_line_says_how_often_the_embedded_broker_was_replaced():
     from monitor.runtime.metrics import EmbeddedBrokerRotations
 

@@ -9,8 +9,7 @@ from starlette.responses import HTMLResponse
 from monitor.console import queries
 from monitor.console.chart import bar_chart, days_between
 from monitor.console.context import console_of
-
-DAYS = 90
+from monitor.settings import CONSOLE_ACTIVITY_DAYS as DAYS
 
 
 async def page(request: Request) -> HTMLResponse:

@@ -1,5 +1,5 @@
 """Health, for a person: feeds ok and failing with their last error, the worker's and the
-console's lag, dead letters, the last alert, the read model's size."""
+console's lag, dead letters, the last alert, the read model's size and what it deleted."""
 
 from __future__ import annotations
 
@@ -21,7 +21,15 @@ async def page(request: Request) -> HTMLResponse:
     vitals = console.vitals
     age = time.time() - vitals.measured_at if vitals.measured_at else None
     return console.page(
-        request, "health.html", feeds=feeds, counts=counts, last=last, vitals=vitals, age=age, fts=console.model.fts
+        request,
+        "health.html",
+        feeds=feeds,
+        counts=counts,
+        last=last,
+        vitals=vitals,
+        age=age,
+        fts=console.model.fts,
+        retention_days=console.settings.console_decision_retention_days,
     )
 
 
