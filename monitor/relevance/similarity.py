@@ -6,7 +6,8 @@
   Signatures travel as short base64 strings: story state is plain data in a Faust table.
 * **Same development** across wordings: the key terms of the headline and lede (content
   words and named entities, minus the watched pair's own names, which every article of
-  the route shares) overlap.
+  the route shares) overlap; for an article whose lede does not name both sides, the
+  terms of its evidence sentences instead.
 
 Pure functions of the article's text and mentions; cheap (a few milliseconds), so they run
 in the detect stage and ``newsmon replay`` computes exactly what the daemon does.
@@ -147,25 +148,46 @@ def _stem(word: str) -> str:
 
 
 def key_terms(tagged: TaggedArticle, route_names: frozenset[str]) -> dict[str, int]:
-    """Weighted key terms of the headline and lede: content words and named entities.
+    """Weighted key terms of what the article reports: content words and named entities.
+
+    Of the headline and lede, when the lede names both sides of the route. Otherwise the
+    headline and lede are about something else (a recap or newsletter leading with the day's
+    war news, a piece naming Beijing only far down), and shared lede words would join two
+    different developments, so the terms come from the evidence sentences, where the article
+    says what it says about the pair (measured on the development set: story pairs placed
+    together wrongly 2 → 0, rightly 18 → 18).
 
     ``route_names`` are the lower-cased names of the route's actors (every article of the
     route mentions Russia and China; they say nothing about which development it is).
     """
     article = tagged.article
-    lede = " ".join(article.body.split()[:LEDE_WORDS])
     counts: Counter[str] = Counter()
-    for weight, text in ((2, article.title), (1, lede)):
-        for word in WORD.findall(text):
-            lowered = POSSESSIVE.sub("", word.lower()).strip("'’-")
-            if len(lowered) < 3 or lowered in STOPWORDS or lowered in route_names:
-                continue
-            stem = _stem(lowered)
-            if lowered in BEAT_WORDS or stem in BEAT_WORDS:
-                continue
-            counts[stem] += weight
+    sides = set(tagged.route.split("|")) if tagged.route else set()
+    if tagged.evidence and not sides <= set(tagged.lede_actors):
+        for item in tagged.evidence:
+            _count_words(item.sentence, 1, route_names, counts)
+        _count_entities(tagged, {item.index for item in tagged.evidence}, route_names, counts)
+    else:
+        _count_words(article.title, 2, route_names, counts)
+        _count_words(" ".join(article.body.split()[:LEDE_WORDS]), 1, route_names, counts)
+        _count_entities(tagged, set(range(LEDE_SENTENCES + 1)), route_names, counts)
+    return dict(counts.most_common(MAX_TERMS))
+
+
+def _count_words(text: str, weight: int, route_names: frozenset[str], counts: Counter[str]) -> None:
+    for word in WORD.findall(text):
+        lowered = POSSESSIVE.sub("", word.lower()).strip("'’-")
+        if len(lowered) < 3 or lowered in STOPWORDS or lowered in route_names:
+            continue
+        stem = _stem(lowered)
+        if lowered in BEAT_WORDS or stem in BEAT_WORDS:
+            continue
+        counts[stem] += weight
+
+
+def _count_entities(tagged: TaggedArticle, sentences: set[int], route_names: frozenset[str], counts: Counter[str]) -> None:
     for mention in tagged.mentions:
-        if mention.sentence > LEDE_SENTENCES or mention.label not in ENTITY_LABELS:
+        if mention.sentence not in sentences or mention.label not in ENTITY_LABELS:
             continue
         name = POSSESSIVE.sub("", " ".join(mention.text.lower().split()))
         # States and their capitals recur in every article of the beat; people, places and
@@ -179,7 +201,6 @@ def key_terms(tagged: TaggedArticle, route_names: frozenset[str]) -> dict[str, i
         if not any(char.isalnum() for char in name):
             continue
         counts["@" + words[-1]] += 1
-    return dict(counts.most_common(MAX_TERMS))
 
 
 def shared_terms(a: dict[str, int], b: dict[str, int], common: frozenset[str] = frozenset()) -> int:

@@ -14,7 +14,8 @@ An article joins a story, in this order, when it is
    last article, its claims are compatible with the story's (they share a topic, or one
    side has none) and it shares enough with the story: one point per distinctive key term
    (headline and lede words, named people, places and organisations other than the
-   watched pair's own names) and ``CLAIM_POINTS`` per claim kind ("RUS request CHN
+   watched pair's own names; the evidence sentences' when the lede does not name both
+   sides) and ``CLAIM_POINTS`` per claim kind ("RUS request CHN
    military_aid") the story already reported; ``DEVELOPMENT_POINTS`` or more joins.
 
 Otherwise it opens a new story. Table values stay bounded because a whole route's stories

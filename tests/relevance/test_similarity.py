@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 
-from monitor.models import Article, Mention, TaggedArticle
+from monitor.models import Article, Evidence, Mention, TaggedArticle
 from monitor.offline.readers import read_articles
 from monitor.relevance import similarity
 from tests.support.paths import CORPUS
@@ -122,6 +122,27 @@ def test_a_mention_whose_name_is_blank_or_only_punctuation_adds_no_term_and_does
     mentions = [Mention(text=name, label="PERSON", sentence=0) for name in names]
     terms = similarity.key_terms(tagged("Ferry strike", "Quiet quays.", mentions), ROUTE_NAMES)
     assert terms == {"ferry": 2, "strike": 2, "quiet": 1, "quay": 1}
+
+
+def test_an_article_whose_lede_does_not_name_both_sides_is_described_by_its_evidence():
+    """A recap leading with the day's war news names Beijing far down: its headline and lede
+    say nothing about the development it reports for the pair; its evidence sentence does."""
+    evidence = "Far down the page, the report said China had quietly shipped ferry engines to Russia through Harbin."
+    recap = TaggedArticle(
+        article=Article(
+            id="recap-1", title="Day 12 recap: shelling near the river", text=f"Shelling went on overnight. {evidence}"
+        ),
+        route="CHN|RUS",
+        lede_actors=["RUS"],
+        evidence=[Evidence(sentence=evidence, index=7, actors=["CHN", "RUS"])],
+        mentions=[Mention(text="Harbin", label="GPE", sentence=7), Mention(text="Kherson", label="GPE", sentence=1)],
+    )
+    terms = similarity.key_terms(recap, ROUTE_NAMES)
+    assert {"quietly", "shipp", "ferry", "engin", "harbin", "@harbin"} <= terms.keys()
+    assert not {"recap", "shell", "river", "overnight", "@kherson"} & terms.keys(), "nothing of the lede"
+    # Both sides in the lede: the headline and lede describe it, as for any article.
+    lead = TaggedArticle(**{**recap.asdict(), "lede_actors": ["CHN", "RUS"]})
+    assert {"recap", "shell", "river"} <= similarity.key_terms(lead, ROUTE_NAMES).keys()
 
 
 def test_shared_terms_counts_the_terms_two_profiles_have_in_common():

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.models import Article, Claim, TaggedArticle
+from monitor.models import Article, Claim, Evidence, TaggedArticle
 from monitor.relevance import similarity
 from monitor.relevance.stories import (
     CLAIM_POINTS,
@@ -164,6 +164,36 @@ def test_the_same_claim_far_down_a_recap_joins_on_its_own_within_the_window_only
     later = StoryBook(ROUTE)
     later.place(STRIKE, T0, fingerprint(STRIKE)).story.remember([REQUEST])
     assert later.place(recap, T0 + DEVELOPMENT_WINDOW_S + DAY, fingerprint(recap, claims=[deep])).new_story
+
+
+def recap(ident: str, day: int, evidence: str, source: str) -> TaggedArticle:
+    """A daily war recap: the same boilerplate lede every day, Beijing named far down only."""
+    return TaggedArticle(
+        article=Article(
+            id=ident,
+            title=f"Frontline recap, day {day}: shelling along the river, convoys on the coast road",
+            text="Shelling along the river went on overnight, convoys moved on the coast road, and the mayor "
+            f"ordered shelters opened in the old town. {evidence}",
+            source=source,
+        ),
+        route=ROUTE,
+        lede_actors=["RUS"],
+        evidence=[Evidence(sentence=evidence, index=9, actors=["CHN", "RUS"])],
+    )
+
+
+def test_recaps_sharing_a_boilerplate_lede_but_reporting_different_developments_stay_apart(book):
+    """Their ledes share a dozen words; what each reports for the pair (its evidence) does not."""
+    ferries = recap("rc1", 12, "China shipped ferry engines to Russia through Harbin, customs records show.", "Wire One")
+    loans = recap("rc2", 13, "Beijing's state banks refused new loans to Moscow's steel importers this week.", "Wire Two")
+    book.place(ferries, T0, fingerprint(ferries))
+    assert book.place(loans, T0 + DAY, fingerprint(loans)).how == JOIN_NEW
+    # Had the ledes described them, they would have joined as one development.
+    as_ledes = StoryBook(ROUTE)
+    for item, at in ((ferries, T0), (loans, T0 + DAY)):
+        described_by_lede = TaggedArticle(**{**item.asdict(), "lede_actors": ["CHN", "RUS"]})
+        placement = as_ledes.place(described_by_lede, at, fingerprint(described_by_lede))
+    assert placement.how == JOIN_DEVELOPMENT
 
 
 def test_an_unrelated_article_opens_its_own_story(book):
