@@ -118,7 +118,8 @@ class Judgement:
 @dataclass
 class Report:
     scores: dict[str, dict[str, Any]] = field(default_factory=dict)
-    errors: dict[str, list[str]] = field(default_factory=dict)
+    #: Per split, the ids of its false positives and false negatives.
+    errors: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     claims_check: dict[str, Any] = field(default_factory=dict)
     #: Per split, the relevant articles' claims against their two-reader readings.
@@ -199,11 +200,10 @@ def score(labels: dict[str, Label], judged: dict[str, Judgement], threshold: flo
             "story_alerts": story_alerts(gold_ids, labels, judged) | {"false_alarms": false_alarms},
             "curve": curve(ids, labels, judged),
         }
-        if split == "all":
-            report.errors = {
-                "false_positives": sorted(i for i in ids if judged[i].relevant and not (labels.get(i) and labels[i].relevant)),
-                "false_negatives": sorted(i for i in gold_ids if not judged[i].relevant),
-            }
+        report.errors[split] = {
+            "false_positives": sorted(i for i in ids if judged[i].relevant and not (labels.get(i) and labels[i].relevant)),
+            "false_negatives": sorted(i for i in gold_ids if not judged[i].relevant),
+        }
     report.failed = {i: j.error for i, j in judged.items() if j.error}
     return report
 
@@ -285,6 +285,7 @@ def run(
 
 
 def format_report(report: Report, splits: Iterable[str] = SPLITS) -> str:
+    splits = tuple(splits)
     lines = [f"threshold {report.threshold:.2f}; held-out split: articles published from {report.heldout_from}"]
     for split in splits:
         block = report.scores[split]
@@ -306,9 +307,11 @@ def format_report(report: Report, splits: Iterable[str] = SPLITS) -> str:
         )
         points = " ".join(f"{p['threshold']:.2f}:{p['p']:.2f}/{p['r']:.2f}" for p in block["curve"][::2])
         lines.append(f"   P/R by threshold: {points}")
+        # Per split printed, never beyond: `--split dev` must not name the held-out split's errors.
+        errors = report.errors.get(split, {})
+        lines.append(f"   false positives: {', '.join(errors.get('false_positives', [])) or 'none'}")
+        lines.append(f"   false negatives: {', '.join(errors.get('false_negatives', [])) or 'none'}")
     lines.append("   story baseline: same normalised title; stories are pairwise over relevant articles")
-    lines.append(f"false positives: {', '.join(report.errors.get('false_positives', [])) or 'none'}")
-    lines.append(f"false negatives: {', '.join(report.errors.get('false_negatives', [])) or 'none'}")
     lines.append(f"failed articles: {len(report.failed)}")
     for article_id, error in sorted(report.failed.items()):
         lines.append(f"   {article_id}: {error}")
@@ -323,6 +326,8 @@ def format_report(report: Report, splits: Iterable[str] = SPLITS) -> str:
         for miss in check["wrong"]:
             lines.append(f"   miss: {miss}")
     for split, read in sorted(report.claims_read.items()):
+        if split not in splits and "all" not in splits:
+            continue
         lines.append(
             f"claims of relevant {split} articles: {read['claims']}, read by two readers {read['read']}; "
             f"both found subject, action and object right in {read['triple_right']}, the modality in {read['modality_right']}"

@@ -9,11 +9,14 @@ from monitor.offline.evaluate import (
     THRESHOLDS,
     TOPICS,
     Counts,
+    Judgement,
+    Label,
     baseline_topics,
     format_report,
     load_labels,
     pairwise,
     run,
+    score,
     shared_paths,
 )
 from monitor.offline.readers import read_articles
@@ -23,6 +26,28 @@ from tests.support.paths import PROJECT, SHARED, seed
 
 #: Reads ../shared (real seeds, corpus or feed snapshots): fails clearly when it is missing.
 pytestmark = pytest.mark.shared
+
+
+def test_a_report_of_the_dev_split_names_nothing_of_the_held_out_split():
+    """The held-out split is scored only at the end: ``--split dev`` prints no held-out error
+    id and no held-out claim figures, while the full report names both splits' errors."""
+
+    def label(ident: str, split: str, alert: str) -> Label:
+        return Label("f.jsonl", ident, "2022-01-01", alert, frozenset({"sanctions"}), ident, "ours", split)
+
+    def said(ident: str, relevant: bool) -> Judgement:
+        topics = frozenset({"sanctions"}) if relevant else frozenset()
+        return Judgement(ident, relevant, float(relevant), topics, ident, relevant, frozenset(), ident)
+
+    labels = {i: label(i, split, alert) for i, split, alert in [("dev-miss", "dev", "yes"), ("held-fp", "heldout", "no")]}
+    report = score(labels, {"dev-miss": said("dev-miss", False), "held-fp": said("held-fp", True)}, 0.5)
+    report.claims_read = {"dev": dict.fromkeys(("claims", "read", "triple_right", "modality_right"), 1)}
+    report.claims_read["heldout"] = dict(report.claims_read["dev"])
+    dev_only = format_report(report, ("dev",))
+    assert "dev-miss" in dev_only and "claims of relevant dev articles" in dev_only
+    assert "held-fp" not in dev_only and "heldout" not in dev_only.split("held-out split:")[1]
+    everything = format_report(report)
+    assert "held-fp" in everything and "claims of relevant heldout articles" in everything
 
 
 def test_counts_give_precision_recall_and_f1():
@@ -161,6 +186,6 @@ def test_an_article_that_fails_is_counted_listed_and_the_run_goes_on(tagger, set
     report = run(replayer, labels, None, shared)
     assert report.failed == {second_seed: f"decide: RuntimeError: {LADDER_BROKE}"}
     assert report.articles == 5 and report.scores["dev"]["system"]["relevant"]["tp"] == 1
-    assert first_seed not in report.errors["false_negatives"] and second_seed in report.errors["false_negatives"]
+    assert first_seed not in report.errors["dev"]["false_negatives"] and second_seed in report.errors["dev"]["false_negatives"]
     text = format_report(report)
     assert "failed articles: 1" in text and f"{second_seed}: decide: RuntimeError" in text
