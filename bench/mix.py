@@ -11,9 +11,11 @@ share of feeds and corpus rather than only its oldest articles.
 The same invocation then measures the corpus-only mix (the mix's corpus articles, no feed
 items) with one worker, and with two workers on the partitions (first pass off: the spaCy work
 raw spaCy does) against raw ``nlp.pipe`` in two processes on the same texts, and ends with the
-issue's targets beside the figures. Every ratio against raw spaCy is the median of ``ROUNDS``
-interleaved rounds, each round's pipeline against the raw figure measured just before it: one
-sample of either side moves by a third between runs on this machine.
+issue's targets beside the figures; beside the realistic mix, the feed-stream mix (the mix
+without the development set's two extracts, in which every article names both sides). Every
+ratio against raw spaCy is the median of ``ROUNDS`` interleaved rounds, each round's pipeline
+against the raw figure measured just before it: one sample of either side moves by a third
+between runs on this machine.
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ CORPUS_FILES = (
     "realtimeqa_2012-2022_russia_china.jsonl",
     "article-bias-prediction_2012-2020_russia_china.jsonl",
 )
+#: The two extracts drawn for the labelled development set because every article in them names
+#: both Russia and China (``../shared/corpus/SOURCES.md``): no feed is like that. The issue's
+#: own figures (2 relevant of 1,131 feed items; 64 of 1,901 articles naming both sides) describe
+#: the mix without them, which the *feed-stream mix* measures beside the whole mix.
+DEV_SET_EXTRACTS = ("realtimeqa", "article-bias-prediction")
 PROFILE_TOP = 15
 #: Left out of the profile table: the event loop's own frames (their cumulative time is the
 #: whole run, idle waits included) and loading code, paid once at start, not per article.
@@ -256,6 +263,28 @@ def corpus_and_scale_out(
     return ones, twos
 
 
+def feed_stream_rounds(
+    mix: list[Article], origins: dict[str, str], limit: int, partitions: int, base: Settings
+) -> list[tuple[float, RunResult]]:
+    """The feed-stream mix: the mix without the development set's extracts (the feed items and
+    the three 2022-2024 corpus files, ``limit`` spread evenly). ``ROUNDS`` interleaved rounds of
+    raw spaCy and one worker as shipped (first pass on); returns [(raw /s, worker)]."""
+    articles = spread([a for a in mix if origins[a.id] not in DEV_SET_EXTRACTS], limit)[0]
+    print(
+        f"\nfeed-stream mix: {len(articles)} articles of the mix, without the development set's extracts "
+        f"({', '.join(DEV_SET_EXTRACTS)}); {first_pass_share(articles, base, origins)}",
+        flush=True,
+    )
+    rounds = []
+    for round_no in range(1, ROUNDS + 1):
+        raw_rate, raw_cpu = raw_spacy(articles, base)
+        print(f"\nround {round_no}: raw spaCy 1 process {raw_rate:.2f}/s ({raw_cpu * 1000:.0f} ms CPU/article)", flush=True)
+        one = run_pipeline(articles, [], 1, partitions, base.with_overrides(first_pass=True))
+        _report(f"round {round_no}: feed-stream mix, 1 worker, first pass on", one, raw_rate, raw_cpu)
+        rounds.append((raw_rate, one))
+    return rounds
+
+
 def _worker_rss(result: RunResult) -> int:
     return max((rss for role, rss in result.peak_rss.items() if role.startswith("worker")), default=0)
 
@@ -279,9 +308,11 @@ def main(limit: int, paced_count: int, partitions: int, profile: bool) -> int:
     cascades, fulls, raw_cpu = realistic_rounds(articles, paced, partitions, base)
     cascade = cascades[0][1]
     ones, twos = corpus_and_scale_out(mix, origins, limit, partitions, base)
+    streams = feed_stream_rounds(mix, origins, limit, partitions, base)
     paced_p99 = percentile(cascade.paced_alert, 99)
     print(f"\nissue 13 targets ({os.cpu_count()} cores; each ratio against raw spaCy measured just before it, in this run):")
     print(f"  realistic mix, 1 worker >= 10 x raw:        cascade {_ratios(cascades)}; full {_ratios(fulls)}")
+    print(f"     beside it, the feed-stream mix (no development-set extracts), cascade: {_ratios(streams)}")
     print(f"  corpus-only mix, 1 worker >= 1.0 x raw:     {_ratios(ones)}")
     print(
         f"  2 workers on {partitions} partitions >= 0.95 x raw in 2 processes (first pass off, the same spaCy work): "
