@@ -72,6 +72,7 @@ test: install-test test-tools check
 ##   By default every issue-13 figure in one run: the realistic mix (cascade and full), the corpus-only
 ##   mix, two workers against raw spaCy in two processes, paced latency, CPU, RSS, the worker's profile.
 ##   All of the mix: BENCH_ARGS='--mix realistic'; the older corpus-only run: BENCH_ARGS='--mix corpus'.
+##   The feed-stream mix alone (feeds and the 2022-2024 corpus files, no dev-set extracts): BENCH_ARGS='--mix feed-stream'.
 BENCH_ARGS ?= --mix realistic --limit 300
 bench-pipeline: install-bench
 	$(BIN)/python -m bench.pipeline $(BENCH_ARGS)

@@ -285,6 +285,21 @@ def feed_stream_rounds(
     return rounds
 
 
+def feed_stream_main(limit: int, partitions: int) -> int:
+    """``--mix feed-stream``: the feed-stream rounds alone, on all of it unless ``limit``."""
+    base = Settings(config_dir=Path(__file__).resolve().parents[1] / "config", poller_metrics_port=0, worker_metrics_port=0)
+    mix, origins = load_mix()
+    print(f"newsmon pipeline benchmark, feed-stream mix; {os.cpu_count()} cores, 1 worker, {partitions} partitions", flush=True)
+    rounds = feed_stream_rounds(mix, origins, limit, partitions, base)
+    print(f"\nfeed-stream mix, 1 worker, cascade against raw spaCy: {_ratios(rounds)}")
+    cpu = statistics.median(result.cpu_per_article for _raw, result in rounds)
+    print(
+        f"  CPU per article (median of rounds, all worker processes): {cpu * 1000:.1f} ms; worker peak RSS "
+        f"{mib(max(_worker_rss(r) for _raw, r in rounds))}"
+    )
+    return 0
+
+
 def _worker_rss(result: RunResult) -> int:
     return max((rss for role, rss in result.peak_rss.items() if role.startswith("worker")), default=0)
 

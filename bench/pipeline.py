@@ -299,10 +299,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--paced", type=int, default=100, help="articles for the paced-latency phase (0: skip)")
     parser.add_argument(
         "--mix",
-        choices=["corpus", "realistic"],
+        choices=["corpus", "realistic", "feed-stream"],
         default="corpus",
         help="corpus: --articles from --sources; realistic: every real feed item and non-reserved corpus "
-        "article in publication order, cascade and full pipeline against raw spaCy (bench/mix.py)",
+        "article in publication order, cascade and full pipeline against raw spaCy (bench/mix.py); "
+        "feed-stream: only the realistic mix's feed-stream rounds (no development-set extracts)",
     )
     parser.add_argument("--limit", type=int, default=0, help="realistic mix: at most N articles, evenly spread (0: all)")
     parser.add_argument("--no-profile", action="store_true", help="realistic mix: skip the profiled cascade run")
@@ -311,6 +312,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.mix import main as realistic
 
         return realistic(args.limit, args.paced, args.partitions, profile=not args.no_profile)
+    if args.mix == "feed-stream":
+        from bench.mix import feed_stream_main
+
+        return feed_stream_main(args.limit, args.partitions)
 
     base = Settings(config_dir=CONFIG, poller_metrics_port=0, worker_metrics_port=0)
     corpus = load_articles(args.articles + args.paced, args.sources)
