@@ -111,13 +111,13 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
         now = time.monotonic()
         if not owned or (last_prune and now - last_prune[0] < settings.ledger_prune_interval_s):
             return
-        last_prune[:] = [now]
         # Each partition prunes its own entries while handling its own task: only there do
         # Faust's reads and deletions reach that partition's store and changelog.
         for partition in sorted(owned):
             await topics.delivery_retries.send(
                 key=b"prune", value=DeliveryTask(op=PRUNE).dumps(serializer="json"), partition=partition
             )
+        last_prune[:] = [now]  # after the sends: one that failed is tried again at the next tick
 
 
 def _register_lane(app: faust.App, topics, ctx: WorkerContext, deliverer: Deliverer, sink: Sink, *, reports_poison: bool) -> None:

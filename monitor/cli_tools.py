@@ -101,7 +101,7 @@ def evaluate(
         return
 
     from monitor.offline.claimcheck import READINGS
-    from monitor.offline.evaluate import format_report, run
+    from monitor.offline.evaluate import format_report, only_splits, run
 
     setup_logging("WARNING")
     settings = _settings()
@@ -120,7 +120,7 @@ def evaluate(
     click.echo(format_report(report, splits or ("dev", "heldout", "all")))
     click.echo(f"({report.articles} articles in {time.perf_counter() - started:.0f} s)", err=True)
     if json_out is not None:
-        json.dump(dataclasses.asdict(report), json_out, indent=2)
+        json.dump(dataclasses.asdict(only_splits(report, splits) if splits else report), json_out, indent=2)
 
 
 @cli.command("train-relevance")

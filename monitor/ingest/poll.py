@@ -150,7 +150,10 @@ class Poller:
         self.idle_s = 30.0
         for name in store.sync((feed.name, feed.url) for feed in self.feeds):
             log.info("feed %s: configured URL changed; its state starts afresh", name)
-        self.metrics.feed_freshness.known([feed.name for feed in self.feeds])
+        self.metrics.feed_freshness.known(
+            [feed.name for feed in self.feeds],
+            errors={feed.name: store.load(feed.name, feed.url).consecutive_errors for feed in self.feeds},
+        )
 
     def interval(self, feed: FeedConfig) -> float:
         return feed.interval_s or self.settings.poll_interval_s

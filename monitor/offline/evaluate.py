@@ -16,6 +16,7 @@ daemon's tag → detect path, story books in memory), in publication order, and 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import re
@@ -118,8 +119,10 @@ class Judgement:
 @dataclass
 class Report:
     scores: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: Per split, the ids of its false positives and false negatives.
+    #: Per split, the ids of its false positives, false negatives and failed articles.
     errors: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    #: Articles that failed at some stage (id -> "<stage>: <type>: <message>"); scored as
+    #: not relevant, which is what the daemon says about an article it dead-letters.
     failed: dict[str, str] = field(default_factory=dict)
     claims_check: dict[str, Any] = field(default_factory=dict)
     #: Per split, the relevant articles' claims against their two-reader readings.
@@ -129,9 +132,6 @@ class Report:
     heldout_from: str = ""
     #: Story state after the run, per route: open stories and JSON bytes of the table value.
     state: dict[str, dict[str, int]] = field(default_factory=dict)
-    #: Articles that failed at some stage (id -> "<stage>: <type>: <message>"); scored as
-    #: not relevant, which is what the daemon says about an article it dead-letters.
-    failures: dict[str, str] = field(default_factory=dict)
 
 
 def pairwise(ids: list[str], gold: dict[str, str], said: dict[str, str | None]) -> Counts:
@@ -203,6 +203,7 @@ def score(labels: dict[str, Label], judged: dict[str, Judgement], threshold: flo
         report.errors[split] = {
             "false_positives": sorted(i for i in ids if judged[i].relevant and not (labels.get(i) and labels[i].relevant)),
             "false_negatives": sorted(i for i in gold_ids if not judged[i].relevant),
+            "failed": sorted(i for i in ids if judged[i].error),
         }
     report.failed = {i: j.error for i, j in judged.items() if j.error}
     return report
@@ -284,6 +285,21 @@ def run(
     return report
 
 
+def only_splits(report: Report, splits: Iterable[str]) -> Report:
+    """The report with nothing of the splits not asked for (``--split dev --json``)."""
+    splits = tuple(splits)
+    if "all" in splits:
+        return report
+    failed = {i for split in splits for i in report.errors.get(split, {}).get("failed", [])}
+    return dataclasses.replace(
+        report,
+        scores={k: v for k, v in report.scores.items() if k in splits},
+        errors={k: v for k, v in report.errors.items() if k in splits},
+        failed={i: e for i, e in report.failed.items() if i in failed},
+        claims_read={k: v for k, v in report.claims_read.items() if k in splits},
+    )
+
+
 def format_report(report: Report, splits: Iterable[str] = SPLITS) -> str:
     splits = tuple(splits)
     lines = [f"threshold {report.threshold:.2f}; held-out split: articles published from {report.heldout_from}"]
@@ -312,9 +328,13 @@ def format_report(report: Report, splits: Iterable[str] = SPLITS) -> str:
         lines.append(f"   false positives: {', '.join(errors.get('false_positives', [])) or 'none'}")
         lines.append(f"   false negatives: {', '.join(errors.get('false_negatives', [])) or 'none'}")
     lines.append("   story baseline: same normalised title; stories are pairwise over relevant articles")
-    lines.append(f"failed articles: {len(report.failed)}")
-    for article_id, error in sorted(report.failed.items()):
-        lines.append(f"   {article_id}: {error}")
+    # The failures of the printed splits only (all of them when every split is printed).
+    shown = (
+        set(report.failed) if "all" in splits else {i for split in splits for i in report.errors.get(split, {}).get("failed", [])}
+    )
+    lines.append(f"failed articles: {len(shown)}")
+    for article_id in sorted(shown):
+        lines.append(f"   {article_id}: {report.failed[article_id]}")
     for route, size in sorted(report.state.items()):
         lines.append(f"story state {route}: {size['stories']} open stories, {size['bytes']} bytes of JSON per table write")
     check = report.claims_check

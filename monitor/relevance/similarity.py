@@ -155,7 +155,9 @@ def key_terms(tagged: TaggedArticle, route_names: frozenset[str]) -> dict[str, i
     war news, a piece naming Beijing only far down), and shared lede words would join two
     different developments, so the terms come from the evidence sentences, where the article
     says what it says about the pair (measured on the development set: story pairs placed
-    together wrongly 2 → 0, rightly 18 → 18).
+    together wrongly 2 → 0, rightly 18 → 18). "The lede" for that test is the tagger's
+    (``lede_actors``: the watchlist's ``lede_sentences``, the span evidence windows draw their
+    sides from), a little shorter than the lede whose terms are counted here.
 
     ``route_names`` are the lower-cased names of the route's actors (every article of the
     route mentions Russia and China; they say nothing about which development it is).
@@ -163,10 +165,13 @@ def key_terms(tagged: TaggedArticle, route_names: frozenset[str]) -> dict[str, i
     article = tagged.article
     counts: Counter[str] = Counter()
     sides = set(tagged.route.split("|")) if tagged.route else set()
-    if tagged.evidence and not sides <= set(tagged.lede_actors):
-        for item in tagged.evidence:
+    # The route's own evidence: with several watched pairs, another pair's sentences say
+    # nothing about this route's development.
+    evidence = [item for item in tagged.evidence if sides <= set(item.actors)] if sides else []
+    if evidence and not sides <= set(tagged.lede_actors):
+        for item in evidence:
             _count_words(item.sentence, 1, route_names, counts)
-        _count_entities(tagged, {item.index for item in tagged.evidence}, route_names, counts)
+        _count_entities(tagged, {item.index for item in evidence}, route_names, counts)
     else:
         _count_words(article.title, 2, route_names, counts)
         _count_words(" ".join(article.body.split()[:LEDE_WORDS]), 1, route_names, counts)

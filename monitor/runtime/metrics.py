@@ -82,9 +82,6 @@ class FeedFreshness(Collector):
         self._errors: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def succeeded(self, feed: str, when: float | None = None) -> None:
-        self.polled(feed, True, when)
-
     def polled(self, feed: str, success: bool, when: float | None = None) -> None:
         with self._lock:
             if success:
@@ -94,13 +91,14 @@ class FeedFreshness(Collector):
                 self._last_success.setdefault(feed, self._clock() if when is None else when)
                 self._errors[feed] = self._errors.get(feed, 0) + 1
 
-    def known(self, feeds: Iterable[str], since: float | None = None) -> None:
-        """Register feeds that have not succeeded yet, counting from ``since`` (start-up)."""
+    def known(self, feeds: Iterable[str], since: float | None = None, errors: dict[str, int] | None = None) -> None:
+        """Register feeds that have not succeeded yet, counting from ``since`` (start-up), with
+        the failures in a row their stored state holds (a restart does not make them ok)."""
         start = self._clock() if since is None else since
         with self._lock:
             for feed in feeds:
                 self._last_success.setdefault(feed, start)
-                self._errors.setdefault(feed, 0)
+                self._errors.setdefault(feed, (errors or {}).get(feed, 0))
 
     def collect(self):
         family = GaugeMetricFamily(

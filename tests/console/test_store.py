@@ -41,10 +41,12 @@ def test_old_decisions_that_nothing_came_of_are_deleted_and_the_rest_kept(model)
 
 
 def test_what_an_analyst_judged_is_kept_beside_the_judgement(model):
-    """Feedback names an article (a missed near miss) or a story (a wrong one): those decisions
-    stay however old, and feedback without a story (NULL or empty) keeps nothing else."""
+    """Feedback names an article or a story: those decisions stay however old, and feedback
+    without a story (NULL or empty) keeps nothing else. (The console's forms sit on alerted
+    stories, which are kept anyway; the rule keeps whatever an analyst judged, whichever
+    form or tool the judgement comes from.)"""
     judged = [
-        Feedback(id="f1", verdict="missed", article_id="judged-near", route="CHN|RUS"),
+        Feedback(id="f1", verdict="relevant", article_id="judged-near", route="CHN|RUS"),
         Feedback(id="f2", verdict="wrong_story", story_id="story-judged", route="CHN|RUS"),
     ]
     model.store(
@@ -57,7 +59,7 @@ def test_what_an_analyst_judged_is_kept_beside_the_judgement(model):
         ],
         judged,
     )
-    model._db.execute("INSERT INTO feedback (id, verdict) VALUES ('f3', 'useful')")  # ids NULL
+    model._db.execute("INSERT INTO feedback (id, verdict) VALUES ('f3', 'not_relevant')")  # ids NULL
     assert model.prune_decisions(TODAY - timedelta(days=120)) == 2
     assert ids(model) == {"judged-near", "in-judged-story"}
 

@@ -1,6 +1,8 @@
 """The evaluation: metrics, the keyword baseline, the label file, and a run over the seeds."""
 
 import csv
+import dataclasses
+import json
 
 import pytest
 
@@ -14,6 +16,7 @@ from monitor.offline.evaluate import (
     baseline_topics,
     format_report,
     load_labels,
+    only_splits,
     pairwise,
     run,
     score,
@@ -39,15 +42,24 @@ def test_a_report_of_the_dev_split_names_nothing_of_the_held_out_split():
         topics = frozenset({"sanctions"}) if relevant else frozenset()
         return Judgement(ident, relevant, float(relevant), topics, ident, relevant, frozenset(), ident)
 
-    labels = {i: label(i, split, alert) for i, split, alert in [("dev-miss", "dev", "yes"), ("held-fp", "heldout", "no")]}
-    report = score(labels, {"dev-miss": said("dev-miss", False), "held-fp": said("held-fp", True)}, 0.5)
+    labels = {
+        i: label(i, split, alert)
+        for i, split, alert in [("dev-miss", "dev", "yes"), ("held-fp", "heldout", "no"), ("held-broke", "heldout", "yes")]
+    }
+    broke = dataclasses.replace(said("held-broke", False), error="tag: ValueError: held-out secret")
+    report = score(labels, {"dev-miss": said("dev-miss", False), "held-fp": said("held-fp", True), "held-broke": broke}, 0.5)
     report.claims_read = {"dev": dict.fromkeys(("claims", "read", "triple_right", "modality_right"), 1)}
     report.claims_read["heldout"] = dict(report.claims_read["dev"])
     dev_only = format_report(report, ("dev",))
     assert "dev-miss" in dev_only and "claims of relevant dev articles" in dev_only
     assert "held-fp" not in dev_only and "heldout" not in dev_only.split("held-out split:")[1]
+    assert "held-broke" not in dev_only and "failed articles: 0" in dev_only
     everything = format_report(report)
     assert "held-fp" in everything and "claims of relevant heldout articles" in everything
+    assert "failed articles: 1" in everything and "held-broke: tag: ValueError" in everything
+    # What --split dev --json writes: the same restriction.
+    written = json.dumps(dataclasses.asdict(only_splits(report, ("dev",))))
+    assert "dev-miss" in written and "held-" not in written and 'heldout"' not in written
 
 
 def test_counts_give_precision_recall_and_f1():

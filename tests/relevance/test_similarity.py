@@ -140,6 +140,9 @@ def test_an_article_whose_lede_does_not_name_both_sides_is_described_by_its_evid
     terms = similarity.key_terms(recap, ROUTE_NAMES)
     assert {"quietly", "shipp", "ferry", "engin", "harbin", "@harbin"} <= terms.keys()
     assert not {"recap", "shell", "river", "overnight", "@kherson"} & terms.keys(), "nothing of the lede"
+    # Evidence of another watched pair says nothing about this route's development.
+    other_pair = TaggedArticle(**{**recap.asdict(), "evidence": [Evidence(sentence=evidence, index=7, actors=["CHN", "IRN"])]})
+    assert {"recap", "shell", "river"} <= similarity.key_terms(other_pair, ROUTE_NAMES).keys()
     # Both sides in the lede: the headline and lede describe it, as for any article.
     lead = TaggedArticle(**{**recap.asdict(), "lede_actors": ["CHN", "RUS"]})
     assert {"recap", "shell", "river"} <= similarity.key_terms(lead, ROUTE_NAMES).keys()

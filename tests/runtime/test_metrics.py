@@ -21,10 +21,10 @@ def test_freshness_is_seconds_since_last_success_at_scrape_time():
     registry = CollectorRegistry()
     registry.register(freshness)
     freshness.known(["a", "b"])
-    freshness.succeeded("a")
+    freshness.polled("a", True)
     now[0] = 1060.0
     assert registry.get_sample_value("newsmon_feed_seconds_since_success", {"feed": "a"}) == 60
-    freshness.succeeded("a")
+    freshness.polled("a", True)
     now[0] = 1075.0
     assert registry.get_sample_value("newsmon_feed_seconds_since_success", {"feed": "a"}) == 15
     assert registry.get_sample_value("newsmon_feed_seconds_since_success", {"feed": "b"}) == 75
@@ -36,8 +36,10 @@ def test_failures_in_a_row_count_from_the_first_poll_and_a_success_clears_them()
     freshness = FeedFreshness(clock=lambda: now[0])
     registry = CollectorRegistry()
     registry.register(freshness)
-    freshness.known(["a"])
+    freshness.known(["a", "stored"], errors={"stored": 4})
     assert registry.get_sample_value("newsmon_feed_consecutive_errors", {"feed": "a"}) == 0
+    # A restart does not make a failing feed ok: its stored failures in a row come back.
+    assert registry.get_sample_value("newsmon_feed_consecutive_errors", {"feed": "stored"}) == 4
     freshness.polled("a", False)
     freshness.polled("a", False)
     freshness.polled("new", False)  # a feed added while running

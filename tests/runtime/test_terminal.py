@@ -115,8 +115,8 @@ def test_run_under_a_terminal_shows_a_summary_status_and_alerts_and_no_faust_tab
 def test_the_status_line_sums_the_poller_and_worker_pages():
     poller, worker = Metrics(), Metrics()
     poller.articles.labels("polled").inc(7)
-    poller.feed_freshness.succeeded("fresh", when=time.time())
-    poller.feed_freshness.succeeded("stale", when=time.time() - 10_000)
+    poller.feed_freshness.polled("fresh", True, when=time.time())
+    poller.feed_freshness.polled("stale", True, when=time.time() - 10_000)
     worker.articles.labels("decided").inc(6)
     worker.articles.labels("relevant").inc(2)
     worker.alerts.labels("pair-sentence-trigger", "new").inc()
