@@ -155,7 +155,8 @@ def _part_token(token: str) -> str:
         word = LAST_WORD.search(token[piece_start : match.start()].rstrip('"”’)]'))
         # "e.g.Smith", "U.S.Army", "J.R.R.Tolkien", "(R-W.Va.)": a one-letter piece before the
         # dot is an initial or an abbreviation, not a sentence end; nor are "Ph.D" and "Mail.Ru".
-        if word is None or len(word.group()) == 1 or word.group() in NOT_SENTENCE_ENDS:
+        # A one-digit piece is a sentence end ("killed on day 5.The", a live blog's "2.Hide").
+        if word is None or (len(word.group()) == 1 and not word.group().isdigit()) or word.group() in NOT_SENTENCE_ENDS:
             continue
         if DOMAIN_END.match(token, match.end()):
             continue

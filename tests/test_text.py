@@ -18,6 +18,8 @@ from monitor.text import normalise, squash
         ("The alliance met in 2023.The next summit is in Oslo.", "2023. The next"),
         ("The ministers met at NATO.The talks ran late.", "NATO. The talks"),
         ("Nobody answered the phone.A spokesman later called back.", "phone. A spokesman"),
+        ("Two people were killed on day 5.The shelling went on.", "day 5. The shelling"),
+        ("Photo 2.Hide caption", "2. Hide caption"),
     ],
 )
 def test_a_sentence_end_glued_to_the_next_sentence_gets_a_space(glued, parted):
