@@ -117,7 +117,9 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
             await topics.delivery_retries.send(
                 key=b"prune", value=DeliveryTask(op=PRUNE).dumps(serializer="json"), partition=partition
             )
-        last_prune[:] = [now]  # after the sends: one that failed is tried again at the next tick
+        # Only after the sends. (A send that raises ends the timer: Faust crashes the worker on
+        # a task's exception, and the restarted one prunes at once.)
+        last_prune[:] = [now]
 
 
 def _register_lane(app: faust.App, topics, ctx: WorkerContext, deliverer: Deliverer, sink: Sink, *, reports_poison: bool) -> None:
