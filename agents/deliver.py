@@ -24,6 +24,7 @@ import faust
 from agents.context import WorkerContext
 from agents.dead_letter import dead_letter_event
 from agents.state import state_table
+from agents.timers import survives
 from monitor.models import Alert, DeliveryTask
 from monitor.sinks import Sink
 from monitor.sinks.deadletters import dead_letter
@@ -86,7 +87,8 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
                 ticks_sent.pop(partition, None)
             await deliverer.on_task(task, partition)
 
-    @app.timer(interval=settings.delivery_tick_s)
+    @app.timer(interval=settings.delivery_tick_s, name="delivery_tick")
+    @survives("delivery_tick", ctx)
     async def tick() -> None:
         owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == ctx.names.delivery_retries}
         now = time.monotonic()
@@ -105,7 +107,8 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
     # as the worker owns partitions, then one every ``ledger_prune_interval_s``.
     last_prune: list[float] = []
 
-    @app.timer(interval=settings.delivery_tick_s)
+    @app.timer(interval=settings.delivery_tick_s, name="ledger_prune")
+    @survives("ledger_prune", ctx)
     async def prune_ledger() -> None:
         owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == ctx.names.delivery_retries}
         now = time.monotonic()
@@ -117,9 +120,7 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
             await topics.delivery_retries.send(
                 key=b"prune", value=DeliveryTask(op=PRUNE).dumps(serializer="json"), partition=partition
             )
-        # Only after the sends. (A send that raises ends the timer: Faust crashes the worker on
-        # a task's exception, and the restarted one prunes at once.)
-        last_prune[:] = [now]
+        last_prune[:] = [now]  # after the sends: after a failed one the round goes out again
 
 
 def _register_lane(app: faust.App, topics, ctx: WorkerContext, deliverer: Deliverer, sink: Sink, *, reports_poison: bool) -> None:

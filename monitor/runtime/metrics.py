@@ -310,6 +310,9 @@ class Metrics:
             ["sink"],
             registry=r,
         )
+        self.timer_errors = Counter(
+            "newsmon_timer_errors", "Runs of a worker timer that failed (tried again at its next run).", ["timer"], registry=r
+        )
         self.ledger_pruned = Counter(
             "newsmon_ledger_pruned", "Delivery-ledger entries deleted after ledger_retention_s.", registry=r
         )
