@@ -74,6 +74,10 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
 
     ticks_sent: dict[int, float] = {}
 
+    def owned() -> set[int]:
+        """The delivery-retries partitions this worker owns now (where its tasks go)."""
+        return {tp.partition for tp in app.consumer.assignment() if tp.topic == ctx.names.delivery_retries}
+
     @app.agent(topics.delivery_retries, name="deliver-retries")
     async def deliver_retries(stream: faust.StreamT) -> None:
         async for event in stream.events():
@@ -90,9 +94,8 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
     @app.timer(interval=settings.delivery_tick_s, name="delivery_tick")
     @survives("delivery_tick", ctx)
     async def tick() -> None:
-        owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == ctx.names.delivery_retries}
         now = time.monotonic()
-        for partition in sorted(deliverer.due_partitions() & owned):
+        for partition in sorted(deliverer.due_partitions() & owned()):
             if now - ticks_sent.get(partition, -TICK_RESEND_S) >= TICK_RESEND_S:
                 ticks_sent[partition] = now
                 await topics.delivery_retries.send(
@@ -110,13 +113,13 @@ def register(app: faust.App, topics, ctx: WorkerContext) -> None:
     @app.timer(interval=settings.delivery_tick_s, name="ledger_prune")
     @survives("ledger_prune", ctx)
     async def prune_ledger() -> None:
-        owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == ctx.names.delivery_retries}
+        partitions = owned()
         now = time.monotonic()
-        if not owned or (last_prune and now - last_prune[0] < settings.ledger_prune_interval_s):
+        if not partitions or (last_prune and now - last_prune[0] < settings.ledger_prune_interval_s):
             return
         # Each partition prunes its own entries while handling its own task: only there do
         # Faust's reads and deletions reach that partition's store and changelog.
-        for partition in sorted(owned):
+        for partition in sorted(partitions):
             await topics.delivery_retries.send(
                 key=b"prune", value=DeliveryTask(op=PRUNE).dumps(serializer="json"), partition=partition
             )

@@ -11,10 +11,9 @@ from collections import defaultdict
 
 import pytest
 import yaml
-from kafka import KafkaProducer
 
-from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics
-from tests.support.alerts import make_alerts
+from monitor.runtime.kafka_topics import ensure_topics
+from tests.support.alerts import make_alerts, send_alerts
 from tests.support.kafka import read_topic
 from tests.support.receivers import WebhookReceiver
 from tests.support.waiting import SECRET, wait_for
@@ -41,13 +40,7 @@ def test_entries_past_the_retention_are_deleted_from_the_partition_that_holds_th
         (settings.config_dir / "sinks.yaml").write_text(yaml.safe_dump({"sinks": sinks}))
         ensure_topics(settings)
         worker = start_worker(settings)
-        producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers)
-        for alert in alerts:
-            producer.send(
-                KafkaTopicNames.for_settings(settings).alerts, key=alert.story_id.encode(), value=alert.dumps(serializer="json")
-            )
-        producer.flush()
-        producer.close()
+        send_alerts(settings, alerts)
 
         def digested() -> int:
             return sum(len(r.json()["data"]["alerts"]) for r in hook.delivered() if r.path == "/digest")
@@ -93,13 +86,7 @@ def test_a_restarted_worker_prunes_at_once_not_an_interval_later(broker_settings
         (settings.config_dir / "sinks.yaml").write_text(yaml.safe_dump({"sinks": [sink]}))
         ensure_topics(settings)
         first = start_worker(settings)
-        producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers)
-        for alert in alerts:
-            producer.send(
-                KafkaTopicNames.for_settings(settings).alerts, key=alert.story_id.encode(), value=alert.dumps(serializer="json")
-            )
-        producer.flush()
-        producer.close()
+        send_alerts(settings, alerts)
         wait_for(lambda: len({r.headers["webhook-id"] for r in hook.delivered()}) == 4, 60, "4 alerts")
         first.stop()
         # The first worker pruned once, at its start, before any entry existed.

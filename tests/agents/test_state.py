@@ -7,12 +7,11 @@ import json
 import time
 
 import pytest
-from kafka import KafkaProducer
 
 from agents.state import decode_offset, encode_offset
 from monitor.runtime.broker import EmbeddedBroker
-from monitor.runtime.kafka_topics import KafkaTopicNames, ensure_topics
-from tests.support.alerts import make_alerts
+from monitor.runtime.kafka_topics import ensure_topics
+from tests.support.alerts import make_alerts, send_alerts
 from tests.support.kafka import read_topic
 from tests.support.receivers import WebhookReceiver
 from tests.support.waiting import SECRET, wait_for
@@ -29,16 +28,6 @@ def test_a_stored_offset_counts_only_for_the_broker_it_was_read_from():
     assert decode_offset(None, "b1") is None
 
 
-def _send(settings, alerts) -> None:
-    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers)
-    for alert in alerts:
-        producer.send(
-            KafkaTopicNames.for_settings(settings).alerts, key=alert.story_id.encode(), value=alert.dumps(serializer="json")
-        )
-    producer.flush()
-    producer.close()
-
-
 def test_the_ledger_survives_a_fresh_broker_and_then_a_restart_on_it(broker_settings, start_worker, tmp_path):
     """Broker 1: 12 alerts delivered. Broker 2 (empty changelogs, offsets from 0): the 12 again
     are not delivered, 3 new ones are. The worker restarts on broker 2 (its stored offsets are
@@ -52,7 +41,7 @@ def test_the_ledger_survives_a_fresh_broker_and_then_a_restart_on_it(broker_sett
         first_run = broker_settings.with_overrides(broker_incarnation="broker-1")
         ensure_topics(first_run)
         worker = start_worker(first_run)
-        _send(first_run, old)
+        send_alerts(first_run, old)
         wait_for(lambda: len(hook.unique_ids()) == 12, 60, "the first dozen delivered")
         worker.stop()
 
@@ -61,7 +50,7 @@ def test_the_ledger_survives_a_fresh_broker_and_then_a_restart_on_it(broker_sett
         began = time.monotonic()
         worker = start_worker(second_run)
         ready_s = time.monotonic() - began
-        _send(second_run, old + new)
+        send_alerts(second_run, old + new)
         wait_for(lambda: len(hook.unique_ids()) == 15, 60, "the three new alerts delivered")
         worker.stop()
         # The entries kept from disk were written to the new broker's changelog too.
@@ -69,7 +58,7 @@ def test_the_ledger_survives_a_fresh_broker_and_then_a_restart_on_it(broker_sett
         assert {json.loads(r.key).split("|")[0] for r in changelog} == {a.id for a in old + new}
 
         worker = start_worker(second_run)
-        _send(second_run, old + new + newer)
+        send_alerts(second_run, old + new + newer)
         wait_for(lambda: len(hook.unique_ids()) == 17, 60, "the two newer alerts delivered")
         time.sleep(3)  # a re-delivery would come right behind
         assert "ConsistencyError" not in worker.output()

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from kafka import KafkaProducer
 
 from monitor.models import Alert, Evidence, utcnow
+from monitor.runtime.kafka_topics import KafkaTopicNames
 
 
 def make_alerts(count: int, *, prefix: str = "alert") -> list[Alert]:
@@ -61,3 +63,14 @@ def write_sinks_yaml(
         },
     ] + (extra or [])
     (config_dir / "sinks.yaml").write_text(yaml.safe_dump({"sinks": sinks}))
+
+
+def send_alerts(settings, alerts: list[Alert]) -> None:
+    """Produce ``alerts`` to the alerts topic of ``settings``, keyed by story as detect does."""
+    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers)
+    for alert in alerts:
+        producer.send(
+            KafkaTopicNames.for_settings(settings).alerts, key=alert.story_id.encode(), value=alert.dumps(serializer="json")
+        )
+    producer.flush()
+    producer.close()
